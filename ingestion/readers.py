@@ -1,0 +1,281 @@
+"""Shared building blocks for the per-dataset readers: safe parsing with errors that say where.
+
+Readers parse every file as text first, check the header against what they expect, then cast each
+column strictly, so that a changed layout or an unparseable cell is reported with its dataset, file,
+column and data row (1 = the first row after the header) instead of becoming a silent null.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from ingestion.errors import AtlasDataError
+
+ROW = "_source_row"
+FLAGS = "_flags"
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Which dataset and file a frame came from, carried into every error message."""
+
+    dataset_id: str
+    file: str
+
+    def error(self, message: str, **kwargs: object) -> AtlasDataError:
+        return AtlasDataError(message, dataset_id=self.dataset_id, file=self.file, **kwargs)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One raw warehouse table: its name, the registered files it is read from, and its reader.
+
+    `reader` takes the local paths of `files`, in order, and returns the typed frame that must
+    satisfy data_contracts/raw/<name>.yml.
+    """
+
+    name: str
+    dataset_id: str
+    files: tuple[str, ...]
+    reader: Callable[..., pl.DataFrame]
+    description: str
+
+
+def snake_case(name: str) -> str:
+    """'Task ID' -> 'task_id', 'O*NET-SOC Code' -> 'o_net_soc_code', 'AIOE' -> 'aioe'."""
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip())
+    name = re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+    return name or "unnamed"
+
+
+def read_text_table(
+    path: Path,
+    ref: SourceRef,
+    *,
+    expected_columns: Sequence[str] | None = None,
+    separator: str = ",",
+    encoding: str = "utf-8",
+    skip_rows: int = 0,
+    quote_char: str | None = '"',
+    allow_extra_columns: bool = False,
+    require_final_newline: bool = True,
+) -> pl.DataFrame:
+    """Read a delimited text file with every column as text, plus `_source_row` (1-based).
+
+    The bytes are decoded strictly (a wrong encoding is an error with its byte offset, not
+    mojibake); every record must have as many fields as the header (a truncated or malformed row is
+    an error with its row number); and the header is checked against `expected_columns`, so that a
+    renamed, missing or extra column is reported by name before any value is parsed. Files that
+    are published ending in a line break must still end in one: otherwise the last row was cut off
+    (pass `require_final_newline=False` for the few sources published without one).
+    """
+    if not path.is_file():
+        raise ref.error(f"file not found: {path}")
+    data = path.read_bytes()
+    if not data.strip():
+        raise ref.error("the file is empty", hint="Re-fetch the file")
+    codec = encoding.replace("_", "-").lower()
+    try:
+        text = data.decode("utf-8-sig" if codec in ("utf-8", "utf8") else encoding)
+    except UnicodeDecodeError as exc:
+        raise ref.error(
+            f"not valid {encoding} text at byte {exc.start}",
+            hint="The file may be in another encoding or corrupt",
+        ) from exc
+    lines = text.splitlines(keepends=True)[skip_rows:]
+    if require_final_newline and not text.endswith(("\n", "\r")):
+        raise ref.error(
+            f"the file does not end with a line break: it looks truncated after "
+            f"{len(lines)} lines",
+            row=max(len(lines) - 1, 0),
+            hint="Re-fetch the file and check its sha256 against the registry",
+        )
+    _check_field_counts(lines, ref, separator=separator, quote_char=quote_char)
+    try:
+        frame = pl.read_csv(
+            "".join(lines).encode("utf-8"),
+            separator=separator,
+            infer_schema=False,
+            quote_char=quote_char,
+            empty_string_is_null=True,
+            truncate_ragged_lines=False,
+            raise_if_empty=True,
+        )
+    except Exception as exc:  # polars raises several types for malformed text
+        raise ref.error(
+            f"cannot parse as text separated by {separator!r}: "
+            f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:300]}",
+            hint="The file may be truncated, binary or in another format",
+        ) from exc
+    frame = frame.rename({c: c.strip() for c in frame.columns})
+    if expected_columns is not None:
+        check_columns(frame.columns, expected_columns, ref, allow_extra=allow_extra_columns)
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    # A blank line (often a trailing CRLF) parses as a row of nulls: it is not data.
+    data_columns = [c for c in frame.columns if c != ROW]
+    return frame.filter(~pl.all_horizontal([pl.col(c).is_null() for c in data_columns]))
+
+
+def _check_field_counts(
+    lines: list[str], ref: SourceRef, *, separator: str, quote_char: str | None
+) -> None:
+    """Every record has as many fields as the header: catches truncated and malformed rows."""
+    quoting = csv.QUOTE_MINIMAL if quote_char else csv.QUOTE_NONE
+    reader = csv.reader(
+        lines, delimiter=separator, quotechar=quote_char or '"', quoting=quoting, strict=False
+    )
+    width = None
+    row = 0
+    for record in reader:
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue  # blank line
+        if width is None:
+            width = len(record)
+            continue
+        row += 1
+        if len(record) != width:
+            raise ref.error(
+                f"data row has {len(record)} fields but the header has {width}",
+                row=row,
+                value=separator.join(record)[:80],
+                hint="The file may be truncated or have an unquoted separator in a value",
+            )
+
+
+def read_excel_sheet(
+    path: Path,
+    ref: SourceRef,
+    *,
+    sheet: str | int = 0,
+    expected_columns: Sequence[str] | None = None,
+    header_row: int = 0,
+    allow_extra_columns: bool = False,
+) -> pl.DataFrame:
+    """Read one Excel sheet with every column as text, plus `_source_row` (1-based data rows)."""
+    if not path.is_file():
+        raise ref.error(f"file not found: {path}")
+    if path.stat().st_size == 0:
+        raise ref.error("the file is empty (0 bytes)", hint="Re-fetch the file")
+    kwargs: dict[str, object] = {"read_options": {"header_row": header_row}}
+    if isinstance(sheet, int):
+        kwargs["sheet_id"] = sheet + 1
+    else:
+        kwargs["sheet_name"] = sheet
+    try:
+        frame = pl.read_excel(path, engine="calamine", infer_schema_length=0, **kwargs)
+    except Exception as exc:
+        raise ref.error(
+            f"cannot read Excel sheet {sheet!r}: {exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0][:300]}",
+            hint="The workbook may be truncated, renamed or not an .xlsx file",
+        ) from exc
+    frame = frame.rename({c: str(c).strip() for c in frame.columns})
+    if expected_columns is not None:
+        check_columns(frame.columns, expected_columns, ref, allow_extra=allow_extra_columns)
+    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def check_columns(
+    actual: Sequence[str], expected: Sequence[str], ref: SourceRef, *, allow_extra: bool = False
+) -> None:
+    """Fail naming the first missing (or, unless allowed, unexpected) column."""
+    missing = [c for c in expected if c not in actual]
+    if missing:
+        raise ref.error(
+            f"expected column(s) {missing} are missing; the file has {list(actual)[:30]}",
+            column=missing[0],
+            hint="The publisher may have renamed or dropped a column: update the reader and contract",
+        )
+    extra = [c for c in actual if c not in expected]
+    if extra and not allow_extra:
+        raise ref.error(
+            f"unexpected column(s) {extra} that the reader does not know",
+            column=extra[0],
+            hint="The publisher may have added or renamed a column: update the reader and contract",
+        )
+
+
+def _first_bad(frame: pl.DataFrame, column: str, bad: pl.Series) -> tuple[int, object]:
+    idx = bad.arg_true()[0]
+    row = frame.get_column(ROW)[idx] if ROW in frame.columns else idx + 1
+    return int(row), frame.get_column(column)[idx]
+
+
+def cast_columns(
+    frame: pl.DataFrame,
+    ref: SourceRef,
+    types: Mapping[str, pl.DataType],
+    *,
+    rename: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
+    """Cast text columns strictly: a non-empty cell that does not parse is an error with its row.
+
+    Numbers may carry thousands separators (`1,234`) and surrounding spaces. Empty cells become null.
+    """
+    out = []
+    for column, dtype in types.items():
+        if column not in frame.columns:
+            raise ref.error("column missing before cast", column=column)
+        text = frame.get_column(column).cast(pl.String).str.strip_chars()
+        text = text.set(text == "", None) if text.len() else text
+        if dtype == pl.String:
+            casted = text
+        elif dtype == pl.Boolean:
+            upper = text.str.to_uppercase()
+            casted = pl.select(
+                pl.when(upper.is_in(["TRUE", "Y", "YES", "1"]))
+                .then(True)
+                .when(upper.is_in(["FALSE", "N", "NO", "0"]))
+                .then(False)
+                .otherwise(None)
+            ).to_series()
+        elif dtype.is_numeric():
+            cleaned = text.str.replace_all(",", "")
+            if dtype.is_integer():
+                as_float = cleaned.cast(pl.Float64, strict=False)
+                casted = as_float.cast(dtype, strict=False)
+                not_whole = as_float.is_not_null() & (as_float != as_float.round(0))
+                casted = casted.set(not_whole, None) if casted.len() else casted
+            else:
+                casted = cleaned.cast(dtype, strict=False)
+        elif dtype == pl.Date:
+            casted = text.str.to_date(strict=False)
+        else:
+            casted = text.cast(dtype, strict=False)
+        bad = text.is_not_null() & casted.is_null()
+        if bad.any():
+            row, value = _first_bad(frame, column, bad)
+            raise ref.error(
+                f"cannot read the value as {dtype} ({int(bad.sum())} such cells)",
+                column=(rename or {}).get(column, column),
+                row=row,
+                value=value,
+            )
+        out.append(casted.alias((rename or {}).get(column, column)))
+    keep = [c for c in frame.columns if c not in types]
+    return frame.select(keep).with_columns(out)
+
+
+def add_flags(frame: pl.DataFrame, rules: Iterable[tuple[str, pl.Expr]]) -> pl.DataFrame:
+    """Add `_flags`: the names of every rule a row meets, joined by ';' (null when none).
+
+    Flagging instead of dropping keeps every source row in the raw table while making the quirks
+    countable (`count(_flags)`).
+    """
+    parts = [pl.when(expr).then(pl.lit(name)) for name, expr in rules]
+    if not parts:
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias(FLAGS))
+    joined = pl.concat_str(parts, separator=";", ignore_nulls=True)
+    return frame.with_columns(pl.when(joined == "").then(None).otherwise(joined).alias(FLAGS))
+
+
+def select_contract_order(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """The contract's columns in its order, then lineage columns (leading underscore)."""
+    lineage = [c for c in frame.columns if c.startswith("_")]
+    return frame.select([*columns, *lineage])

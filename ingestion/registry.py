@@ -1,0 +1,106 @@
+"""The source registry: one YAML file per dataset in data_contracts/sources/.
+
+Each entry gives the publisher, title, licence, grain, cadence and, for every file, its official
+download URL, size and sha256. The registry is the single place that says what a valid source file
+is; `fetch` refuses anything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+
+from ingestion.settings import SOURCES_DIR
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    name: str
+    url: str
+    sha256: str
+    bytes: int
+    description: str = ""
+
+    @property
+    def host(self) -> str:
+        return urlparse(self.url).hostname or ""
+
+
+@dataclass(frozen=True)
+class Source:
+    dataset_id: str
+    publisher: str
+    title: str
+    licence: str
+    landing_page: str
+    grain: str
+    cadence: str
+    description: str
+    files: tuple[SourceFile, ...] = field(default_factory=tuple)
+
+    def file(self, name: str) -> SourceFile:
+        for entry in self.files:
+            if entry.name == name:
+                return entry
+        known = ", ".join(f.name for f in self.files)
+        raise KeyError(f"dataset {self.dataset_id} has no file {name!r} in the registry ({known})")
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        return frozenset(f.host for f in self.files)
+
+
+_REQUIRED = ("dataset_id", "publisher", "title", "licence", "grain", "cadence", "files")
+
+
+def _parse(path: Path) -> Source:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    missing = [k for k in _REQUIRED if k not in raw]
+    if missing:
+        raise ValueError(f"source registry entry {path.name} lacks {', '.join(missing)}")
+    if raw["dataset_id"] != path.stem:
+        raise ValueError(f"source registry entry {path.name} names dataset {raw['dataset_id']!r}")
+    files = tuple(
+        SourceFile(
+            name=f["name"],
+            url=f["url"],
+            sha256=f["sha256"].lower(),
+            bytes=int(f["bytes"]),
+            description=f.get("description", ""),
+        )
+        for f in raw["files"]
+    )
+    for f in files:
+        if urlparse(f.url).scheme != "https":
+            raise ValueError(f"{path.name}: {f.name} must be downloaded over https, not {f.url}")
+    return Source(
+        dataset_id=raw["dataset_id"],
+        publisher=raw["publisher"],
+        title=raw["title"],
+        licence=raw["licence"],
+        landing_page=raw.get("landing_page", ""),
+        grain=raw["grain"],
+        cadence=raw["cadence"],
+        description=raw.get("description", ""),
+        files=files,
+    )
+
+
+@lru_cache(maxsize=1)
+def load_registry(directory: Path = SOURCES_DIR) -> dict[str, Source]:
+    """Every source entry, keyed by dataset id."""
+    return {p.stem: _parse(p) for p in sorted(directory.glob("*.yml"))}
+
+
+def get_source(dataset_id: str) -> Source:
+    registry = load_registry()
+    if dataset_id not in registry:
+        raise KeyError(
+            f"dataset {dataset_id!r} is not in the source registry "
+            f"(data_contracts/sources/); known: {', '.join(sorted(registry))}"
+        )
+    return registry[dataset_id]

@@ -1,0 +1,68 @@
+"""TBS programme spending and full-time equivalents (`rbpo.csv`, from Departmental Plans and
+Departmental Results Reports): planned and actual spending and FTEs per programme and fiscal year.
+
+Programme ids of internal services (ISS00..ISS0Z) repeat across organisations, so the key is
+(fiscal year, organisation id, programme id).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from ingestion.readers import (
+    RawTable,
+    SourceRef,
+    cast_columns,
+    read_text_table,
+    select_contract_order,
+)
+
+DATASET_ID = "tbs_canada__program_spending_ftes"
+
+COLUMNS = [
+    "fy_ef",
+    "organization_id",
+    "organization",
+    "core_responsibility",
+    "program_id",
+    "program_name",
+    "planned_spending_1",
+    "actual_spending",
+    "planned_spending_2",
+    "planned_spending_3",
+    "planned_ftes_1",
+    "actual_ftes",
+    "planned_ftes_2",
+    "planned_ftes_3",
+    "planning_explanation",
+    "variance_explanation",
+]
+NUMERIC = [c for c in COLUMNS if "spending" in c or "ftes" in c]
+
+
+def read_program_spending_ftes(path: Path, file: str = "rbpo.csv") -> pl.DataFrame:
+    """Typed programme spending (CAD, nominal) and FTEs; empty cells stay null (not yet reported)."""
+    ref = SourceRef(DATASET_ID, file)
+    frame = read_text_table(path, ref, expected_columns=COLUMNS)
+    types: dict[str, pl.DataType] = {c: pl.String() for c in COLUMNS}
+    types.update({c: pl.Float64() for c in NUMERIC})
+    frame = cast_columns(frame, ref, types)
+    # "-0.00" is published for a few programmes; it is zero.
+    frame = frame.with_columns([pl.col(c) + 0.0 for c in NUMERIC])
+    return select_contract_order(frame, COLUMNS)
+
+
+TABLES = (
+    RawTable(
+        name=DATASET_ID,
+        dataset_id=DATASET_ID,
+        files=("rbpo.csv",),
+        reader=read_program_spending_ftes,
+        description=(
+            "One row per fiscal year, organisation and programme: planned and actual spending "
+            "(CAD, nominal) and FTEs from Departmental Plans and Results Reports."
+        ),
+    ),
+)

@@ -1,0 +1,34 @@
+"""Shared test settings: the mirror is found through ATLAS_MIRROR (CI sets ../shared/mirror)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+def _mirror() -> Path | None:
+    value = os.environ.get("ATLAS_MIRROR")
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else (Path.cwd() / path).resolve()
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    """The real data mirror; tests that need real data fail loudly without it."""
+    path = _mirror()
+    if path is None or not (path / "FILES.csv").is_file():
+        pytest.fail("ATLAS_MIRROR must name the data mirror (e.g. ATLAS_MIRROR=../shared/mirror)")
+    return path
+
+
+def mirror_file(mirror: Path, dataset_id: str, file: str) -> Path:
+    return mirror / dataset_id / file
