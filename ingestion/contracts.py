@@ -112,8 +112,37 @@ def _row_numbers(frame: pl.DataFrame, mask: pl.Expr) -> tuple[list[int], list[di
     return rows, sample
 
 
-def validate(frame: pl.DataFrame, contract: Contract, *, file: str | None = None) -> None:
-    """Raise ContractViolation at the first broken rule; return None when the frame conforms."""
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The result of one group of contract rules: passed, or the violation that failed it."""
+
+    name: str
+    description: str
+    violation: ContractViolation | None
+
+    @property
+    def passed(self) -> bool:
+        return self.violation is None
+
+
+CHECKS = {
+    "required_columns": "Every contract column is present, with no unexpected column.",
+    "row_count": "At least the contract's minimum number of rows.",
+    "column_types": "Every column has the contract's type.",
+    "values": "Nullability, allowed values, ranges and patterns hold on every row.",
+    "key_unique": "The primary key is never null and never repeated.",
+}
+
+
+class _Failed(Exception):
+    def __init__(self, violation: ContractViolation) -> None:
+        self.violation = violation
+
+
+def evaluate(
+    frame: pl.DataFrame, contract: Contract, *, file: str | None = None
+) -> list[CheckOutcome]:
+    """Run every group of rules; each outcome carries the first violation of its group."""
     file = file or ", ".join(contract.files) or None
 
     def fail(message: str, column: str | None = None, mask: pl.Expr | None = None) -> None:
@@ -121,59 +150,97 @@ def validate(frame: pl.DataFrame, contract: Contract, *, file: str | None = None
         sample: list[dict] = []
         if mask is not None:
             rows, sample = _row_numbers(frame, mask)
-        raise ContractViolation(
-            message + (f"; first offending rows: {rows}" if len(rows) > 1 else ""),
-            dataset_id=contract.dataset_id,
-            file=file,
-            column=column,
-            row=rows[0] if rows else None,
-            value=sample[0].get(column) if sample and column else None,
-            sample=sample,
-            hint=f"Contract: data_contracts/raw/{contract.table}.yml",
+        raise _Failed(
+            ContractViolation(
+                message + (f"; first offending rows: {rows}" if len(rows) > 1 else ""),
+                dataset_id=contract.dataset_id,
+                file=file,
+                column=column,
+                row=rows[0] if rows else None,
+                value=sample[0].get(column) if sample and column else None,
+                sample=sample,
+                hint=f"Contract: data_contracts/raw/{contract.table}.yml",
+            )
         )
 
     own = [c for c in frame.columns if not c.startswith("_")]
     expected = contract.column_names
-    missing = [c for c in expected if c not in own]
-    if missing:
-        fail(f"missing column(s) {missing} required by the contract", column=missing[0])
-    extra = [c for c in own if c not in expected]
-    if extra:
-        fail(f"unexpected column(s) {extra} not in the contract", column=extra[0])
-    if frame.height < contract.min_rows:
-        fail(f"only {frame.height} rows; the contract expects at least {contract.min_rows}")
 
-    for rule in contract.columns:
-        col = pl.col(rule.name)
-        dtype = frame.schema[rule.name]
-        if dtype != TYPES[rule.type]:
-            fail(f"type is {dtype}, the contract says {rule.type}", column=rule.name)
-        if not rule.nullable:
-            mask = col.is_null()
-            if frame.select(mask.any()).item():
-                fail("null value in a column that must not be null", rule.name, mask)
-        if rule.allowed is not None:
-            mask = col.is_not_null() & ~col.is_in(list(rule.allowed))
-            if frame.select(mask.any()).item():
-                fail(f"value outside the allowed set {list(rule.allowed)}", rule.name, mask)
-        if rule.min is not None:
-            mask = col.is_not_null() & (col < rule.min)
-            if frame.select(mask.any()).item():
-                fail(f"value below the allowed minimum {rule.min}", rule.name, mask)
-        if rule.max is not None:
-            mask = col.is_not_null() & (col > rule.max)
-            if frame.select(mask.any()).item():
-                fail(f"value above the allowed maximum {rule.max}", rule.name, mask)
-        if rule.pattern is not None:
-            mask = col.is_not_null() & ~col.str.contains(f"^(?:{rule.pattern})$")
-            if frame.select(mask.any()).item():
-                fail(f"value does not match the pattern {rule.pattern!r}", rule.name, mask)
+    def required_columns() -> None:
+        missing = [c for c in expected if c not in own]
+        if missing:
+            fail(f"missing column(s) {missing} required by the contract", column=missing[0])
+        extra = [c for c in own if c not in expected]
+        if extra:
+            fail(f"unexpected column(s) {extra} not in the contract", column=extra[0])
 
-    if contract.primary_key:
-        key = list(contract.primary_key)
+    def row_count() -> None:
+        if frame.height < contract.min_rows:
+            fail(f"only {frame.height} rows; the contract expects at least {contract.min_rows}")
+
+    present = [r for r in contract.columns if r.name in frame.columns]
+
+    def column_types() -> None:
+        for rule in present:
+            dtype = frame.schema[rule.name]
+            if dtype != TYPES[rule.type]:
+                fail(f"type is {dtype}, the contract says {rule.type}", column=rule.name)
+
+    def values() -> None:
+        for rule in present:
+            if frame.schema[rule.name] != TYPES[rule.type]:
+                continue  # reported by column_types
+            col = pl.col(rule.name)
+            if not rule.nullable:
+                mask = col.is_null()
+                if frame.select(mask.any()).item():
+                    fail("null value in a column that must not be null", rule.name, mask)
+            if rule.allowed is not None:
+                mask = col.is_not_null() & ~col.is_in(list(rule.allowed))
+                if frame.select(mask.any()).item():
+                    fail(f"value outside the allowed set {list(rule.allowed)}", rule.name, mask)
+            if rule.min is not None:
+                mask = col.is_not_null() & (col < rule.min)
+                if frame.select(mask.any()).item():
+                    fail(f"value below the allowed minimum {rule.min}", rule.name, mask)
+            if rule.max is not None:
+                mask = col.is_not_null() & (col > rule.max)
+                if frame.select(mask.any()).item():
+                    fail(f"value above the allowed maximum {rule.max}", rule.name, mask)
+            if rule.pattern is not None:
+                mask = col.is_not_null() & ~col.str.contains(f"^(?:{rule.pattern})$")
+                if frame.select(mask.any()).item():
+                    fail(f"value does not match the pattern {rule.pattern!r}", rule.name, mask)
+
+    def key_unique() -> None:
+        key = [k for k in contract.primary_key if k in frame.columns]
+        if not key:
+            return
         for name in key:
             if frame.select(pl.col(name).is_null().any()).item():
                 fail("null in a key column", name, pl.col(name).is_null())
         mask = pl.struct(key).is_duplicated()
         if frame.select(mask.any()).item():
             fail(f"duplicate key {key}", key[0], mask)
+
+    outcomes = []
+    for name, check in [
+        ("required_columns", required_columns),
+        ("row_count", row_count),
+        ("column_types", column_types),
+        ("values", values),
+        ("key_unique", key_unique),
+    ]:
+        try:
+            check()
+            outcomes.append(CheckOutcome(name, CHECKS[name], None))
+        except _Failed as failed:
+            outcomes.append(CheckOutcome(name, CHECKS[name], failed.violation))
+    return outcomes
+
+
+def validate(frame: pl.DataFrame, contract: Contract, *, file: str | None = None) -> None:
+    """Raise the first ContractViolation found; return None when the frame conforms."""
+    for outcome in evaluate(frame, contract, file=file):
+        if outcome.violation is not None:
+            raise outcome.violation

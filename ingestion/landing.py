@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from ingestion.contracts import load_contract, validate
+from ingestion.contracts import CheckOutcome, evaluate, load_contract
 from ingestion.errors import AtlasDataError
 from ingestion.fetch import fetch, sha256_of
 from ingestion.readers import FLAGS, ROW, RawTable
@@ -33,6 +33,7 @@ class LandingResult:
     loaded_at: datetime
     flag_counts: dict[str, int]
     columns: dict[str, str]
+    outcomes: tuple[CheckOutcome, ...] = ()
 
 
 def read_table(table: RawTable) -> tuple[pl.DataFrame, list[tuple[str, str]]]:
@@ -120,10 +121,18 @@ def write_table(
 
 
 def land(con: duckdb.DuckDBPyConnection, table: RawTable, run_id: str = "manual") -> LandingResult:
-    """Fetch, read, validate and write one raw table; raise AtlasDataError with nothing written."""
+    """Fetch, read, validate and write one raw table; raise AtlasDataError with nothing written.
+
+    A contract failure is raised as the first ContractViolation, carrying every check's outcome in
+    its `outcomes` attribute so that callers can report each landing check.
+    """
     frame, checksums = read_table(table)
     contract = load_contract(table.name)
-    validate(frame, contract, file=", ".join(table.files))
+    outcomes = tuple(evaluate(frame, contract, file=", ".join(table.files)))
+    for outcome in outcomes:
+        if outcome.violation is not None:
+            outcome.violation.outcomes = outcomes  # type: ignore[attr-defined]
+            raise outcome.violation
     loaded_at = datetime.now(UTC)
     frame = with_lineage(frame, checksums, loaded_at, run_id)
     result = LandingResult(
@@ -136,6 +145,7 @@ def land(con: duckdb.DuckDBPyConnection, table: RawTable, run_id: str = "manual"
         loaded_at=loaded_at,
         flag_counts=flag_counts(frame),
         columns={k: str(v) for k, v in frame.schema.items()},
+        outcomes=outcomes,
     )
     write_table(con, table, frame, result, run_id)
     return result

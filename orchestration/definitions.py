@@ -1,0 +1,30 @@
+"""Dagster definitions: every asset, check, job and resource of the Atlas."""
+
+from __future__ import annotations
+
+from orchestration import environment
+
+environment.configure()
+
+import dagster as dg  # noqa: E402
+
+from orchestration.assets.dbt import atlas_dbt_models  # noqa: E402
+from orchestration.assets.raw import raw_assets  # noqa: E402
+from orchestration.assets.scoring import ca_service_cost_allocation  # noqa: E402
+from orchestration.resources import dbt_resource, warehouse_resource  # noqa: E402
+
+# One process writes the warehouse at a time: DuckDB allows a single writer, and dbt runs in a
+# subprocess that must find the file unlocked.
+atlas_full = dg.define_asset_job(
+    name="atlas_full",
+    selection=dg.AssetSelection.all(),
+    description="Land every source, build the dbt warehouse and score it, in one process.",
+    executor_def=dg.in_process_executor,
+)
+
+defs = dg.Definitions(
+    assets=[*raw_assets(), atlas_dbt_models, ca_service_cost_allocation],
+    jobs=[atlas_full],
+    resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},
+    executor=dg.in_process_executor,
+)
