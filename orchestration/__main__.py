@@ -51,7 +51,7 @@ def run(selection: str | None) -> int:
     elapsed = time.monotonic() - started
     failed = [e for e in result.all_events if e.is_step_failure]
     checks = [
-        e.event_specific_data.asset_check_evaluation  # type: ignore[union-attr]
+        e.event_specific_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]

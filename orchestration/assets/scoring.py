@@ -95,7 +95,7 @@ def ca_service_cost_allocation(context: dg.AssetExecutionContext, warehouse: Duc
             raise dg.Failure("cost allocation failed its checks; scoring table not written")
         write_table(con, "ca_service_cost_allocation", frame)
     context.log.info(f"allocated costs for {frame.height} services")
-    return dg.MaterializeResult(metadata=table_metadata(frame))
+    yield dg.MaterializeResult(metadata=table_metadata(frame))
 
 
 def conservation_gaps(links: pl.DataFrame, allocated: pl.DataFrame) -> pl.DataFrame:
