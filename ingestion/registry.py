@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from ingestion.settings import SOURCES_DIR
+from ingestion.settings import SOURCES_DIR, sources_dir
 
 
 @dataclass(frozen=True)
@@ -90,9 +90,13 @@ def _parse(path: Path) -> Source:
     )
 
 
-@lru_cache(maxsize=1)
-def load_registry(directory: Path = SOURCES_DIR) -> dict[str, Source]:
-    """Every source entry, keyed by dataset id."""
+def load_registry(directory: Path | None = None) -> dict[str, Source]:
+    """Every source entry, keyed by dataset id (from ATLAS_SOURCES_DIR when set)."""
+    return _load(directory or sources_dir())
+
+
+@lru_cache(maxsize=4)
+def _load(directory: Path) -> dict[str, Source]:
     return {p.stem: _parse(p) for p in sorted(directory.glob("*.yml"))}
 
 

@@ -21,6 +21,15 @@ def _resolve(value: str) -> Path:
     return path if path.is_absolute() else (Path.cwd() / path).resolve()
 
 
+def sources_dir() -> Path:
+    """The source registry folder (ATLAS_SOURCES_DIR, default data_contracts/sources).
+
+    Overridable so that a test can register a deliberately changed file without editing the repo.
+    """
+    value = os.environ.get("ATLAS_SOURCES_DIR", "").strip()
+    return _resolve(value) if value else SOURCES_DIR
+
+
 def mirror_dir() -> Path | None:
     """The folder named by ATLAS_MIRROR (laid out like ../shared/mirror), or None to download."""
     value = os.environ.get("ATLAS_MIRROR", "").strip()

@@ -38,13 +38,15 @@ def run(selection: str | None) -> int:
     from orchestration.definitions import defs
 
     started = time.monotonic()
-    job = defs.resolve_implicit_global_asset_job_def() if selection else defs.get_job_def("atlas_full")
+    job = defs.get_job_def("atlas_full")
     instance = dg.DagsterInstance.get()
     asset_selection = None
     if selection:
-        asset_selection = dg.AssetSelection.from_coercible(selection.split(",")) if "," in selection \
-            else dg.AssetSelection.from_string(selection)
-        asset_selection = list(asset_selection.resolve(defs.resolve_asset_graph()))
+        resolved = dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
+        asset_selection = sorted(resolved, key=lambda k: k.to_user_string())
+        print(f"selected {len(asset_selection)} assets: "
+              + ", ".join(k.to_user_string() for k in asset_selection[:12])
+              + (" ..." if len(asset_selection) > 12 else ""))
     result = job.execute_in_process(
         instance=instance, asset_selection=asset_selection, raise_on_error=False
     )

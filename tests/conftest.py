@@ -32,3 +32,31 @@ def mirror() -> Path:
 
 def mirror_file(mirror: Path, dataset_id: str, file: str) -> Path:
     return mirror / dataset_id / file
+
+
+def run_pipeline(warehouse: Path, *args: str, mirror_dir: Path | None = None, home: Path | None = None):
+    """Run `python -m orchestration run ...` in a subprocess against `warehouse`; returns the
+    CompletedProcess (stdout and stderr merged)."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    env["ATLAS_WAREHOUSE"] = str(warehouse)
+    env["DAGSTER_HOME"] = str(home or warehouse.parent / "dagster_home")
+    if mirror_dir is not None:
+        env["ATLAS_MIRROR"] = str(mirror_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration", "run", *args],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=1200,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory, mirror) -> Path:
+    """The whole pipeline materialised once from the mirror into a fresh warehouse."""
+    warehouse = tmp_path_factory.mktemp("build") / "atlas.duckdb"
+    result = run_pipeline(warehouse, mirror_dir=mirror)
+    if result.returncode != 0:
+        pytest.fail(f"pipeline run failed:\n{result.stdout[-6000:]}")
+    return warehouse

@@ -50,7 +50,9 @@ def read_program_spending_ftes(path: Path, file: str = "rbpo.csv") -> pl.DataFra
     types.update({c: pl.Float64() for c in NUMERIC})
     frame = cast_columns(frame, ref, types)
     # "-0.00" is published for a few programmes; it is zero.
-    frame = frame.with_columns([pl.col(c) + 0.0 for c in NUMERIC])
+    frame = frame.with_columns(
+        [pl.when(pl.col(c) == 0).then(0.0).otherwise(pl.col(c)).alias(c) for c in NUMERIC]
+    )
     return select_contract_order(frame, COLUMNS)
 
 

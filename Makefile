@@ -1,0 +1,50 @@
+# Thin verbs around the project. `make run` and `make test` are the two commands of the README.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: run test dev prepare datasets lint clean
+
+# The virtual environment, installed from the lock file (wheels only: nothing builds from source).
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH, or make PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --only-binary :all: -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## run: land every source, build the dbt warehouse, score it (warehouse/atlas.duckdb)
+run: $(STAMP)
+	$(PY) -m orchestration run $(if $(SELECT),--select '$(SELECT)')
+
+## test: unit, fault and integration tests (integration tests need ATLAS_MIRROR)
+test: $(STAMP)
+	$(PY) -m orchestration prepare
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## dev: the Dagster UI on http://127.0.0.1:3000
+dev: $(STAMP)
+	$(PY) -m orchestration prepare
+	$(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+prepare: $(STAMP)
+	$(PY) -m orchestration prepare
+
+## datasets: when each dataset was loaded, from which file and checksum, how many rows flagged
+datasets: $(STAMP)
+	$(PY) -m orchestration datasets
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check ingestion scoring orchestration tests
+
+clean:
+	rm -rf warehouse .dagster_home dbt_project/target dbt_project/logs
