@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from ingestion.settings import SOURCES_DIR, sources_dir
+from ingestion.settings import sources_dir
 
 
 @dataclass(frozen=True)

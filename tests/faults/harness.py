@@ -14,7 +14,8 @@ from ingestion.errors import AtlasDataError
 
 
 def snapshot(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
-    return con.execute(f'SELECT * FROM raw."{table}" ORDER BY _source_row').fetchall()
+    # ORDER BY ALL: long tables repeat _source_row, and DuckDB's order among ties can change.
+    return con.execute(f'SELECT * FROM raw."{table}" ORDER BY ALL').fetchall()
 
 
 def assert_fault_rejected(

@@ -49,9 +49,9 @@ def test_the_registry_refuses_a_plain_http_url(tmp_path):
 
 
 def test_every_registered_file_is_https_with_a_sha256(mirror):
-    from ingestion.registry import load_registry
-
     import csv
+
+    from ingestion.registry import load_registry
 
     known = {
         (r["dataset_id"], r["file"]): r["sha256"]

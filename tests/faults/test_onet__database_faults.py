@@ -1,0 +1,182 @@
+"""Broken O*NET files are refused with an error that names the dataset, file and column, and the
+table landed before stays as it was. Every raw table gets a truncated file, a renamed column and a
+value of the wrong type."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+
+from tests.faults import injectors
+from tests.faults.harness import assert_fault_rejected
+
+DATASET = "onet__database"
+TAB = {"delimiter": "\t", "encoding": "utf-8"}
+
+FILES = {
+    "occupation_data": "Occupation Data.txt",
+    "task_statements": "Task Statements.txt",
+    "tasks_to_dwas": "Tasks to DWAs.xlsx",
+    "dwa_reference": "DWA Reference.txt",
+    "iwa_reference": "IWA Reference.txt",
+    "job_zones": "Job Zones.txt",
+    "job_zone_reference": "Job Zone Reference.txt",
+    "skills": "Skills.xlsx",
+    "knowledge": "Knowledge.xlsx",
+    "scales_reference": "Scales Reference.txt",
+    "content_model_reference": "Content Model Reference.txt",
+    "task_categories": "Task Categories.txt",
+    "work_context_categories": "Work Context Categories.txt",
+    "emerging_tasks": "Emerging Tasks.txt",
+}
+
+# entity -> (source column to rename, source column to break, data row, bad value, column named)
+FAULTS = {
+    "occupation_data": ("Description", "O*NET-SOC Code", 5, "Chief Executives", "o_net_soc_code"),
+    "task_statements": ("Task Type", "Task ID", 7, "T8823", "task_id"),
+    "tasks_to_dwas": ("DWA ID", "Task ID", 4, "task 8824", "task_id"),
+    "dwa_reference": ("IWA Title", "DWA ID", 3, "Review art or design materials.", "dwa_id"),
+    "iwa_reference": ("IWA ID", "IWA ID", 2, "4.A.1.a.1-I02", "iwa_id"),
+    "job_zones": ("Job Zone", "Job Zone", 6, "five", "job_zone"),
+    "job_zone_reference": ("SVP Range", "Job Zone", 2, "two", "job_zone"),
+    "skills": ("Data Value", "Data Value", 9, "high", "data_value"),
+    "knowledge": ("Recommend Suppress", "N", 12, "many", "n"),
+    "scales_reference": ("Maximum", "Maximum", 4, "five", "maximum"),
+    "content_model_reference": ("Element ID", "Element ID", 3, "Cognitive Abilities", "element_id"),
+    "task_categories": ("Category Description", "Category", 2, "weekly", "category"),
+    "work_context_categories": ("Scale ID", "Category", 10, "3rd", "category"),
+    "emerging_tasks": ("Original Task ID", "Date", 2, "August 2024", "date"),
+}
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+STRINGS = "xl/sharedStrings.xml"
+
+
+# The shared openpyxl injectors load and save the whole workbook, which takes a minute or more for
+# the 3 MB O*NET workbooks (35 MB of sheet XML). These private ones edit the one cell in the sheet
+# XML and rewrite the zip, with the same effect on what a reader sees.
+def _excel_edit(src: Path, dst: Path, edit) -> Path:
+    with (
+        zipfile.ZipFile(src) as zin,
+        zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout,
+    ):
+        strings = re.findall(r"<si>(.*?)</si>", zin.read(STRINGS).decode("utf-8"), flags=re.S)
+        texts = [re.sub(r"<[^>]+>", "", s) for s in strings]
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == SHEET:
+                data = edit(data.decode("utf-8"), texts).encode("utf-8")
+            zout.writestr(item, data)
+    return dst
+
+
+def _header_letter(sheet: str, texts: list[str], column: str) -> str:
+    row = re.search(r'<row r="1"[^>]*>(.*?)</row>', sheet, flags=re.S).group(1)
+    for ref, index in re.findall(r'<c r="([A-Z]+)1"[^>]*t="s"[^>]*><v>(\d+)</v></c>', row):
+        if texts[int(index)].strip() == column:
+            return ref
+    raise KeyError(column)
+
+
+def _replace_cell(sheet: str, ref: str, value: object) -> str:
+    pattern = re.compile(rf'<c r="{ref}"(?: s="(\d+)")?[^>]*?(?:/>|>.*?</c>)', flags=re.S)
+    match = pattern.search(sheet)
+    assert match, ref
+    style = f' s="{match.group(1)}"' if match.group(1) else ""
+    if isinstance(value, str):
+        cell = f'<c r="{ref}"{style} t="inlineStr"><is><t>{escape(value)}</t></is></c>'
+    else:
+        cell = f'<c r="{ref}"{style}><v>{value}</v></c>'
+    return sheet[: match.start()] + cell + sheet[match.end() :]
+
+
+def excel_rename_column(src: Path, dst: Path, old: str, new: str) -> Path:
+    def edit(sheet: str, texts: list[str]) -> str:
+        return _replace_cell(sheet, _header_letter(sheet, texts, old) + "1", new)
+
+    return _excel_edit(src, dst, edit)
+
+
+def excel_set_cell(src: Path, dst: Path, column: str, data_row: int, value: object) -> Path:
+    def edit(sheet: str, texts: list[str]) -> str:
+        return _replace_cell(sheet, f"{_header_letter(sheet, texts, column)}{data_row + 1}", value)
+
+    return _excel_edit(src, dst, edit)
+
+
+def table(entity: str) -> str:
+    return f"{DATASET}__{entity}"
+
+
+def is_excel(file: str) -> bool:
+    return file.endswith(".xlsx")
+
+
+@pytest.mark.parametrize("entity", sorted(FILES))
+def test_a_truncated_file_is_refused_and_the_table_kept(tmp_path, monkeypatch, mirror, entity):
+    file = FILES[entity]
+    broken = injectors.truncate(mirror / DATASET / file, tmp_path / file)
+    assert_fault_rejected(tmp_path, monkeypatch, table(entity), file, broken)
+
+
+@pytest.mark.parametrize("entity", sorted(FILES))
+def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror, entity):
+    file = FILES[entity]
+    column = FAULTS[entity][0]
+    src, dst = mirror / DATASET / file, tmp_path / file
+    if is_excel(file):
+        broken = excel_rename_column(src, dst, column, column + " (renamed)")
+    else:
+        broken = injectors.rename_text_column(src, dst, column, column + " (renamed)", **TAB)
+    error = assert_fault_rejected(tmp_path, monkeypatch, table(entity), file, broken, column=column)
+    assert "missing" in str(error)
+
+
+@pytest.mark.parametrize("entity", sorted(FILES))
+def test_a_value_of_the_wrong_type_is_named_with_its_row(tmp_path, monkeypatch, mirror, entity):
+    file = FILES[entity]
+    _, column, row, value, named = FAULTS[entity]
+    src, dst = mirror / DATASET / file, tmp_path / file
+    if is_excel(file):
+        broken = excel_set_cell(src, dst, column, row, value)
+    else:
+        broken = injectors.set_text_cell(src, dst, column, row, value, **TAB)
+    error = assert_fault_rejected(tmp_path, monkeypatch, table(entity), file, broken, column=named)
+    assert error.row == row
+
+
+def test_a_duplicate_task_id_is_refused(tmp_path, monkeypatch, mirror):
+    file = FILES["task_statements"]
+    src = mirror / DATASET / file
+    first_id = injectors._read_text_rows(src, "\t", "utf-8")[1][2]
+    broken = injectors.set_text_cell(src, tmp_path / file, "Task ID", 3, first_id, **TAB)
+    error = assert_fault_rejected(
+        tmp_path, monkeypatch, table("task_statements"), file, broken, column="task_id"
+    )
+    assert "duplicate key" in str(error)
+
+
+def test_an_unknown_task_type_is_refused(tmp_path, monkeypatch, mirror):
+    file = FILES["task_statements"]
+    broken = injectors.set_text_cell(
+        mirror / DATASET / file, tmp_path / file, "Task Type", 5, "Essential", **TAB
+    )
+    error = assert_fault_rejected(
+        tmp_path, monkeypatch, table("task_statements"), file, broken, column="task_type"
+    )
+    assert error.row == 5
+
+
+def test_a_rating_above_its_scale_is_refused(tmp_path, monkeypatch, mirror):
+    file = FILES["skills"]
+    broken = excel_set_cell(mirror / DATASET / file, tmp_path / file, "Data Value", 2, 9.5)
+    error = assert_fault_rejected(
+        tmp_path, monkeypatch, table("skills"), file, broken, column="data_value"
+    )
+    assert "maximum" in str(error)
+    assert error.row == 2
