@@ -9,7 +9,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test dev prepare datasets lint clean
+.PHONY: run test dev prepare datasets report lint clean
 
 # The virtual environment, installed from the lock file (wheels only: nothing builds from source).
 $(STAMP): pyproject.toml requirements.lock
@@ -42,6 +42,10 @@ prepare: $(STAMP)
 ## datasets: when each dataset was loaded, from which file and checksum, how many rows flagged
 datasets: $(STAMP)
 	$(PY) -m orchestration datasets
+
+## report: top of the Canadian and UK priority lists and the UK replication table
+report: $(STAMP)
+	$(PY) -m orchestration report
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check ingestion scoring orchestration tests

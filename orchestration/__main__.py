@@ -3,6 +3,10 @@
   run [--select SELECTION]   materialise every asset (or a selection) into the warehouse
   prepare                    build the dbt manifest the definitions need
   datasets                   per dataset: when it was loaded, from which file and checksum, flags
+  published                  the published versions, newest first (* = the one readers see)
+  rollback PUBLISH_ID        point the published warehouse back at an earlier version
+  validate                   run the Great Expectations suites on the build warehouse
+  report [--top N]           top of the Canadian and UK priority lists, and the UK replication
 """
 
 from __future__ import annotations
@@ -68,16 +72,34 @@ def run(selection: str | None) -> int:
     for event in failed:
         error = event.event_specific_data.error  # type: ignore[union-attr]
         print(f"  failed step {event.step_key}: {error.message.strip().splitlines()[0] if error else ''}")
+    _print_publication(result)
     return 0 if result.success else 1
+
+
+def _print_publication(result) -> None:
+    """Say what readers see now: the version this run published, or the unchanged one."""
+    from orchestration.publish import current_publish_id, published_dir
+
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key is not None \
+                and event.asset_key.path == ["published", "atlas"]:
+            metadata = event.event_specific_data.materialization.metadata
+            same = metadata.get("identical_to_previous")
+            print(f"published {metadata['publish_id'].value} -> {published_dir() / 'atlas.duckdb'}"
+                  f" (identical to previous: {same.value if same else 'n/a'})")
+            return
+    current = current_publish_id()
+    print("nothing published; readers still see "
+          + (f"{current} ({published_dir() / 'atlas.duckdb'})" if current else "no published version yet"))
 
 
 def datasets() -> int:
     environment.configure()
     import duckdb
 
-    from ingestion.settings import warehouse_path
+    from orchestration.publish import reader_database
 
-    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+    with duckdb.connect(str(reader_database()), read_only=True) as con:
         con.sql(
             """select dataset_id, table_name, max_by(loaded_at, loaded_at) as loaded_at,
                       max_by(source_files, loaded_at) as files,
@@ -87,6 +109,99 @@ def datasets() -> int:
                from raw._load_log group by all order by dataset_id, table_name"""
         ).show(max_rows=200, max_col_width=40)
     return 0
+
+
+def report(top: int) -> int:
+    """Print the top of each country's priority list and the UK replication table."""
+    environment.configure()
+    import duckdb
+
+    from ingestion.settings import warehouse_path
+
+    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+        for country in ("CA", "UK"):
+            print(f"\nTop {top} of the {country} priority list (scoring.fct_service_automation_summary)")
+            con.execute(
+                """select priority_rank as rank, left(service_name, 48) as service,
+                          archetype_id as archetype, round(headline_probability, 3) as p,
+                          round(probability_p05, 2) as p05, round(probability_p95, 2) as p95,
+                          round(value_gross / 1e6, 1) as value_m, currency, quadrant
+                   from scoring.fct_service_automation_summary
+                   where country_code = ? order by priority_rank limit ?""",
+                [country, top],
+            )
+            _print_rows(con)
+        print("\nUK replication of the Turing Institute's arithmetic (scoring.uk_replication)")
+        con.execute(
+            """select figure_id, round(atlas_value, 3) as atlas, atlas_data_year,
+                      reference_value as turing, reference_data_year
+               from scoring.uk_replication"""
+        )
+        _print_rows(con)
+    return 0
+
+
+def _print_rows(con) -> None:
+    columns = [d[0] for d in con.description]
+    rows = [[("" if v is None else str(v)) for v in r] for r in con.fetchall()]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(columns)]
+    print(" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    print("-+-".join("-" * w for w in widths))
+    for r in rows:
+        print(" | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
+
+
+def published() -> int:
+    """List the published versions, newest first; * marks the one the pointer names."""
+    environment.configure()
+    from orchestration.publish import describe_versions, list_versions, published_dir
+
+    versions = list_versions()
+    if not versions:
+        print(f"nothing published yet in {published_dir()}")
+        return 0
+    print(f"published versions in {published_dir()} (readers open atlas.duckdb, * below):")
+    for line in describe_versions(versions):
+        print(line)
+    return 0
+
+
+def rollback(publish_id: str) -> int:
+    """Point the published warehouse back at an earlier version."""
+    environment.configure()
+    from orchestration.publish import PublishError, published_dir
+    from orchestration.publish import rollback as rollback_to
+
+    try:
+        manifest = rollback_to(publish_id)
+    except PublishError as error:
+        print(f"rollback refused: {error}")
+        return 1
+    print(f"rolled back: {published_dir() / 'atlas.duckdb'} -> {manifest['database']} "
+          f"(published {manifest['published_at'][:19]}, run {manifest['run_id']})")
+    return 0
+
+
+def validate() -> int:
+    """Run every Great Expectations suite on the build warehouse (outside Dagster) and write the
+    data docs; exits non-zero if a suite fails."""
+    environment.configure()
+    import duckdb
+
+    from ingestion.settings import warehouse_path
+    from orchestration.expectations import data_docs_dir, discover_suites, validate_table
+
+    failed = 0
+    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+        for suite in discover_suites():
+            report = validate_table(con, suite, data_docs_dir())
+            failed += not report.passed
+            print(report.message())
+            for failure in report.failures:
+                for row in failure.sample_rows[:2]:
+                    print(f"    e.g. {failure.expectation}: {row}")
+    print(f"data docs: {data_docs_dir() / 'index.html'}")
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,12 +215,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser("prepare", help="build the dbt manifest")
     sub.add_parser("datasets", help="show when each dataset was loaded and from what")
+    sub.add_parser("published", help="list the published versions")
+    rollback_parser = sub.add_parser("rollback", help="point the published warehouse at a version")
+    rollback_parser.add_argument("publish_id", help="a publish id from `published`")
+    sub.add_parser("validate", help="run the Great Expectations suites on the build warehouse")
+    report_parser = sub.add_parser("report", help="top of the priority lists and the UK replication")
+    report_parser.add_argument("--top", type=int, default=10)
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.select)
     if args.command == "prepare":
         prepare()
         return 0
+    if args.command == "published":
+        return published()
+    if args.command == "rollback":
+        return rollback(args.publish_id)
+    if args.command == "validate":
+        return validate()
+    if args.command == "report":
+        return report(args.top)
     return datasets()
 
 

@@ -8,7 +8,9 @@ environment.configure()
 
 import dagster as dg  # noqa: E402
 
-from orchestration.assets.dbt import atlas_dbt_models  # noqa: E402
+from orchestration.assets.automation import automation_model  # noqa: E402
+from orchestration.assets.dbt import atlas_dbt_cost_models, atlas_dbt_models  # noqa: E402
+from orchestration.assets.publish import publishing_definitions  # noqa: E402
 from orchestration.assets.raw import raw_assets  # noqa: E402
 from orchestration.assets.scoring import ca_service_cost_allocation  # noqa: E402
 from orchestration.resources import dbt_resource, warehouse_resource  # noqa: E402
@@ -23,8 +25,13 @@ atlas_full = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets(), atlas_dbt_models, ca_service_cost_allocation],
+    assets=[*raw_assets(), atlas_dbt_models, atlas_dbt_cost_models, ca_service_cost_allocation,
+            automation_model],
     jobs=[atlas_full],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},
     executor=dg.in_process_executor,
 )
+
+# Great Expectations suites as blocking checks, and the publish asset downstream of every asset in
+# the marts, scoring and seeds groups (found from the definitions above, so new ones count).
+defs = dg.Definitions.merge(defs, publishing_definitions(defs))

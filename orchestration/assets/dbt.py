@@ -42,12 +42,30 @@ class AtlasTranslator(DagsterDbtTranslator):
 translator = AtlasTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+# The marts that need the polars cost allocation (tag after_allocation) run in a second dbt step,
+# so that the order is: dbt (staging, marts) -> polars allocation -> dbt (cost marts) -> scoring.
+AFTER_ALLOCATION = "tag:after_allocation"
+
+
 @dbt_assets(
     manifest=atlas_dbt_project.manifest_path,
     project=atlas_dbt_project,
     dagster_dbt_translator=translator,
     name="atlas_dbt_models",
+    exclude=AFTER_ALLOCATION,
 )
 def atlas_dbt_models(context: dg.AssetExecutionContext, dbt: OfflineDbtCliResource):
     """Build the dbt models and run their tests (dbt build) for the selected assets."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+@dbt_assets(
+    manifest=atlas_dbt_project.manifest_path,
+    project=atlas_dbt_project,
+    dagster_dbt_translator=translator,
+    name="atlas_dbt_cost_models",
+    select=AFTER_ALLOCATION,
+)
+def atlas_dbt_cost_models(context: dg.AssetExecutionContext, dbt: OfflineDbtCliResource):
+    """Build the cost marts that read the polars allocation, and run their tests."""
     yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,104 @@
+"""The automation model's Dagster assets: read the marts, call scoring.pipeline.score, write the
+score tables. Parameters come from the assumptions seed and may be overridden in run config."""
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from orchestration.assets.scoring import table_metadata, write_table
+from scoring.parameters import Parameters, from_assumptions
+from scoring.pipeline import ScoringInputs, invariant_failures, score
+
+OWNER = "team:atlas-economics"
+KEYS = {
+    "fct_service_automation": "One row per service and automation method: probability, coverage "
+    "(share of the service's labour time the method knows) and the method's level.",
+    "fct_service_automation_summary": "One row per service: headline probability with its spread "
+    "across methods and Monte Carlo interval, value gross and net, quadrant and priority rank.",
+    "agg_automation_by_organisation": "One row per country and organisation: services, volume, "
+    "value and volume-weighted probability.",
+    "agg_automation_by_archetype": "One row per country and archetype: services, volume, value and "
+    "volume-weighted probability.",
+    "agg_automation_by_country": "One row per country: services, volume, value and volume-weighted "
+    "probability.",
+    "uk_replication": "One row per figure of the Turing Institute's UK arithmetic: our value on the "
+    "2012-13 Transactions Explorer beside theirs, with the data year of each.",
+}
+
+
+class ScoringConfig(dg.Config):
+    """Per-run overrides of the assumptions seed (leave empty to use the seed's values)."""
+
+    probability_threshold: float | None = None
+    value_threshold_quantile: float | None = None
+    monte_carlo_draws: int | None = None
+    monte_carlo_seed: int | None = None
+    occupation_mix_concentration: float | None = None
+    method_coverage_threshold: float | None = None
+    minutes_saved_per_transaction: float | None = None
+    hours_per_person_year: float | None = None
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["scoring", name], description=text, group_name="scoring", owners=[OWNER],
+            kinds={"polars", "duckdb"},
+            deps=[
+                ["marts", "dim_service"], ["marts", "fct_service_cost"],
+                ["marts", "fct_service_occupation"], ["marts", "fct_service_task"],
+                ["marts", "fct_occupation_automation_measure"], ["seeds", "assumptions"],
+                ["seeds", "turing_replication_reference"],
+            ],
+        )
+        for name, text in KEYS.items()
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "model_invariants", asset=["scoring", "fct_service_automation_summary"], blocking=True,
+            description="Probabilities and coverage in [0, 1], percentiles ordered, one summary "
+            "row per service of dim_service, null values only with a reason.",
+        )
+    ],
+    name="automation_model",
+)
+def automation_model(context: dg.AssetExecutionContext, config: ScoringConfig, warehouse: DuckDBResource):
+    with warehouse.get_connection() as con:
+        assumptions = con.sql("SELECT * FROM seeds.assumptions").pl()
+        params: Parameters = from_assumptions(assumptions)
+        overrides = {k: v for k, v in config.model_dump().items() if v is not None}
+        params = params.override(**overrides)
+        context.log.info(f"scoring with parameters {params.to_json()}")
+        inputs = ScoringInputs(
+            services=con.sql(
+                """SELECT s.*, c.total_cost, c.labour_cost, c.labour_cost_null_reason, c.fte,
+                          c.currency, c.price_year
+                   FROM marts.dim_service s
+                   JOIN marts.fct_service_cost c USING (service_key, fiscal_year)"""
+            ).pl(),
+            service_occupations=con.sql("SELECT * FROM marts.fct_service_occupation").pl(),
+            service_tasks=con.sql("SELECT * FROM marts.fct_service_task").pl(),
+            occupation_measures=con.sql("SELECT * FROM marts.fct_occupation_automation_measure").pl(),
+            replication_reference=con.sql("SELECT * FROM seeds.turing_replication_reference").pl(),
+        )
+        services = inputs.services.height
+        context.log.info(
+            f"Monte Carlo: {params.monte_carlo_draws} draws for {services} services "
+            f"in batches of {params.monte_carlo_batch_services}"
+        )
+        outputs = score(inputs, params)
+        problems = invariant_failures(outputs, services)
+        yield dg.AssetCheckResult(
+            check_name="model_invariants",
+            asset_key=["scoring", "fct_service_automation_summary"],
+            passed=not problems,
+            metadata={"problems": dg.MetadataValue.json(problems)},
+        )
+        if problems:
+            raise dg.Failure(f"scoring invariants failed: {problems}; nothing written")
+        for name, frame in outputs.tables().items():
+            write_table(con, name, frame)
+            yield dg.MaterializeResult(
+                asset_key=["scoring", name],
+                metadata={**table_metadata(frame), "parameters": params.to_json()},
+            )

@@ -1,0 +1,174 @@
+"""The `published/atlas` asset: copy the build warehouse into a new read-only published version.
+
+It depends on every asset in the groups marts, scoring and seeds, found from the definitions (so a
+new mart or score is picked up without an edit here), and so runs only when all of them and their
+blocking checks (dbt tests, Great Expectations suites, scoring checks) succeeded in the run. Before
+it copies anything it also refuses to publish when:
+
+- a non-optional expectation suite's table is missing or, for a suite with no asset, fails;
+- the latest evaluation of any blocking check on an upstream asset failed, in this run or an
+  earlier one (a subset run must not publish a mart whose test failed last time).
+
+The mechanics (copy, manifest, pointer swap, pruning) are in orchestration/publish.py.
+"""
+
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from orchestration.assets.expectations import expectation_checks
+from orchestration.expectations import data_docs_dir, discover_suites, validate_table
+from orchestration.publish import published_dir
+from orchestration.publish import publish as publish_version
+
+PUBLISH_KEY = dg.AssetKey(["published", "atlas"])
+PUBLISHED_GROUPS = ("marts", "scoring", "seeds")
+OWNER = "team:atlas-data-engineering"
+
+
+def _specs(assets: Iterable[object]) -> list[dg.AssetSpec]:
+    specs: list[dg.AssetSpec] = []
+    for item in assets:
+        if isinstance(item, dg.AssetsDefinition):
+            specs.extend(item.specs)
+        elif isinstance(item, dg.AssetSpec):
+            specs.append(item)
+    return specs
+
+
+def _check_keys(assets: Iterable[object], checks: Sequence[dg.AssetChecksDefinition]) -> set[dg.AssetCheckKey]:
+    keys: set[dg.AssetCheckKey] = set()
+    for item in [*assets, *checks]:
+        if isinstance(item, dg.AssetsDefinition):
+            keys |= set(item.check_keys)
+    return keys
+
+
+def failed_checks(instance: dg.DagsterInstance, check_keys: Iterable[dg.AssetCheckKey]) -> list[str]:
+    """Checks whose latest evaluation failed with severity ERROR, as 'asset:check (run id)'."""
+    from dagster._core.storage.asset_check_execution_record import (
+        AssetCheckExecutionRecordStatus,
+    )
+
+    keys = sorted(check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name))
+    if not keys:
+        return []
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    failed = []
+    for key, record in latest.items():
+        if record.status != AssetCheckExecutionRecordStatus.FAILED:
+            continue
+        evaluation = record.evaluation
+        if evaluation is not None and evaluation.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        failed.append(f"{key.asset_key.to_user_string()}:{key.name} (run {record.run_id[:8]})")
+    return sorted(failed)
+
+
+def build_publish_asset(
+    deps: Sequence[dg.AssetKey],
+    gate_checks: Iterable[dg.AssetCheckKey] = (),
+    *,
+    suites_dir: Path | None = None,
+    suites_with_assets: Iterable[str] = (),
+    docs_dir: Path | None = None,
+    directory: Path | None = None,
+) -> dg.AssetsDefinition:
+    """The publish asset over `deps`, refusing to run while any of `gate_checks` last failed."""
+    gate = tuple(gate_checks)
+    checked_by_asset = frozenset(suites_with_assets)
+
+    @dg.asset(
+        key=PUBLISH_KEY,
+        group_name="published",
+        owners=[OWNER],
+        kinds={"duckdb"},
+        deps=list(deps),
+        description=(
+            "The published warehouse: a read-only DuckDB file (DuckDB 1.x storage format) with the "
+            "marts, scoring and seeds schemas and the raw load log, plus a manifest (source "
+            "checksums, parameters, row counts and content hashes), behind the pointer "
+            "published/atlas.duckdb. Runs only when everything upstream and its blocking checks "
+            "succeeded. Roll back with `python -m orchestration rollback <publish_id>`."
+        ),
+    )
+    def publish_asset(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+        stale = failed_checks(context.instance, gate)
+        if stale:
+            raise dg.Failure(
+                description="not publishing: the latest evaluation of these blocking checks "
+                f"failed: {', '.join(stale)}. Fix the data and rerun them.",
+                metadata={"failed_checks": dg.MetadataValue.json(stale)},
+                allow_retries=False,
+            )
+        with warehouse.get_connection() as con:
+            problems = []
+            for suite in discover_suites(suites_dir):
+                if suite.name in checked_by_asset and not suite.optional:
+                    # checked by its asset check; here only make sure the table is there
+                    exists = con.execute(
+                        """SELECT count(*) FROM information_schema.tables WHERE
+                           table_catalog = current_database() AND table_schema = ? AND table_name = ?""",
+                        [suite.schema, suite.table],
+                    ).fetchone()[0]
+                    if not exists:
+                        problems.append(f"{suite.name}: table missing (suite {suite.path.name})")
+                elif suite.name not in checked_by_asset:
+                    report = validate_table(con, suite, docs_dir or data_docs_dir())
+                    if not report.passed:
+                        problems.append(report.message())
+            if problems:
+                raise dg.Failure(
+                    description="not publishing: " + "; ".join(problems),
+                    metadata={"problems": dg.MetadataValue.json(problems)},
+                    allow_retries=False,
+                )
+            manifest = publish_version(con, run_id=context.run.run_id, directory=directory)
+        target = (directory or published_dir()) / manifest["database"]
+        context.log.info(
+            f"published {manifest['publish_id']} ({len(manifest['tables'])} tables): {target}"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "publish_id": manifest["publish_id"],
+                "path": dg.MetadataValue.path(str(target)),
+                "identical_to_previous": str(manifest["identical_to_previous"]),
+                "changed_tables": dg.MetadataValue.json(manifest["changed_tables"]),
+                "tables": dg.MetadataValue.json(
+                    {name: t["rows"] for name, t in manifest["tables"].items()}
+                ),
+                "dagster/row_count": sum(t["rows"] for t in manifest["tables"].values()),
+                "pruned_versions": dg.MetadataValue.json(manifest["pruned"]),
+            }
+        )
+
+    return publish_asset
+
+
+def publishing_definitions(
+    defs: dg.Definitions,
+    *,
+    suites_dir: Path | None = None,
+    docs_dir: Path | None = None,
+    directory: Path | None = None,
+) -> dg.Definitions:
+    """The expectation checks and the publish asset for the assets of `defs`, to merge with it."""
+    assets = list(defs.assets or [])
+    specs = _specs(assets)
+    keys = {s.key for s in specs}
+    checks = expectation_checks(keys, suites_dir, docs_dir)
+    deps = sorted(
+        (s.key for s in specs if s.group_name in PUBLISHED_GROUPS),
+        key=lambda k: k.to_user_string(),
+    )
+    gate = {k for k in _check_keys(assets, checks) if k.asset_key in set(deps)}
+    checked = {f"{s.schema}.{s.table}" for s in discover_suites(suites_dir)
+               if dg.AssetKey([s.schema, s.table]) in keys}
+    publish_asset = build_publish_asset(
+        deps, gate, suites_dir=suites_dir, suites_with_assets=checked, docs_dir=docs_dir,
+        directory=directory,
+    )
+    return dg.Definitions(assets=[publish_asset], asset_checks=checks)

@@ -1,0 +1,346 @@
+"""Great Expectations suites on the published tables: find them, run them, write data docs.
+
+One suite per table, as JSON in data_contracts/expectations/<schema>.<table>.json (GX 1.x suite
+format: `name`, `expectations` of `{type, kwargs, meta}`, and `meta`). A suite whose `meta.optional`
+is true is skipped while its table does not exist yet; any other suite fails when its table is
+missing. Each run uses an ephemeral GX context with the pandas datasource (GX over SQL on DuckDB
+does not work, ../shared/STACK_NOTES.md), no network and no analytics; GX is imported only when a
+suite runs (it takes seconds to import).
+
+No Dagster import here: the asset checks in orchestration/assets/expectations.py wrap these.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ingestion.settings import CONTRACTS_DIR, warehouse_path
+
+EXPECTATIONS_DIR = CONTRACTS_DIR / "expectations"
+SAMPLE_ROWS = 5
+_SUITE_FILE = re.compile(r"^(?P<schema>[a-z][a-z0-9_]*)\.(?P<table>[a-z_][a-z0-9_]*)\.json$")
+
+
+def expectations_dir() -> Path:
+    """The suites folder (ATLAS_EXPECTATIONS_DIR, default data_contracts/expectations)."""
+    value = os.environ.get("ATLAS_EXPECTATIONS_DIR", "").strip()
+    return Path(value).expanduser().resolve() if value else EXPECTATIONS_DIR
+
+
+def data_docs_dir() -> Path:
+    """Where the data docs go (ATLAS_DATA_DOCS, default <warehouse folder>/data_docs)."""
+    value = os.environ.get("ATLAS_DATA_DOCS", "").strip()
+    return Path(value).expanduser().resolve() if value else warehouse_path().parent / "data_docs"
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One expectation suite file: the table it checks and whether that table may be absent."""
+
+    schema: str
+    table: str
+    path: Path
+    optional: bool
+    description: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    def definition(self) -> dict[str, Any]:
+        """The suite as GX reads it (read afresh, so an edited file counts on the next run)."""
+        return json.loads(self.path.read_text(encoding="utf-8"))
+
+
+def load_suite(path: Path) -> Suite:
+    """Read a suite file; its file name must be <schema>.<table>.json and match its `name`."""
+    match = _SUITE_FILE.match(path.name)
+    if not match:
+        raise ValueError(
+            f"{path}: an expectation suite file is named <schema>.<table>.json in snake_case"
+        )
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    expected = f"{match['schema']}.{match['table']}"
+    if raw.get("name") != expected:
+        raise ValueError(f"{path.name}: suite name is {raw.get('name')!r}, expected {expected!r}")
+    if not raw.get("expectations"):
+        raise ValueError(f"{path.name}: the suite has no expectations")
+    meta = raw.get("meta") or {}
+    return Suite(
+        schema=match["schema"],
+        table=match["table"],
+        path=path,
+        optional=bool(meta.get("optional", False)),
+        description=str(meta.get("description", "")),
+    )
+
+
+def discover_suites(directory: Path | None = None) -> list[Suite]:
+    """Every suite in the folder, sorted by table name."""
+    directory = directory or expectations_dir()
+    if not directory.is_dir():
+        return []
+    return [load_suite(p) for p in sorted(directory.glob("*.json"))]
+
+
+@dataclass(frozen=True)
+class FailedExpectation:
+    """One expectation that did not hold, with what was seen and a sample of offending rows."""
+
+    expectation: str
+    column: str | None
+    kwargs: dict[str, Any]
+    why: str
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    observed_value: Any
+    sample_rows: list[dict[str, str]]
+
+    def summary(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.kwargs.items() if k != "column")
+        where = f" on column {self.column!r}" if self.column else ""
+        seen = (
+            f"{self.unexpected_count} offending rows"
+            if self.unexpected_count is not None
+            else f"observed {self.observed_value!r}"
+        )
+        return f"{self.expectation}{where} ({args}): {seen}"
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of one suite on one table."""
+
+    suite: str
+    passed: bool
+    skipped: bool = False
+    reason: str = ""
+    rows: int | None = None
+    evaluated: int = 0
+    successful: int = 0
+    failures: list[FailedExpectation] = field(default_factory=list)
+    docs_index: Path | None = None
+
+    def message(self) -> str:
+        if self.skipped:
+            return f"{self.suite}: skipped ({self.reason})"
+        if self.passed:
+            return f"{self.suite}: {self.successful}/{self.evaluated} expectations met on {self.rows} rows"
+        if self.reason:
+            return f"{self.suite}: FAILED, {self.reason}"
+        return f"{self.suite}: FAILED {len(self.failures)} of {self.evaluated} expectations: " + "; ".join(
+            f.summary() for f in self.failures
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "suite": self.suite,
+            "passed": self.passed,
+            "skipped": self.skipped,
+            "reason": self.reason,
+            "rows": self.rows,
+            "evaluated": self.evaluated,
+            "successful": self.successful,
+            "failures": [f.__dict__ for f in self.failures],
+        }
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "null" if text in ("nan", "NaT", "<NA>", "None") else text[:200]
+
+
+def _sample(frame: Any, result: dict[str, Any]) -> list[dict[str, str]]:
+    # GX reports pandas index labels of the offending rows (the frame keeps its RangeIndex).
+    indices = result.get("partial_unexpected_index_list") or []
+    labels = [i for i in indices if not isinstance(i, dict) and i in frame.index][:SAMPLE_ROWS]
+    if not labels:
+        return []
+    return [
+        {str(k): _cell(v) for k, v in row.items()}
+        for row in frame.loc[labels].to_dict(orient="records")
+    ]
+
+
+def build_gx_suite(suite: Suite) -> Any:
+    """The GX ExpectationSuite of a suite file; raises ValueError on an expectation GX does not
+    know (GX itself only logs those and drops them, which would silently weaken the suite)."""
+    import great_expectations as gx
+
+    definition = suite.definition()
+    expectations = definition["expectations"]
+    gx_suite = gx.ExpectationSuite(
+        name=definition["name"], expectations=expectations, meta=definition.get("meta") or {}
+    )
+    if len(gx_suite.expectations) != len(expectations):
+        built = {e.expectation_type for e in gx_suite.expectations}
+        dropped = sorted({str(e.get("type")) for e in expectations} - built)
+        raise ValueError(
+            f"{suite.path.name}: Great Expectations rejected expectation(s) {dropped}; "
+            "check the type names (lower case, e.g. expect_column_pair_values_a_to_be_greater_than_b) "
+            "and their kwargs"
+        )
+    return gx_suite
+
+
+def validate_frame(frame: Any, suite: Suite, docs_dir: Path | None = None) -> ValidationReport:
+    """Run a suite on a pandas DataFrame; write its data docs under docs_dir/<suite>/ when given."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    site = None
+    if docs_dir is not None:
+        site = docs_dir / suite.name
+        shutil.rmtree(site, ignore_errors=True)  # this run's pages only
+        context.add_data_docs_site(
+            site_name="atlas",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(site),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+    batch = (
+        context.data_sources.add_pandas("atlas")
+        .add_dataframe_asset(suite.name)
+        .add_batch_definition_whole_dataframe("whole_table")
+    )
+    gx_suite = context.suites.add(build_gx_suite(suite))
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+    )
+    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if site else []
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=suite.name, validation_definitions=[validation], actions=actions,
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS},
+        )
+    )
+    outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+    failures: list[FailedExpectation] = []
+    evaluated = successful = 0
+    for run_result in outcome.run_results.values():
+        stats = run_result.statistics
+        evaluated += int(stats.get("evaluated_expectations", 0))
+        successful += int(stats.get("successful_expectations", 0))
+        for result in run_result.results:
+            if result.success:
+                continue
+            config = result.expectation_config
+            kwargs = {k: v for k, v in dict(config.kwargs).items() if k != "batch_id"}
+            details = dict(result.result or {})
+            if result.exception_info and result.exception_info.get("raised_exception"):
+                details.setdefault("observed_value", result.exception_info.get("exception_message"))
+            failures.append(
+                FailedExpectation(
+                    expectation=config.type,
+                    column=kwargs.get("column"),
+                    kwargs=kwargs,
+                    why=str((config.meta or {}).get("why", "")),
+                    unexpected_count=details.get("unexpected_count"),
+                    unexpected_percent=details.get("unexpected_percent"),
+                    observed_value=details.get("observed_value"),
+                    sample_rows=_sample(frame, details),
+                )
+            )
+    report = ValidationReport(
+        suite=suite.name,
+        passed=bool(outcome.success),
+        rows=len(frame),
+        evaluated=evaluated,
+        successful=successful,
+        failures=failures,
+        docs_index=(site / "index.html") if site else None,
+    )
+    if docs_dir is not None:
+        _record(docs_dir, report)
+    return report
+
+
+def validate_table(con: Any, suite: Suite, docs_dir: Path | None = None) -> ValidationReport:
+    """Run a suite on its table in the DuckDB connection `con` (read into pandas)."""
+    exists = con.execute(
+        """SELECT count(*) FROM information_schema.tables
+           WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?""",
+        [suite.schema, suite.table],
+    ).fetchone()[0]
+    if not exists:
+        report = ValidationReport(
+            suite=suite.name,
+            passed=suite.optional,
+            skipped=suite.optional,
+            reason=(
+                "the table does not exist yet and the suite is optional"
+                if suite.optional
+                else f"table {suite.name} does not exist in the warehouse (suite {suite.path.name} is "
+                "not optional: build the table, or set meta.optional in the suite)"
+            ),
+        )
+        if docs_dir is not None:
+            _record(docs_dir, report)
+        return report
+    quoted = f'"{suite.schema}"."{suite.table}"'  # both match _SUITE_FILE: letters, digits, _
+    frame = con.execute(f"SELECT * FROM {quoted}").df()
+    return validate_frame(frame, suite, docs_dir)
+
+
+# --- the data docs landing page ----------------------------------------------------------------
+
+
+def _record(docs_dir: Path, report: ValidationReport) -> None:
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    status = report.as_dict() | {"validated_at": datetime.now(UTC).isoformat()}
+    (docs_dir / f"{report.suite}.status.json").write_text(
+        json.dumps(status, indent=2, default=str), encoding="utf-8"
+    )
+    write_docs_index(docs_dir)
+
+
+def write_docs_index(docs_dir: Path) -> Path:
+    """docs_dir/index.html: the latest result of every suite, linking to its GX data docs."""
+    rows = []
+    for path in sorted(docs_dir.glob("*.status.json")):
+        status = json.loads(path.read_text(encoding="utf-8"))
+        name = status["suite"]
+        verdict = "skipped" if status["skipped"] else "passed" if status["passed"] else "FAILED"
+        link = (
+            f'<a href="{html.escape(name)}/index.html">{html.escape(name)}</a>'
+            if (docs_dir / name / "index.html").is_file()
+            else html.escape(name)
+        )
+        detail = status["reason"] or "; ".join(
+            f"{f['expectation']} {f['column'] or ''}".strip() for f in status["failures"]
+        )
+        rows.append(
+            f"<tr><td>{link}</td><td class='{verdict.lower()}'>{verdict}</td>"
+            f"<td>{status['successful']}/{status['evaluated']}</td><td>{status['rows'] or ''}</td>"
+            f"<td>{html.escape(status['validated_at'][:19])}</td><td>{html.escape(detail)}</td></tr>"
+        )
+    page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Atlas data docs</title>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:4px 10px;text-align:left}}
+.passed{{color:#176f2c}}.failed{{color:#b00020;font-weight:bold}}.skipped{{color:#777}}</style></head>
+<body><h1>Public Service Automation Atlas: expectation suites</h1>
+<p>Latest result of each Great Expectations suite (data_contracts/expectations/) on the build
+warehouse. A failed suite stops the publish step.</p>
+<table><tr><th>table</th><th>result</th><th>expectations met</th><th>rows</th><th>validated (UTC)</th>
+<th>failed expectations</th></tr>
+{chr(10).join(rows)}
+</table></body></html>
+"""
+    index = docs_dir / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index

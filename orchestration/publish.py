@@ -1,0 +1,482 @@
+"""Publish the build warehouse as a complete, read-only, versioned DuckDB file; list and roll back.
+
+The pipeline writes the *build* warehouse (ATLAS_WAREHOUSE). Readers never open it: it is locked
+while a run writes, and half-built while a run is under way. Publishing copies the published schemas
+into a new file `published/atlas-<publish_id>.duckdb` (in a storage format DuckDB 1.x can read),
+makes it read-only, writes its manifest `atlas-<publish_id>.json`, and only then swaps the pointer
+`published/atlas.duckdb` (a relative symlink, replaced with one atomic rename), so that a reader
+opening the pointer always gets one complete version. The last KEEP_VERSIONS versions stay on disk
+for `rollback`.
+
+No Dagster import here: the asset in orchestration/assets/publish.py is a thin wrapper.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ingestion.settings import warehouse_path
+
+# Schemas copied whole (tables and views, materialised as tables) into the published file.
+PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "scoring", "seeds")
+# Lineage: the load behind each raw table (latest load per table), so that every published figure
+# traces back to a source file checksum.
+LOAD_LOG = ("raw", "_load_log")
+# Inside the published file: which version it is, and what each table holds.
+META_SCHEMA = "meta"
+# Columns that differ between two runs on the same inputs; left out of the content hash.
+VOLATILE_COLUMNS = frozenset({"_loaded_at", "_run_id", "loaded_at", "run_id"})
+# Readable by every DuckDB from 1.0 on (DuckDB 2.x files are not readable by 1.x).
+STORAGE_VERSION = "v1.0.0"
+POINTER = "atlas.duckdb"
+DEFAULT_KEEP = 5
+_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-z]{1,12}(?:-\d{1,3})?$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+class PublishError(Exception):
+    """Publishing or rolling back could not be done; the published pointer is unchanged."""
+
+
+def published_dir() -> Path:
+    """Where published versions live (ATLAS_PUBLISHED_DIR, default <warehouse folder>/published)."""
+    value = os.environ.get("ATLAS_PUBLISHED_DIR", "").strip()
+    if value:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (Path.cwd() / path).resolve()
+    return warehouse_path().parent / "published"
+
+
+def keep_versions() -> int:
+    """How many published versions to keep (ATLAS_PUBLISH_KEEP, default 5; at least 1)."""
+    return max(1, int(os.environ.get("ATLAS_PUBLISH_KEEP", str(DEFAULT_KEEP))))
+
+
+def quote_identifier(name: str) -> str:
+    """A SQL identifier in double quotes, with embedded quotes doubled: names read from the
+    catalog are never spliced into SQL as they are."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(schema: str, table: str, catalog: str | None = None) -> str:
+    parts = ([catalog] if catalog else []) + [schema, table]
+    return ".".join(quote_identifier(p) for p in parts)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- what to publish ---------------------------------------------------------------------------
+
+
+def tables_to_publish(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(schema, table) of every table and view in the published schemas, sorted, plus the load log
+    when it exists."""
+    placeholders = ", ".join("?" for _ in PUBLISHED_SCHEMAS)
+    rows = con.execute(
+        f"""SELECT table_schema, table_name FROM information_schema.tables
+            WHERE table_catalog = current_database() AND table_schema IN ({placeholders})
+            ORDER BY 1, 2""",
+        list(PUBLISHED_SCHEMAS),
+    ).fetchall()
+    found = [(str(s), str(t)) for s, t in rows]
+    if table_exists(con, *LOAD_LOG):
+        found.append(LOAD_LOG)
+    return found
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            """SELECT count(*) FROM information_schema.tables
+               WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?""",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+def _source_query(schema: str, table: str, catalog: str) -> str:
+    """The SELECT that gives a published table's rows from the build warehouse."""
+    source = qualified(schema, table, catalog)
+    if (schema, table) == LOAD_LOG:
+        # The load behind each raw table that is still in the warehouse.
+        return f"""SELECT * FROM {source}
+                   WHERE table_name IN (SELECT table_name FROM information_schema.tables
+                                        WHERE table_catalog = {_literal(catalog)}
+                                          AND table_schema = 'raw')
+                   QUALIFY row_number() OVER (PARTITION BY table_name ORDER BY loaded_at DESC) = 1"""
+    return f"SELECT * FROM {source}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# --- content hashes ----------------------------------------------------------------------------
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    """(name, type) of every column of a relation (a quoted, qualified name)."""
+    return [(str(r[0]), str(r[1])) for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+
+
+def content_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
+    """Row count and a sha256 of a table's columns and rows, in any order, leaving out columns
+    that change from run to run (VOLATILE_COLUMNS): two runs on the same inputs hash the same."""
+    columns = [(n, t) for n, t in table_columns(con, relation) if n not in VOLATILE_COLUMNS]
+    header = json.dumps(columns)
+    if not columns:
+        count = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+        return int(count), hashlib.sha256(f"{header}\n{count}".encode()).hexdigest()
+    select = ", ".join(quote_identifier(n) for n, _ in columns)
+    count, rows_md5 = con.execute(
+        f"""SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), '')
+            FROM (SELECT md5(CAST(t AS VARCHAR)) AS h FROM (SELECT {select} FROM {relation}) AS t)"""
+    ).fetchone()
+    return int(count), hashlib.sha256(f"{header}\n{rows_md5}".encode()).hexdigest()
+
+
+# --- versions on disk --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Version:
+    publish_id: str
+    database: Path
+    manifest_path: Path
+    manifest: dict[str, Any]
+    current: bool
+
+
+def validate_publish_id(publish_id: str) -> str:
+    """Refuse anything that is not a publish id (so that no path can be smuggled in)."""
+    if not _ID.match(publish_id or ""):
+        raise PublishError(
+            f"{publish_id!r} is not a publish id (like 20260101T120000Z-1a2b3c4d); "
+            "see `python -m orchestration published`"
+        )
+    return publish_id
+
+
+def database_file(directory: Path, publish_id: str) -> Path:
+    return directory / f"atlas-{validate_publish_id(publish_id)}.duckdb"
+
+
+def manifest_file(directory: Path, publish_id: str) -> Path:
+    return directory / f"atlas-{validate_publish_id(publish_id)}.json"
+
+
+def current_publish_id(directory: Path | None = None) -> str | None:
+    """The version the pointer names, or None before the first publish."""
+    directory = directory or published_dir()
+    pointer = directory / POINTER
+    if not pointer.is_symlink():
+        return None
+    match = re.fullmatch(r"atlas-(.+)\.duckdb", os.readlink(pointer))
+    return match.group(1) if match and _ID.match(match.group(1)) else None
+
+
+def read_manifest(directory: Path, publish_id: str) -> dict[str, Any]:
+    path = manifest_file(directory, publish_id)
+    if not path.is_file():
+        raise PublishError(f"no published version {publish_id} (missing {path})")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def list_versions(directory: Path | None = None) -> list[Version]:
+    """Every complete published version (database and manifest present), oldest first."""
+    directory = directory or published_dir()
+    if not directory.is_dir():
+        return []
+    current = current_publish_id(directory)
+    versions = []
+    for path in directory.glob("atlas-*.json"):
+        publish_id = path.stem.removeprefix("atlas-")
+        if not _ID.match(publish_id):
+            continue
+        database = directory / f"atlas-{publish_id}.duckdb"
+        if not database.is_file():
+            continue
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        versions.append(Version(publish_id, database, path, manifest, publish_id == current))
+    return sorted(versions, key=lambda v: (v.manifest.get("published_at", ""), v.publish_id))
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """One publish or rollback at a time in a published folder."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap_pointer(directory: Path, publish_id: str) -> None:
+    """Point atlas.duckdb at a version with one rename: readers see the old or the new, never
+    neither."""
+    target = database_file(directory, publish_id).name
+    staging = directory / f".{POINTER}.{os.getpid()}.swap"
+    staging.unlink(missing_ok=True)
+    os.symlink(target, staging)
+    os.replace(staging, directory / POINTER)
+    _fsync_dir(directory)
+
+
+def _write_readonly_json(path: Path, payload: dict[str, Any]) -> None:
+    staging = path.with_name(f".{path.name}.part")
+    staging.unlink(missing_ok=True)
+    staging.write_text(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n",
+                       encoding="utf-8")
+    os.chmod(staging, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    os.replace(staging, path)
+
+
+def _history(directory: Path, action: str, publish_id: str, previous: str | None) -> None:
+    line = {"at": datetime.now(UTC).isoformat(), "action": action, "publish_id": publish_id,
+            "previous": previous}
+    with (directory / "history.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(line) + "\n")
+
+
+def prune(directory: Path, keep: int) -> list[str]:
+    """Delete all but the `keep` newest versions (never the current one), and leftovers of
+    interrupted publishes. Returns the publish ids removed."""
+    versions = list_versions(directory)
+    current = current_publish_id(directory)
+    keep_ids = {v.publish_id for v in versions[-keep:]} | ({current} if current else set())
+    removed = []
+    for version in versions:
+        if version.publish_id not in keep_ids:
+            version.database.unlink(missing_ok=True)
+            version.manifest_path.unlink(missing_ok=True)
+            removed.append(version.publish_id)
+    complete = {v.publish_id for v in versions}
+    for leftover in directory.glob("atlas-*.duckdb"):
+        publish_id = leftover.stem.removeprefix("atlas-")
+        if publish_id not in complete and publish_id != current:
+            leftover.unlink(missing_ok=True)  # written, but its manifest never was
+    for partial in directory.glob(".*.part"):
+        partial.unlink(missing_ok=True)
+    return removed
+
+
+# --- publish -----------------------------------------------------------------------------------
+
+
+def new_publish_id(run_id: str, directory: Path, now: datetime) -> str:
+    suffix = re.sub(r"[^0-9a-z]", "", run_id.lower())[:8] or "manual"
+    base = f"{now:%Y%m%dT%H%M%SZ}-{suffix}"
+    publish_id, n = base, 1
+    while database_file(directory, publish_id).exists() or manifest_file(directory, publish_id).exists():
+        n += 1
+        publish_id = f"{base}-{n}"
+    return publish_id
+
+
+def _rows_as_dicts(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, Any]]:
+    cursor = con.execute(query)
+    names = [d[0] for d in cursor.description]
+    return [
+        {n: (v.isoformat() if isinstance(v, datetime) else v) for n, v in zip(names, row, strict=True)}
+        for row in cursor.fetchall()
+    ]
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    directory: Path | None = None,
+    keep: int | None = None,
+    build_path: Path | None = None,
+) -> dict[str, Any]:
+    """Copy the published schemas of the build warehouse open on `con` into a new read-only
+    version, write its manifest, swap the pointer to it and prune old versions.
+
+    Returns the manifest. On any error the new file is removed and the pointer is untouched.
+    """
+    directory = directory or published_dir()
+    keep = keep if keep is not None else keep_versions()
+    with _locked(directory):
+        previous_id = current_publish_id(directory)
+        previous = read_manifest(directory, previous_id) if previous_id else None
+        now = datetime.now(UTC)
+        publish_id = new_publish_id(run_id, directory, now)
+        final = database_file(directory, publish_id)
+        staging = directory / f".{final.name}.part"
+        staging.unlink(missing_ok=True)
+        alias = "atlas_publish"
+        catalog = con.execute("SELECT current_database()").fetchone()[0]
+        tables = tables_to_publish(con)
+        for schema, table in tables:
+            if not (_SAFE_NAME.match(schema) and _SAFE_NAME.match(table)):
+                raise PublishError(f"refusing to publish {schema}.{table}: unexpected characters")
+        con.execute(f"ATTACH {_literal(str(staging))} AS {alias} (STORAGE_VERSION {_literal(STORAGE_VERSION)})")
+        try:
+            summary: dict[str, dict[str, Any]] = {}
+            for schema in sorted({s for s, _ in tables} | {META_SCHEMA}):
+                con.execute(f"CREATE SCHEMA {quote_identifier(alias)}.{quote_identifier(schema)}")
+            for schema, table in tables:
+                target = qualified(schema, table, alias)
+                con.execute(f"CREATE TABLE {target} AS {_source_query(schema, table, catalog)}")
+                rows, digest = content_hash(con, target)
+                summary[f"{schema}.{table}"] = {
+                    "rows": rows,
+                    "content_sha256": digest,
+                    "columns": [{"name": n, "type": t} for n, t in table_columns(con, target)],
+                }
+            sources = (
+                _rows_as_dicts(
+                    con,
+                    f"""SELECT dataset_id, table_name, source_files, source_sha256, loaded_at,
+                               run_id, row_count, flagged_rows
+                        FROM {qualified(*LOAD_LOG, alias)} ORDER BY dataset_id, table_name""",
+                )
+                if LOAD_LOG in tables
+                else []
+            )
+            parameters = (
+                _rows_as_dicts(con, f"SELECT * FROM {qualified('seeds', 'assumptions', alias)} ORDER BY 1")
+                if ("seeds", "assumptions") in tables
+                else []
+            )
+            meta_publication = qualified(META_SCHEMA, "publication", alias)
+            con.execute(
+                f"""CREATE TABLE {meta_publication} AS SELECT
+                    ?::VARCHAR AS publish_id, ?::VARCHAR AS run_id, ?::TIMESTAMPTZ AS published_at,
+                    ?::VARCHAR AS built_with_duckdb, ?::VARCHAR AS storage_version""",
+                [publish_id, run_id, now, duckdb.__version__, STORAGE_VERSION],
+            )
+            meta_tables = qualified(META_SCHEMA, "published_tables", alias)
+            con.execute(
+                f"""CREATE TABLE {meta_tables} (table_schema VARCHAR, table_name VARCHAR,
+                    row_count BIGINT, content_sha256 VARCHAR)"""
+            )
+            con.executemany(
+                f"INSERT INTO {meta_tables} VALUES (?, ?, ?, ?)",
+                [[*name.split(".", 1), s["rows"], s["content_sha256"]] for name, s in summary.items()],
+            )
+            con.execute(f"CHECKPOINT {quote_identifier(alias)}")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                con.execute(f"DETACH {quote_identifier(alias)}")
+            staging.unlink(missing_ok=True)
+            Path(f"{staging}.wal").unlink(missing_ok=True)
+            raise
+        con.execute(f"DETACH {quote_identifier(alias)}")
+        with staging.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(staging, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        os.replace(staging, final)
+
+        changed = _changed_tables(previous, summary)
+        manifest: dict[str, Any] = {
+            "publish_id": publish_id,
+            "run_id": run_id,
+            "published_at": now.isoformat(),
+            "database": final.name,
+            "database_sha256": sha256_file(final),
+            "database_bytes": final.stat().st_size,
+            "storage_version": STORAGE_VERSION,
+            "built_with_duckdb": duckdb.__version__,
+            "build_warehouse": str(build_path or warehouse_path()),
+            "previous_publish_id": previous_id,
+            "identical_to_previous": (not changed) if previous is not None else None,
+            "changed_tables": changed,
+            "tables": summary,
+            "sources": sources,
+            "parameters": parameters,
+        }
+        _write_readonly_json(manifest_file(directory, publish_id), manifest)
+        _fsync_dir(directory)
+        _swap_pointer(directory, publish_id)
+        _history(directory, "publish", publish_id, previous_id)
+        manifest["pruned"] = prune(directory, keep)
+        return manifest
+
+
+def _changed_tables(previous: dict[str, Any] | None, summary: dict[str, dict[str, Any]]) -> list[str]:
+    """Tables added, removed or with different contents since the previous version."""
+    if previous is None:
+        return sorted(summary)
+    before = {name: t.get("content_sha256") for name, t in previous.get("tables", {}).items()}
+    after = {name: t["content_sha256"] for name, t in summary.items()}
+    return sorted(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
+
+
+# --- rollback ----------------------------------------------------------------------------------
+
+
+def rollback(publish_id: str, directory: Path | None = None) -> dict[str, Any]:
+    """Point atlas.duckdb back at an earlier version, after checking its file against its
+    manifest's sha256. Returns that version's manifest."""
+    directory = directory or published_dir()
+    validate_publish_id(publish_id)
+    with _locked(directory):
+        manifest = read_manifest(directory, publish_id)
+        database = database_file(directory, publish_id)
+        if not database.is_file():
+            raise PublishError(f"version {publish_id} has a manifest but no database file {database}")
+        actual = sha256_file(database)
+        if actual != manifest.get("database_sha256"):
+            raise PublishError(
+                f"version {publish_id} does not match its manifest (sha256 {actual}, manifest says "
+                f"{manifest.get('database_sha256')}); refusing to publish a changed file"
+            )
+        previous_id = current_publish_id(directory)
+        _swap_pointer(directory, publish_id)
+        _history(directory, "rollback", publish_id, previous_id)
+        return manifest
+
+
+def describe_versions(versions: Sequence[Version]) -> list[str]:
+    """One line per version, newest first, for the CLI."""
+    lines = []
+    for v in reversed(versions):
+        m = v.manifest
+        rows = sum(t.get("rows", 0) for t in m.get("tables", {}).values())
+        same = m.get("identical_to_previous")
+        lines.append(
+            f"{'*' if v.current else ' '} {v.publish_id}  {m.get('published_at', '')[:19]}  "
+            f"run {str(m.get('run_id', ''))[:8]}  {len(m.get('tables', {}))} tables  {rows} rows  "
+            + ("first publish" if same is None else "same as previous" if same
+               else f"changed: {', '.join(m.get('changed_tables', [])[:4])}"
+               + (" ..." if len(m.get("changed_tables", [])) > 4 else ""))
+        )
+    return lines
+
+
+def reader_database(directory: Path | None = None) -> Path:
+    """The file a reader should open: the published pointer, or the build warehouse (with its
+    single-writer lock) only while nothing has been published yet."""
+    pointer = (directory or published_dir()) / POINTER
+    return pointer if pointer.exists() else warehouse_path()

@@ -1,0 +1,69 @@
+"""Model parameters: read from the assumptions seed, overridable per run.
+
+Every number the scoring stage uses is an assumption with an id in seeds/assumptions.csv; a run may
+override any of them (Dagster run config), and every output table records the values it used.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class Parameters:
+    probability_threshold: float = 0.75  # A050
+    value_threshold_quantile: float = 0.75  # A051
+    monte_carlo_draws: int = 1000  # A052
+    monte_carlo_seed: int = 20261129  # A053
+    occupation_mix_concentration: float = 50.0  # A054
+    method_coverage_threshold: float = 0.5  # A055
+    minutes_saved_per_transaction: float = 1.0  # A056
+    hours_per_person_year: float = 1650.0  # A057
+    uk_labour_share: float = 0.7  # A040
+    uk_labour_share_low: float = 0.5  # A040 low
+    uk_labour_share_high: float = 0.85  # A040 high
+    monte_carlo_batch_services: int = 256
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    def override(self, **values: object) -> Parameters:
+        known = {f.name: f.type for f in fields(self)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {unknown}; known: {sorted(known)}")
+        cast = {k: (int(v) if isinstance(getattr(self, k), int) else float(v)) for k, v in values.items()}
+        return replace(self, **cast)
+
+
+# parameter field -> (seed parameter name, seed column)
+SEED_FIELDS = {
+    "probability_threshold": ("probability_threshold", "value"),
+    "value_threshold_quantile": ("value_threshold_quantile", "value"),
+    "monte_carlo_draws": ("monte_carlo_draws", "value"),
+    "monte_carlo_seed": ("monte_carlo_seed", "value"),
+    "occupation_mix_concentration": ("occupation_mix_concentration", "value"),
+    "method_coverage_threshold": ("method_coverage_threshold", "value"),
+    "minutes_saved_per_transaction": ("minutes_saved_per_transaction", "value"),
+    "hours_per_person_year": ("hours_per_person_year", "value"),
+    "uk_labour_share": ("uk_labour_share_of_unit_cost", "value"),
+    "uk_labour_share_low": ("uk_labour_share_of_unit_cost", "low"),
+    "uk_labour_share_high": ("uk_labour_share_of_unit_cost", "high"),
+}
+
+
+def from_assumptions(assumptions: pl.DataFrame) -> Parameters:
+    """Parameters from the assumptions seed (columns parameter, value, low, high)."""
+    rows = {r["parameter"]: r for r in assumptions.iter_rows(named=True)}
+    values: dict[str, object] = {}
+    for field, (parameter, column) in SEED_FIELDS.items():
+        if parameter not in rows or rows[parameter].get(column) in (None, ""):
+            raise ValueError(
+                f"assumptions seed lacks {parameter}.{column}, needed for {field} "
+                "(dbt_project/seeds/assumptions.csv)"
+            )
+        values[field] = rows[parameter][column]
+    return Parameters().override(**values)

@@ -1,0 +1,132 @@
+"""Run the real `atlas_full` job once per fault, in one process, and record what happened.
+
+    python -m tests.faults.pipeline_batch SPEC.json RESULTS.json
+
+Starting Python, loading the definitions and parsing dbt take about 20 s, the failing run itself a
+few seconds: so the fault suite loads the definitions once and runs each fault here, one at a time,
+each from the same pristine copy of a built and published warehouse. Per fault it sets the fault's
+environment (a mirror with one broken file, a registry that accepts it, ...), runs the job on the
+fault's asset selection exactly as `python -m orchestration run --select` does (in-process, a fresh
+ephemeral Dagster instance), and records the outcome, the failure messages, and the sha256 of every
+file in the published folder before and after.
+
+SPEC: {"workdir": <folder holding atlas.duckdb>, "pristine": <folder with atlas.duckdb and
+published/>, "faults": [{"name", "selection", "env": {VAR: value or null}}]}. ATLAS_WAREHOUSE must
+be <workdir>/atlas.duckdb in this process's environment (the definitions read it at import).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+
+def published_state(folder: Path) -> dict[str, str]:
+    """sha256 of every file in the published folder, and where the pointer points."""
+    state: dict[str, str] = {}
+    if not folder.is_dir():
+        return state
+    for path in sorted(folder.iterdir()):
+        if path.name in (".lock", "history.jsonl"):
+            continue
+        if path.is_symlink():
+            state[path.name] = "-> " + os.readlink(path)
+        elif path.is_file():
+            state[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return state
+
+
+def restore(pristine: Path, workdir: Path) -> None:
+    for name in ("atlas.duckdb", "atlas.duckdb.wal"):
+        (workdir / name).unlink(missing_ok=True)
+        if (pristine / name).exists():
+            shutil.copyfile(pristine / name, workdir / name)
+    shutil.rmtree(workdir / "published", ignore_errors=True)
+    shutil.copytree(pristine / "published", workdir / "published", symlinks=True)
+
+
+def run_fault(job, fault: dict, workdir: Path) -> dict:
+    import dagster as dg
+
+    saved = {k: os.environ.get(k) for k in fault.get("env", {})}
+    for key, value in fault.get("env", {}).items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    before = published_state(workdir / "published")
+    started = time.monotonic()
+    try:
+        from orchestration.definitions import defs
+
+        selection = sorted(
+            dg.AssetSelection.from_string(fault["selection"]).resolve(defs.resolve_asset_graph()),
+            key=lambda k: k.to_user_string(),
+        )
+        result = job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), asset_selection=selection, raise_on_error=False
+        )
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    elapsed = time.monotonic() - started
+    errors, failed_checks, materialized, skipped = [], [], [], []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.event_specific_data.error
+            errors.append(f"{event.step_key}: {error.message.strip() if error else ''}")
+        elif event.event_type_value == "STEP_SKIPPED":
+            skipped.append(event.step_key)
+        elif event.event_type_value == "ASSET_MATERIALIZATION":
+            materialized.append(event.asset_key.to_user_string())
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            if not data.passed:
+                failed_checks.append(
+                    {
+                        "check": f"{data.asset_key.to_user_string()}:{data.check_name}",
+                        "metadata": {k: str(v.value)[:2000] for k, v in data.metadata.items()},
+                    }
+                )
+    return {
+        "name": fault["name"],
+        "success": result.success,
+        "seconds": round(elapsed, 1),
+        "errors": errors,
+        "failed_checks": failed_checks,
+        "materialized": materialized,
+        "skipped_steps": skipped,
+        "published_before": before,
+        "published_after": published_state(workdir / "published"),
+    }
+
+
+def main(spec_path: str, results_path: str) -> int:
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    workdir, pristine = Path(spec["workdir"]), Path(spec["pristine"])
+    if Path(os.environ["ATLAS_WAREHOUSE"]) != workdir / "atlas.duckdb":
+        raise SystemExit("ATLAS_WAREHOUSE must be <workdir>/atlas.duckdb")
+    restore(pristine, workdir)
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("atlas_full")
+    results = []
+    for fault in spec["faults"]:
+        restore(pristine, workdir)
+        results.append(run_fault(job, fault, workdir))
+        print(f"fault {fault['name']}: {'succeeded' if results[-1]['success'] else 'failed'} "
+              f"in {results[-1]['seconds']} s", flush=True)
+    Path(results_path).write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))

@@ -1,0 +1,112 @@
+"""A failed Great Expectations suite stops publish, in the run where it fails and in later subset
+runs, while the published version readers see stays byte for byte the same.
+
+Uses the real factories (publishing_definitions, expectation_checks) on a two-asset toy graph, so
+it runs in seconds without the mirror.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the resource annotations at definition.
+
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from orchestration.assets.publish import PUBLISH_KEY, publishing_definitions
+from orchestration.publish import current_publish_id
+
+SUITE = {
+    "name": "marts.fct_widget",
+    "meta": {"optional": False},
+    "expectations": [
+        {"type": "expect_column_values_to_be_between",
+         "kwargs": {"column": "online_share", "min_value": 0, "max_value": 1}},
+    ],
+}
+STATE = {"share": 0.5}
+
+
+@dg.asset(key=["marts", "fct_widget"], group_name="marts")
+def fct_widget(warehouse: DuckDBResource) -> None:
+    with warehouse.get_connection() as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        con.execute(
+            "CREATE OR REPLACE TABLE marts.fct_widget AS SELECT * FROM (VALUES ('w1', 0.2), "
+            "('w2', ?::DOUBLE)) t(widget_id, online_share)",
+            [STATE["share"]],
+        )
+
+
+@dg.asset(key=["seeds", "assumptions"], group_name="seeds")
+def assumptions(warehouse: DuckDBResource) -> None:
+    with warehouse.get_connection() as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS seeds")
+        con.execute("CREATE OR REPLACE TABLE seeds.assumptions AS SELECT 'A001' AS assumption_id")
+
+
+@pytest.fixture
+def toy(tmp_path):
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    (suites / "marts.fct_widget.json").write_text(json.dumps(SUITE), encoding="utf-8")
+    base = dg.Definitions(
+        assets=[fct_widget, assumptions],
+        resources={"warehouse": DuckDBResource(database=str(tmp_path / "atlas.duckdb"))},
+    )
+    defs = dg.Definitions.merge(
+        base,
+        publishing_definitions(base, suites_dir=suites, docs_dir=tmp_path / "docs",
+                               directory=tmp_path / "published"),
+        dg.Definitions(jobs=[dg.define_asset_job("all", executor_def=dg.in_process_executor)]),
+    )
+    return defs.resolve_job_def("all"), dg.DagsterInstance.ephemeral(), tmp_path / "published"
+
+
+def run(job, instance, share: float, selection=None):
+    STATE["share"] = share
+    return job.execute_in_process(instance=instance, raise_on_error=False, asset_selection=selection)
+
+
+def materialized(result) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.all_events
+            if e.event_type_value == "ASSET_MATERIALIZATION"}
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.glob("atlas-*"))}
+
+
+def test_a_failed_expectation_stops_publish_now_and_in_later_subset_runs(toy, record_fault):
+    job, instance, published = toy
+    good = run(job, instance, 0.5)
+    assert good.success
+    assert "published/atlas" in materialized(good)
+    first = current_publish_id(published)
+    before = fingerprint(published)
+
+    record_fault("mart value breaks its expectation suite")
+    bad = run(job, instance, 1.7)
+    assert not bad.success
+    assert "published/atlas" not in materialized(bad)
+    check = next(e.event_specific_data for e in bad.all_events
+                 if e.event_type_value == "ASSET_CHECK_EVALUATION")
+    assert not check.passed and check.check_name == "great_expectations"
+    assert "expect_column_values_to_be_between" in str(check.metadata["failed_expectations"].value)
+    assert "1.7" in str(check.metadata["offending_rows_sample"].value)
+    assert current_publish_id(published) == first
+    assert fingerprint(published) == before
+
+    # A later run that rebuilds only something else must not publish the table that failed.
+    record_fault("subset run after a failed expectation")
+    subset = run(job, instance, 1.7, selection=[dg.AssetKey(["seeds", "assumptions"]), PUBLISH_KEY])
+    assert not subset.success
+    failure = next(e for e in subset.all_events if e.is_step_failure)
+    assert "marts/fct_widget:great_expectations" in failure.event_specific_data.error.message
+    assert fingerprint(published) == before
+
+    fixed = run(job, instance, 0.25)
+    assert fixed.success and current_publish_id(published) != first

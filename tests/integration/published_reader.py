@@ -1,0 +1,57 @@
+"""A reader of the published warehouse, run as a separate process while the pipeline runs.
+
+    python -m tests.integration.published_reader PUBLISHED_DIR RESULTS.json STOP_FILE
+
+In a loop until STOP_FILE exists: open published/atlas.duckdb read-only, read which version it is
+(meta.publication) and count the rows of every published table, then compare the counts with that
+version's manifest. Writes every read's outcome to RESULTS.json at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+
+def read_once(published: Path) -> dict:
+    started = time.monotonic()
+    with duckdb.connect(str(published / "atlas.duckdb"), read_only=True) as con:
+        publish_id = con.execute("SELECT publish_id FROM meta.publication").fetchone()[0]
+        listed = con.execute(
+            "SELECT table_schema, table_name, row_count FROM meta.published_tables"
+        ).fetchall()
+        counts = {
+            f"{schema}.{table}": con.execute(
+                f'SELECT count(*) FROM "{schema}"."{table}"'
+            ).fetchone()[0]
+            for schema, table, _ in listed
+        }
+    manifest = json.loads((published / f"atlas-{publish_id}.json").read_text(encoding="utf-8"))
+    expected = {name: t["rows"] for name, t in manifest["tables"].items()}
+    return {
+        "publish_id": publish_id,
+        "complete": counts == expected,
+        "tables": len(counts),
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def main(published_dir: str, results_path: str, stop_file: str) -> int:
+    published, stop = Path(published_dir), Path(stop_file)
+    reads: list[dict] = []
+    while not stop.exists():
+        try:
+            reads.append(read_once(published))
+        except Exception as exc:  # recorded, not raised: the test asserts there are none
+            reads.append({"error": f"{exc.__class__.__name__}: {exc}"})
+        time.sleep(0.05)
+    Path(results_path).write_text(json.dumps(reads), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))

@@ -1,0 +1,123 @@
+"""Great Expectations suites: every suite file is valid, a failure names the expectation, column
+and offending rows, missing tables follow the suite's `optional` flag, and data docs are written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.expectations import (
+    EXPECTATIONS_DIR,
+    build_gx_suite,
+    discover_suites,
+    load_suite,
+    validate_frame,
+    validate_table,
+)
+
+SUITE = {
+    "name": "marts.fct_widget",
+    "meta": {"optional": False, "description": "One row per widget."},
+    "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "widget_id"}},
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "widget_id"}},
+        {"type": "expect_column_values_to_be_between",
+         "kwargs": {"column": "online_share", "min_value": 0, "max_value": 1},
+         "meta": {"why": "a share"}},
+    ],
+}
+
+
+def write_suite(folder: Path, suite: dict, name: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name or suite['name']}.json"
+    path.write_text(json.dumps(suite), encoding="utf-8")
+    return path
+
+
+def widgets(changes: dict | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {"widget_id": ["w1", "w2", "w3", "w4"], "online_share": [0.1, 0.5, 1.0, 0.0]}
+    )
+    for (row, column), value in (changes or {}).items():
+        frame.loc[row, column] = value
+    return frame
+
+
+def test_every_suite_in_the_repository_is_named_after_its_table_and_accepted_by_gx():
+    suites = discover_suites(EXPECTATIONS_DIR)
+    names = {s.name for s in suites}
+    assert {"marts.fct_ca_service", "marts.fct_ca_service_programme",
+            "scoring.ca_service_cost_allocation"} <= names
+    for suite in suites:
+        definition = suite.definition()
+        assert definition["name"] == suite.path.stem
+        assert len(build_gx_suite(suite).expectations) == len(definition["expectations"])
+
+
+def test_a_suite_file_must_be_named_schema_dot_table(tmp_path):
+    with pytest.raises(ValueError, match="<schema>.<table>.json"):
+        load_suite(write_suite(tmp_path, SUITE, name="fct_widget"))
+    with pytest.raises(ValueError, match="expected 'marts.other'"):
+        load_suite(write_suite(tmp_path, SUITE, name="marts.other"))
+
+
+def test_an_expectation_gx_does_not_know_is_an_error_not_a_silent_skip(tmp_path):
+    suite = dict(SUITE, expectations=[*SUITE["expectations"],
+                                      {"type": "expect_column_values_to_be_lovely", "kwargs": {"column": "x"}}])
+    with pytest.raises(ValueError, match="expect_column_values_to_be_lovely"):
+        build_gx_suite(load_suite(write_suite(tmp_path, suite)))
+
+
+def test_a_conforming_table_passes_and_its_data_docs_are_written(tmp_path):
+    suite = load_suite(write_suite(tmp_path / "suites", SUITE))
+    report = validate_frame(widgets(), suite, tmp_path / "docs")
+    assert report.passed, report.message()
+    assert (report.evaluated, report.successful, report.rows) == (3, 3, 4)
+    assert report.docs_index == tmp_path / "docs" / "marts.fct_widget" / "index.html"
+    assert report.docs_index.is_file()
+    landing = (tmp_path / "docs" / "index.html").read_text(encoding="utf-8")
+    assert 'href="marts.fct_widget/index.html"' in landing and "passed" in landing
+
+
+def test_a_failure_names_the_expectation_column_and_offending_rows(tmp_path):
+    suite = load_suite(write_suite(tmp_path / "suites", SUITE))
+    report = validate_frame(widgets({(2, "online_share"): 1.7, (3, "widget_id"): "w1"}), suite,
+                            tmp_path / "docs")
+    assert not report.passed
+    failed = {f.expectation: f for f in report.failures}
+    assert set(failed) == {"expect_column_values_to_be_between", "expect_column_values_to_be_unique"}
+    share = failed["expect_column_values_to_be_between"]
+    assert share.column == "online_share"
+    assert share.unexpected_count == 1
+    assert share.why == "a share"
+    assert share.sample_rows == [{"widget_id": "w3", "online_share": "1.7"}]
+    assert {r["widget_id"] for r in failed["expect_column_values_to_be_unique"].sample_rows} == {"w1"}
+    assert "online_share" in report.message() and "1 offending rows" in report.message()
+    assert "FAILED" in (tmp_path / "docs" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_missing_table_is_skipped_only_when_the_suite_is_optional(tmp_path):
+    con = duckdb.connect()
+    required = load_suite(write_suite(tmp_path / "suites", SUITE))
+    report = validate_table(con, required)
+    assert not report.passed and not report.skipped
+    assert "marts.fct_widget does not exist" in report.message()
+
+    optional = load_suite(write_suite(tmp_path / "optional", dict(SUITE, meta={"optional": True})))
+    report = validate_table(con, optional)
+    assert report.passed and report.skipped
+
+
+def test_a_table_in_duckdb_is_read_and_checked(tmp_path):
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.fct_widget AS SELECT * FROM (VALUES ('w1', 0.2), (NULL, 0.4)) "
+                "t(widget_id, online_share)")
+    report = validate_table(con, load_suite(write_suite(tmp_path, SUITE)))
+    assert [f.expectation for f in report.failures] == ["expect_column_values_to_not_be_null"]
+    assert report.failures[0].sample_rows == [{"widget_id": "null", "online_share": "0.4"}]
