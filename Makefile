@@ -9,7 +9,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test dev prepare datasets report lint clean
+.PHONY: run test dev prepare datasets report published rollback validate lint clean
 
 # The virtual environment, installed from the lock file (wheels only: nothing builds from source).
 $(STAMP): pyproject.toml requirements.lock
@@ -42,6 +42,19 @@ prepare: $(STAMP)
 ## datasets: when each dataset was loaded, from which file and checksum, how many rows flagged
 datasets: $(STAMP)
 	$(PY) -m orchestration datasets
+
+## published: the published versions, newest first (* = the one readers see)
+published: $(STAMP)
+	$(PY) -m orchestration published
+
+## rollback: point the published warehouse back at a version, e.g. make rollback ID=<publish_id>
+rollback: $(STAMP)
+	@test -n "$(ID)" || { echo "usage: make rollback ID=<publish_id> (see make published)"; exit 1; }
+	$(PY) -m orchestration rollback '$(ID)'
+
+## validate: run the Great Expectations suites on the build warehouse, write warehouse/data_docs/
+validate: $(STAMP)
+	$(PY) -m orchestration validate
 
 ## report: top of the Canadian and UK priority lists and the UK replication table
 report: $(STAMP)

@@ -6,9 +6,15 @@ republished or corrupted file stops the pipeline with a clear message instead of
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
+import json
+import logging
 import os
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import requests
@@ -24,6 +30,31 @@ _MIRROR_HINT = (
 # Largest file a download may write: a little over the largest registered file, so that a hostile
 # or broken server cannot fill the disk.
 MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024
+# Progress of a download is logged at most this often (seconds), and at the end.
+PROGRESS_EVERY_SECONDS = 5.0
+
+logger = logging.getLogger("atlas.fetch")
+# Set by `refreshing()`: download again even when a verified copy is cached (the source sensor's
+# runs use it to take a second look at a file whose HTTP validators changed).
+_REFRESH: contextvars.ContextVar[bool] = contextvars.ContextVar("atlas_fetch_refresh", default=False)
+
+
+@contextlib.contextmanager
+def refreshing(enabled: bool = True) -> Iterator[None]:
+    """Within the block, `fetch` downloads registered files again instead of using the cache
+    (no effect with ATLAS_MIRROR set). A download that no longer matches the registry fails as
+    usual and leaves the cached copy alone."""
+    token = _REFRESH.set(enabled)
+    try:
+        yield
+    finally:
+        _REFRESH.reset(token)
+
+
+def validators_file(cached: Path) -> Path:
+    """Beside a cached download: the HTTP validators (ETag, Last-Modified, Content-Length) the
+    server sent with it, which the source sensor compares with the server's current ones."""
+    return cached.with_name(f".{cached.name}.http.json")
 
 
 def sha256_of(path: Path) -> str:
@@ -60,14 +91,26 @@ def _download(dataset_id: str, entry: SourceFile, target: Path) -> None:
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     timeout = download_timeout_seconds()
+    logger.info("%s/%s: downloading %s (%s bytes expected)", dataset_id, entry.name, entry.url,
+                f"{entry.bytes:,}")
+    started = last_report = time.monotonic()
     try:
         with requests.get(entry.url, stream=True, timeout=(timeout, timeout)) as response:
             response.raise_for_status()
+            validators = {k.lower(): response.headers[k] for k in ("ETag", "Last-Modified", "Content-Length")
+                          if k in response.headers}
             fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".part-")
             written = 0
             with os.fdopen(fd, "wb") as out:
                 for chunk in response.iter_content(chunk_size=1 << 20):
                     written += len(chunk)
+                    now = time.monotonic()
+                    if now - last_report >= PROGRESS_EVERY_SECONDS:
+                        last_report = now
+                        share = f" ({written / entry.bytes:.0%})" if entry.bytes else ""
+                        logger.info("%s/%s: %s of %s bytes%s, %.1f MB/s", dataset_id, entry.name,
+                                    f"{written:,}", f"{entry.bytes:,}", share,
+                                    written / 1e6 / max(now - started, 1e-6))
                     if written > max(MAX_DOWNLOAD_BYTES, entry.bytes * 2):
                         raise FetchError(
                             f"download exceeded the size cap ({written} bytes so far)",
@@ -83,12 +126,17 @@ def _download(dataset_id: str, entry: SourceFile, target: Path) -> None:
             hint=_MIRROR_HINT,
         ) from exc
     tmp = Path(tmp_name)
+    elapsed = time.monotonic() - started
+    logger.info("%s/%s: downloaded %s bytes in %.1f s; verifying sha256", dataset_id, entry.name,
+                f"{written:,}", elapsed)
     try:
         _verify(dataset_id, entry, tmp, entry.url)
     except FetchError:
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, target)
+    with contextlib.suppress(OSError):
+        validators_file(target).write_text(json.dumps(validators, sort_keys=True), encoding="utf-8")
 
 
 def fetch(dataset_id: str, file: str) -> Path:
@@ -114,7 +162,15 @@ def fetch(dataset_id: str, file: str) -> Path:
         _verify(dataset_id, entry, path, f"mirror {path}")
         return path
     cached = cache_dir() / dataset_id / file
-    if not cached.is_file():
+    if not cached.is_file() or _REFRESH.get():
+        _download(dataset_id, entry, cached)  # verified before it replaces the cached copy
+        return cached
+    try:
+        _verify(dataset_id, entry, cached, f"cache {cached}")
+    except FetchError:
+        # The registry names another version than the cached copy (an updated entry, or a
+        # damaged copy): download the registered one, which must match.
+        logger.info("%s/%s: the cached copy is not the version the registry names; downloading it",
+                    dataset_id, file)
         _download(dataset_id, entry, cached)
-    _verify(dataset_id, entry, cached, f"cache {cached}")
     return cached

@@ -77,6 +77,12 @@ def flag_counts(frame: pl.DataFrame) -> dict[str, int]:
     return {str(r[0]): int(r[1]) for r in counts.iter_rows()}
 
 
+def quote_identifier(name: str) -> str:
+    """A table name as a double-quoted SQL identifier, embedded quotes doubled: names are never
+    spliced into SQL as they are (source data only ever reaches DuckDB as values or via Arrow)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _ensure_log(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     con.execute(
@@ -99,7 +105,7 @@ def write_table(
     arrow = frame.to_arrow()  # noqa: F841 - referenced by name in the SQL below
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f'CREATE OR REPLACE TABLE {RAW_SCHEMA}."{table.name}" AS SELECT * FROM arrow')
+        con.execute(f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.{quote_identifier(table.name)} AS SELECT * FROM arrow")
         con.execute(
             f"INSERT INTO {RAW_SCHEMA}.{LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [

@@ -10,6 +10,11 @@ import dagster as dg  # noqa: E402
 
 from orchestration.assets.automation import automation_model  # noqa: E402
 from orchestration.assets.dbt import atlas_dbt_cost_models, atlas_dbt_models  # noqa: E402
+from orchestration.assets.evidence import (  # noqa: E402
+    bottom_up_evidence,
+    service_access_risk,
+    workforce_transitions,
+)
 from orchestration.assets.publish import publishing_definitions  # noqa: E402
 from orchestration.assets.raw import raw_assets  # noqa: E402
 from orchestration.assets.scoring import ca_service_cost_allocation  # noqa: E402
@@ -26,7 +31,7 @@ atlas_full = dg.define_asset_job(
 
 defs = dg.Definitions(
     assets=[*raw_assets(), atlas_dbt_models, atlas_dbt_cost_models, ca_service_cost_allocation,
-            automation_model],
+            automation_model, bottom_up_evidence, service_access_risk, workforce_transitions],
     jobs=[atlas_full],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},
     executor=dg.in_process_executor,

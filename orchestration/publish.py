@@ -39,6 +39,10 @@ LOAD_LOG = ("raw", "_load_log")
 META_SCHEMA = "meta"
 # Columns that differ between two runs on the same inputs; left out of the content hash.
 VOLATILE_COLUMNS = frozenset({"_loaded_at", "_run_id", "loaded_at", "run_id"})
+# Floating-point columns enter the content hash to this many significant digits: parallel sums
+# (DuckDB, polars) may differ in the last bit from run to run, which is not a change of contents.
+FLOAT_SIGNIFICANT_DIGITS = 9
+FLOAT_TYPES = frozenset({"DOUBLE", "FLOAT", "REAL"})
 # Readable by every DuckDB from 1.0 on (DuckDB 2.x files are not readable by 1.x).
 STORAGE_VERSION = "v1.0.0"
 POINTER = "atlas.duckdb"
@@ -140,13 +144,19 @@ def table_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[s
 
 def content_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
     """Row count and a sha256 of a table's columns and rows, in any order, leaving out columns
-    that change from run to run (VOLATILE_COLUMNS): two runs on the same inputs hash the same."""
+    that change from run to run (VOLATILE_COLUMNS) and floating-point noise below
+    FLOAT_SIGNIFICANT_DIGITS: two runs on the same inputs hash the same."""
     columns = [(n, t) for n, t in table_columns(con, relation) if n not in VOLATILE_COLUMNS]
     header = json.dumps(columns)
     if not columns:
         count = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
         return int(count), hashlib.sha256(f"{header}\n{count}".encode()).hexdigest()
-    select = ", ".join(quote_identifier(n) for n, _ in columns)
+    select = ", ".join(
+        f"printf('%.{FLOAT_SIGNIFICANT_DIGITS}g', {quote_identifier(n)}) AS {quote_identifier(n)}"
+        if t in FLOAT_TYPES
+        else quote_identifier(n)
+        for n, t in columns
+    )
     count, rows_md5 = con.execute(
         f"""SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), '')
             FROM (SELECT md5(CAST(t AS VARCHAR)) AS h FROM (SELECT {select} FROM {relation}) AS t)"""

@@ -4,8 +4,8 @@ frames, and every parameter comes from `Parameters` (assumption ids in seeds/ass
 
 A service's production process is its archetype's occupation mix (fct_service_occupation).
 For a method m, an occupation o has a value v_m(o) in [0, 1] and a coverage c_m(o): the share of
-its task weight that the method labels (task-level methods) or 1 if the method scores the
-occupation at all (occupation-level methods). Then, with occupation shares s_o,
+its task weight that the method labels (task-level methods), or the share of its crosswalk
+weight that carries a value (occupation-level methods; 1 when the measure is native to O*NET-SOC). Then, with occupation shares s_o,
 
     coverage_m = sum_o s_o c_m(o)
     P_m        = sum_o s_o c_m(o) v_m(o) / coverage_m
@@ -103,7 +103,12 @@ def occupation_method_values(
             pl.col("onet_soc_code").cast(pl.String),
             pl.col("measure_id").cast(pl.String).alias("method_id"),
             pl.col("value_01").cast(pl.Float64).alias("value"),
-            pl.lit(1.0).alias("coverage"),
+            # the share of the occupation's crosswalk weight that had a value (1 when direct)
+            (
+                pl.col("coverage_share").cast(pl.Float64).fill_null(1.0)
+                if "coverage_share" in occupation_measures.columns
+                else pl.lit(1.0)
+            ).clip(0.0, 1.0).alias("coverage"),
         )
     )
     return pl.concat(parts).filter(pl.col("coverage") > 0)

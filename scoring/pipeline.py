@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -57,7 +58,12 @@ SUMMARY_SERVICE_COLUMNS = [
 ]
 
 
-def score(inputs: ScoringInputs, params: Parameters) -> ScoringOutputs:
+def score(
+    inputs: ScoringInputs,
+    params: Parameters,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScoringOutputs:
+    """Every score table from the marts. `progress(done, total)` follows the Monte Carlo."""
     parameters_json = pl.lit(params.to_json()).alias("parameters")
     occupation_values = occupation_method_values(inputs.service_tasks, inputs.occupation_measures)
     per_method = service_method_probability(inputs.service_occupations, occupation_values)
@@ -65,6 +71,7 @@ def score(inputs: ScoringInputs, params: Parameters) -> ScoringOutputs:
     uncertainty = monte_carlo(
         inputs.service_occupations, occupation_values,
         inputs.services.select(*SERVICE_KEY, "country_code", "labour_cost", "total_cost"), params,
+        progress=progress,
     )
     valued = service_value(inputs.services, headline, params)
     summary = valued.select(

@@ -11,7 +11,7 @@ labour share of the unit cost is drawn uniformly on A040's range. Outputs are th
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import polars as pl
@@ -42,11 +42,13 @@ def monte_carlo(
     occupation_values: pl.DataFrame,
     costs: pl.DataFrame,
     params: Parameters,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pl.DataFrame:
     """Percentiles of probability and gross value per service (one row per service).
 
     `costs`: service_key, fiscal_year, country_code, labour_cost, total_cost.
-    Services no method covers enough get null percentiles."""
+    Services no method covers enough get null percentiles. `progress`, if given, is called after
+    each batch with (services done, services in all); it does not change the draws."""
     method_ids = [m.method_id for m in METHODS]
     method_index = {m: i for i, m in enumerate(method_ids)}
     rng = np.random.default_rng(params.monte_carlo_seed)
@@ -69,6 +71,7 @@ def monte_carlo(
     }
     keys = sorted(by_service)
     out: list[dict[str, object]] = []
+    done = 0
     for batch in _batches(keys, max(1, int(params.monte_carlo_batch_services))):
         n = len(batch)
         k_max = max(len(by_service[key]) for key in batch)
@@ -127,4 +130,7 @@ def monte_carlo(
             for label, x in zip(("p05", "p50", "p95"), v, strict=True):
                 row[f"value_gross_{label}"] = None if x is None else float(x)
             out.append(row)
+        done += n
+        if progress is not None:
+            progress(done, len(keys))
     return pl.DataFrame(out, schema=OUTPUT_SCHEMA, orient="row")

@@ -1,6 +1,8 @@
 """The automation model's Dagster assets: read the marts, call scoring.pipeline.score, write the
 score tables. Parameters come from the assumptions seed and may be overridden in run config."""
 
+import time
+
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
@@ -37,6 +39,25 @@ class ScoringConfig(dg.Config):
     method_coverage_threshold: float | None = None
     minutes_saved_per_transaction: float | None = None
     hours_per_person_year: float | None = None
+
+
+def _monte_carlo_progress(context: dg.AssetExecutionContext):
+    """Log the Monte Carlo's progress about every tenth of the services (and at the end)."""
+    started = time.monotonic()
+    last = [0]
+
+    def report(done: int, total: int) -> None:
+        if done < total and (done - last[0]) < max(1, total // 10):
+            return
+        last[0] = done
+        elapsed = time.monotonic() - started
+        eta = elapsed / done * (total - done) if done else 0.0
+        context.log.info(
+            f"Monte Carlo: {done}/{total} services ({done / max(total, 1):.0%}) in {elapsed:.0f} s"
+            + (f", about {eta:.0f} s to go" if done < total else "")
+        )
+
+    return report
 
 
 @dg.multi_asset(
@@ -86,7 +107,7 @@ def automation_model(context: dg.AssetExecutionContext, config: ScoringConfig, w
             f"Monte Carlo: {params.monte_carlo_draws} draws for {services} services "
             f"in batches of {params.monte_carlo_batch_services}"
         )
-        outputs = score(inputs, params)
+        outputs = score(inputs, params, progress=_monte_carlo_progress(context))
         problems = invariant_failures(outputs, services)
         yield dg.AssetCheckResult(
             check_name="model_invariants",

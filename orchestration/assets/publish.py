@@ -5,7 +5,8 @@ new mart or score is picked up without an edit here), and so runs only when all 
 blocking checks (dbt tests, Great Expectations suites, scoring checks) succeeded in the run. Before
 it copies anything it also refuses to publish when:
 
-- a non-optional expectation suite's table is missing or, for a suite with no asset, fails;
+- a non-optional expectation suite's table is missing, or a suite fails that has no asset check
+  (or whose check this Dagster instance never evaluated), which publish then runs itself;
 - the latest evaluation of any blocking check on an upstream asset failed, in this run or an
   earlier one (a subset run must not publish a mart whose test failed last time).
 
@@ -19,10 +20,10 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.assets.expectations import expectation_checks
+from orchestration.assets.expectations import CHECK_NAME, expectation_checks
 from orchestration.expectations import data_docs_dir, discover_suites, validate_table
-from orchestration.publish import published_dir
 from orchestration.publish import publish as publish_version
+from orchestration.publish import published_dir
 
 PUBLISH_KEY = dg.AssetKey(["published", "atlas"])
 PUBLISHED_GROUPS = ("marts", "scoring", "seeds")
@@ -47,16 +48,21 @@ def _check_keys(assets: Iterable[object], checks: Sequence[dg.AssetChecksDefinit
     return keys
 
 
-def failed_checks(instance: dg.DagsterInstance, check_keys: Iterable[dg.AssetCheckKey]) -> list[str]:
-    """Checks whose latest evaluation failed with severity ERROR, as 'asset:check (run id)'."""
+def failed_checks(
+    instance: dg.DagsterInstance, check_keys: Iterable[dg.AssetCheckKey]
+) -> tuple[list[str], set[dg.AssetCheckKey]]:
+    """Checks whose latest evaluation failed with severity ERROR, as 'asset:check (run id)', and
+    the checks this Dagster instance has never evaluated."""
     from dagster._core.storage.asset_check_execution_record import (
         AssetCheckExecutionRecordStatus,
     )
 
     keys = sorted(check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name))
     if not keys:
-        return []
+        return [], set()
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    never = {k for k in keys if k not in latest or latest[k].status not in (
+        AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED)}
     failed = []
     for key, record in latest.items():
         if record.status != AssetCheckExecutionRecordStatus.FAILED:
@@ -65,7 +71,7 @@ def failed_checks(instance: dg.DagsterInstance, check_keys: Iterable[dg.AssetChe
         if evaluation is not None and evaluation.severity != dg.AssetCheckSeverity.ERROR:
             continue
         failed.append(f"{key.asset_key.to_user_string()}:{key.name} (run {record.run_id[:8]})")
-    return sorted(failed)
+    return sorted(failed), never
 
 
 def build_publish_asset(
@@ -96,7 +102,7 @@ def build_publish_asset(
         ),
     )
     def publish_asset(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
-        stale = failed_checks(context.instance, gate)
+        stale, never_evaluated = failed_checks(context.instance, gate)
         if stale:
             raise dg.Failure(
                 description="not publishing: the latest evaluation of these blocking checks "
@@ -107,7 +113,14 @@ def build_publish_asset(
         with warehouse.get_connection() as con:
             problems = []
             for suite in discover_suites(suites_dir):
-                if suite.name in checked_by_asset and not suite.optional:
+                check_key = dg.AssetCheckKey(dg.AssetKey([suite.schema, suite.table]), CHECK_NAME)
+                if suite.name not in checked_by_asset or check_key in never_evaluated:
+                    # no asset check, or one that never ran here (e.g. a fresh DAGSTER_HOME and a
+                    # run of publish alone): validate now
+                    report = validate_table(con, suite, docs_dir or data_docs_dir())
+                    if not report.passed:
+                        problems.append(report.message())
+                elif not suite.optional:
                     # checked by its asset check; here only make sure the table is there
                     exists = con.execute(
                         """SELECT count(*) FROM information_schema.tables WHERE
@@ -116,10 +129,6 @@ def build_publish_asset(
                     ).fetchone()[0]
                     if not exists:
                         problems.append(f"{suite.name}: table missing (suite {suite.path.name})")
-                elif suite.name not in checked_by_asset:
-                    report = validate_table(con, suite, docs_dir or data_docs_dir())
-                    if not report.passed:
-                        problems.append(report.message())
             if problems:
                 raise dg.Failure(
                     description="not publishing: " + "; ".join(problems),

@@ -14,11 +14,16 @@ from dagster_duckdb import DuckDBResource
 from ingestion.catalog import raw_tables
 from ingestion.contracts import CHECKS
 from ingestion.errors import AtlasDataError
+from ingestion.fetch import refreshing
 from ingestion.landing import land
 from ingestion.readers import RawTable
 from ingestion.registry import get_source
+from orchestration.logs import forwarded
+from orchestration.metadata import preview_markdown
 
 OWNER = "team:atlas-data-engineering"
+# Run tag set by the source sensor when a download's HTTP validators changed: fetch again.
+REFRESH_TAG = "atlas/refresh_downloads"
 
 
 def _check_result(table: RawTable, outcome) -> dg.AssetCheckResult:
@@ -71,9 +76,13 @@ def build_raw_asset(table: RawTable) -> dg.AssetsDefinition:
     def _raw_asset(
         context: dg.AssetExecutionContext, warehouse: DuckDBResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        # Runs the source sensor requests for a changed download look at the server again.
+        refresh = context.run.tags.get(REFRESH_TAG) == "true"
         try:
-            with warehouse.get_connection() as con:
+            with forwarded(context.log, "atlas.fetch"), refreshing(refresh), \
+                    warehouse.get_connection() as con:
                 result = land(con, table, run_id=context.run.run_id)
+                preview = preview_markdown(con, "raw", table.name)
         except AtlasDataError as error:
             for outcome in getattr(error, "outcomes", ()):
                 yield _check_result(table, outcome)
@@ -91,6 +100,7 @@ def build_raw_asset(table: RawTable) -> dg.AssetsDefinition:
                 "source_files": result.files,
                 "source_sha256": result.sha256,
                 "loaded_at": result.loaded_at.isoformat(),
+                "preview": dg.MetadataValue.md(preview),
                 "dagster/column_schema": dg.TableSchema(
                     columns=[dg.TableColumn(n, t) for n, t in result.columns.items()]
                 ),

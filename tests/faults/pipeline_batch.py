@@ -78,13 +78,13 @@ def run_fault(job, fault: dict, workdir: Path) -> dict:
             else:
                 os.environ[key] = value
     elapsed = time.monotonic() - started
-    errors, failed_checks, materialized, skipped = [], [], [], []
+    errors, failed_checks, materialized, started = [], [], [], []
     for event in result.all_events:
         if event.is_step_failure:
             error = event.event_specific_data.error
             errors.append(f"{event.step_key}: {error.message.strip() if error else ''}")
-        elif event.event_type_value == "STEP_SKIPPED":
-            skipped.append(event.step_key)
+        elif event.event_type_value == "STEP_START":
+            started.append(event.step_key)
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             materialized.append(event.asset_key.to_user_string())
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
@@ -103,7 +103,8 @@ def run_fault(job, fault: dict, workdir: Path) -> dict:
         "errors": errors,
         "failed_checks": failed_checks,
         "materialized": materialized,
-        "skipped_steps": skipped,
+        "selected": [k.to_user_string() for k in selection],
+        "started_steps": started,
         "published_before": before,
         "published_after": published_state(workdir / "published"),
     }

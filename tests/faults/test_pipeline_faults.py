@@ -80,12 +80,12 @@ def test_a_bad_source_fails_the_run_and_leaves_the_tables_unchanged(
         # Register the broken file's checksum so that the reader and contract see it.
         import hashlib
 
-        from ingestion import registry
+        from ingestion.settings import SOURCES_DIR
 
         digest = hashlib.sha256(broken.read_bytes()).hexdigest()
         original = (mirror / SI_DATASET / "si_2024.csv")
         override = tmp_path / "sources"
-        shutil.copytree(registry.SOURCES_DIR, override)
+        shutil.copytree(SOURCES_DIR, override)
         text = (override / f"{SI_DATASET}.yml").read_text(encoding="utf-8")
         from ingestion.fetch import sha256_of
 

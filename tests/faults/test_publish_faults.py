@@ -197,7 +197,8 @@ def test_a_bad_source_stops_the_run_before_publish_and_the_published_file_is_unc
         assert text in message, (text, message[:3000])
     assert f"raw/{fault.dataset}" not in result["materialized"]
     assert "published/atlas" not in result["materialized"]
-    assert "published__atlas" in result["skipped_steps"]
+    assert "published/atlas" in result["selected"]
+    assert "published__atlas" not in result["started_steps"]
     assert result["published_after"] == result["published_before"]
     assert result["published_before"]["atlas.duckdb"].startswith("-> atlas-")
     if fault.max_seconds is not None:

@@ -1,6 +1,6 @@
 """A reader of the published warehouse, run as a separate process while the pipeline runs.
 
-    python -m tests.integration.published_reader PUBLISHED_DIR RESULTS.json STOP_FILE
+    python -m tests.faults.published_reader PUBLISHED_DIR RESULTS.json STOP_FILE
 
 In a loop until STOP_FILE exists: open published/atlas.duckdb read-only, read which version it is
 (meta.publication) and count the rows of every published table, then compare the counts with that

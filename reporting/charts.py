@@ -1,0 +1,145 @@
+"""Static charts (PNG, matplotlib): the probability x value matrix and value by organisation.
+
+The matrix has one panel per country: headline probability on x, gross value on a log y axis,
+each service coloured by archetype with its Monte Carlo 5th-95th percentile interval on both axes
+(A052-A054), the quadrant thresholds (P >= A050; the country's top quartile of value, A051)
+drawn, and the first services of the priority list labelled.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and in CI
+
+import matplotlib.pyplot as plt  # noqa: E402
+import polars as pl  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from reporting.matrix import QUADRANT_LABELS, Panel, panels, short, top_services, value_by_organisation  # noqa: E402
+
+LABELLED = 6
+TOP_ORGANISATIONS = 15
+
+
+def _money(value: float, _position: object = None) -> str:
+    for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.3g}{suffix}"
+    return f"{value:,.3g}"
+
+
+def _draw_panel(ax, rows: pl.DataFrame, panel: Panel, labelled: int, points: pl.DataFrame) -> None:
+    placed = rows.filter(pl.col("is_placed"))
+    if placed.is_empty():
+        ax.text(0.5, 0.5, "no service has both a probability and a value", ha="center",
+                va="center", transform=ax.transAxes)
+        ax.set_title(panel.title, fontsize=11, loc="left")
+        return
+    p = placed["headline_probability"].to_numpy()
+    v = placed["value_gross"].to_numpy()
+    p05 = placed["probability_p05"].fill_null(placed["headline_probability"]).to_numpy()
+    p95 = placed["probability_p95"].fill_null(placed["headline_probability"]).to_numpy()
+    v05 = placed["value_gross_p05"].fill_null(placed["value_gross"]).to_numpy()
+    v95 = placed["value_gross_p95"].fill_null(placed["value_gross"]).to_numpy()
+    colours = placed["colour"].to_list()
+    # Intervals first, faint, so that the points stay readable on top of them.
+    ax.hlines(v, p05, p95, colors=colours, linewidth=0.5, alpha=0.25, zorder=1)
+    v05 = [max(a, b * 1e-3) for a, b in zip(v05, v, strict=True)]  # keep the log axis finite
+    ax.vlines(p, v05, v95, colors=colours, linewidth=0.5, alpha=0.25, zorder=1)
+    ax.scatter(p, v, c=colours, s=12, alpha=0.85, linewidths=0.3, edgecolors="white", zorder=2)
+    ax.set_yscale("log")
+    ax.set_xlim(0, 1)
+    low = min(min(v05), min(v))
+    high = max(max(v95), max(v))
+    ax.set_ylim(10 ** math.floor(math.log10(low)), 10 ** math.ceil(math.log10(high)))
+    ax.yaxis.set_major_formatter(FuncFormatter(_money))
+    ax.axvline(panel.probability_threshold, color="#444444", linestyle="--", linewidth=1, zorder=3)
+    if panel.value_threshold:
+        ax.axhline(panel.value_threshold, color="#444444", linestyle="--", linewidth=1, zorder=3)
+    for (x, y, ha, va), quadrant in zip(
+        ((0.99, 0.99, "right", "top"), (0.99, 0.01, "right", "bottom"),
+         (0.01, 0.99, "left", "top"), (0.01, 0.01, "left", "bottom")),
+        ("automate_first", "quick_win", "augment", "monitor"), strict=True,
+    ):
+        ax.text(x, y, QUADRANT_LABELS[quadrant], transform=ax.transAxes, ha=ha, va=va,
+                fontsize=9, color="#555555", style="italic")
+    top = top_services(points, panel.country_code, labelled)
+    for i, row in enumerate(top.iter_rows(named=True)):
+        dx = -12 if row["headline_probability"] > 0.6 else 12
+        dy = 14 - 9 * i
+        ax.annotate(
+            f"{row['priority_rank']}. {short(row['service_name'], 34)}",
+            (row["headline_probability"], row["value_gross"]),
+            xytext=(dx, dy), textcoords="offset points", fontsize=7.5,
+            ha="right" if dx < 0 else "left",
+            arrowprops={"arrowstyle": "-", "color": "#333333", "linewidth": 0.6},
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+            zorder=4,
+        )
+    ax.set_title(panel.title, fontsize=11, loc="left")
+    ax.set_xlabel("probability that the service's labour can be automated (headline)")
+    ax.set_ylabel(panel.value_label)
+    ax.grid(True, which="major", color="#dddddd", linewidth=0.6)
+
+
+def matrix_png(points: pl.DataFrame, path: Path, *, title: str, dpi: int = 130,
+               labelled: int = LABELLED) -> Path:
+    """Write the matrix chart (one panel per country) to `path` and return it."""
+    country_panels = panels(points)
+    width = max(1, len(country_panels))
+    fig, axes = plt.subplots(1, width, figsize=(7.2 * width, 6.6), squeeze=False)
+    for ax, panel in zip(axes[0], country_panels, strict=False):
+        rows = points.filter(pl.col("country_code") == panel.country_code)
+        _draw_panel(ax, rows, panel, labelled, points)
+    legend = (
+        points.select("archetype_name", "colour").unique().sort("archetype_name").iter_rows()
+    )
+    handles = [
+        Line2D([], [], marker="o", linestyle="", color=colour, markersize=6, label=name)
+        for name, colour in legend
+    ]
+    handles.append(Line2D([], [], color="#444444", linestyle="--", label="quadrant thresholds"))
+    handles.append(Line2D([], [], color="#999999", linewidth=0.8,
+                          label="5th-95th percentile (Monte Carlo)"))
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.suptitle(title, fontsize=13, x=0.01, ha="left")
+    fig.tight_layout(rect=(0, 0.14, 1, 0.95))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
+def organisations_png(points: pl.DataFrame, path: Path, *, title: str, top: int = TOP_ORGANISATIONS,
+                      dpi: int = 130) -> Path:
+    """Write the value-by-organisation chart: per country, the organisations with the largest
+    gross value of automating, with the net value (what is not yet digital, A058) inside it."""
+    ranked = value_by_organisation(points, top)
+    countries = sorted(ranked["country_code"].unique().to_list())
+    width = max(1, len(countries))
+    fig, axes = plt.subplots(1, width, figsize=(7.2 * width, 0.34 * top + 2.2), squeeze=False)
+    for ax, country in zip(axes[0], countries, strict=False):
+        rows = ranked.filter(pl.col("country_code") == country).reverse()
+        names = [short(n, 38) for n in rows["organisation_name"].to_list()]
+        ax.barh(names, rows["value_gross"].to_list(), color="#9ecae1", label="gross value")
+        ax.barh(names, rows["value_net"].fill_null(0).to_list(), color="#08519c", height=0.45,
+                label="net of what is already digital")
+        currency = rows["currency"][0] if rows.height else ""
+        year = rows["price_year"][0] if rows.height else ""
+        ax.set_xlabel(f"value of automating ({currency} a year, {year} prices)")
+        ax.xaxis.set_major_formatter(FuncFormatter(_money))
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_title(f"{country}: top {rows.height} organisations", fontsize=11, loc="left")
+        ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
+        ax.legend(fontsize=8, loc="lower right", frameon=False)
+    fig.suptitle(title, fontsize=13, x=0.01, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path

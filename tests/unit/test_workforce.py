@@ -1,0 +1,137 @@
+"""Workforce transitions (scoring/workforce.py) on hand-made occupations, with the similarity and
+FTE arithmetic worked out by hand in the comments."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from scoring.evidence_parameters import EvidenceParameters
+from scoring.parameters import Parameters
+from scoring.workforce import (
+    cosine_similarity,
+    occupation_outlook,
+    occupation_probability,
+    organisation_occupation_fte,
+    profile_matrix,
+    redeployment_options,
+)
+
+E = EvidenceParameters()  # A112 = 0.6, A113 = 5
+P = Parameters()  # A055 = 0.5
+
+
+def _measures(rows):
+    return pl.DataFrame(rows, schema=["onet_soc_code", "measure_id", "value_01", "coverage_share"], orient="row")
+
+
+def _profiles(profiles: dict[str, tuple[float, ...]], suppressed: set[tuple[str, int]] = frozenset()):
+    rows = [
+        (code, f"E{i}", value, (code, i) in suppressed)
+        for code, values in profiles.items() for i, value in enumerate(values)
+    ]
+    return pl.DataFrame(rows, schema=["onet_soc_code", "element_id", "data_value", "recommend_suppress"], orient="row")
+
+
+def _projections(rows):
+    """(code, title, job zone, non-declining)"""
+    return pl.DataFrame(
+        [(c, t, z, n, 100.0, 5.0 if n else -5.0, "X", 5.0 if n else -5.0, None) for c, t, z, n in rows],
+        schema={
+            "onet_soc_code": pl.String, "occupation_title": pl.String, "job_zone": pl.Int64,
+            "is_non_declining": pl.Boolean, "employment_2024_thousands": pl.Float64,
+            "employment_change_24to34_percent": pl.Float64, "nem_code": pl.String,
+            "employment_change_24to34_thousands": pl.Float64, "projection_null_reason": pl.String,
+        },
+        orient="row",
+    )
+
+
+def test_occupation_probability_is_the_median_of_well_covered_model_methods():
+    probs = occupation_probability(_measures([
+        ("X", "gpt4_beta", 0.5, 1.0),
+        ("X", "frey_osborne_probability", 0.9, 1.0),
+        ("X", "rti_mihaylov_tijdens", 0.7, 1.0),
+        ("X", "ilo_genai_2025", 0.2, 0.3),        # covers 30% < A055: left out
+        ("X", "felten_lm_aioe", 0.0, 1.0),        # not a model method: left out
+    ]), P).row(0, named=True)
+    assert probs["automation_probability"] == pytest.approx(0.7)  # median of 0.5, 0.7, 0.9
+    assert probs["methods_used"] == 3
+    assert probs["methods_used_ids"] == "frey_osborne_probability,gpt4_beta,rti_mihaylov_tijdens"
+
+
+def test_fte_by_organisation_and_occupation_adds_service_fte_times_occupation_share():
+    services = pl.DataFrame({
+        "service_key": ["S1", "S2", "S3"], "fiscal_year": ["2023-2024"] * 3,
+        "country_code": ["CA", "CA", "UK"], "organisation_code": ["O1", "O1", "U"],
+        "organisation_name": ["Org one", "Org one", "UK dept"], "fte": [10.0, 5.0, None],
+    })
+    mix = pl.DataFrame({
+        "service_key": ["S1", "S1", "S2", "S3"], "fiscal_year": ["2023-2024"] * 4,
+        "onet_soc_code": ["X", "Y", "X", "X"], "occupation_share": [0.4, 0.6, 1.0, 1.0],
+    })
+    probs = pl.DataFrame({"onet_soc_code": ["X", "Y"], "automation_probability": [0.7, 0.3]})
+    out = {r["onet_soc_code"]: r for r in organisation_occupation_fte(services, mix, probs, E).iter_rows(named=True)}
+    # X: 10 x 0.4 + 5 x 1.0 = 9 FTE, 9 x 0.7 = 6.3 automatable, all 9 highly automatable (0.7 >= 0.6)
+    assert (out["X"]["fte"], out["X"]["automatable_fte"], out["X"]["highly_automatable_fte"]) == pytest.approx((9.0, 6.3, 9.0))
+    assert out["X"]["services"] == 2 and out["X"]["is_highly_automatable"] is True
+    # Y: 10 x 0.6 = 6 FTE, 1.8 automatable, none highly automatable
+    assert (out["Y"]["fte"], out["Y"]["automatable_fte"], out["Y"]["highly_automatable_fte"]) == pytest.approx((6.0, 1.8, 0.0))
+    assert set(out) == {"X", "Y"}  # the UK service has no FTE and adds nothing
+
+
+# Profiles built so that the element means are 3 and the centred vectors are
+# A (1, -1, 0), B (1, 0, -1), C (-1, 1, 0), D (-1, 0, 1), each of norm sqrt 2:
+# cos(A, B) = 1 / 2, cos(A, C) = -2 / 2 = -1, cos(A, D) = -1 / 2, cos(B, D) = -1, cos(C, D) = 1 / 2.
+PROFILES = {"A": (4, 2, 3), "B": (4, 3, 2), "C": (2, 4, 3), "D": (2, 3, 4)}
+
+
+def test_similarity_is_the_cosine_of_profiles_centred_on_each_elements_mean():
+    codes, centred = profile_matrix(_profiles(PROFILES))
+    assert codes == ["A", "B", "C", "D"]
+    np.testing.assert_allclose(centred[0], [1.0, -1.0, 0.0])
+    sim = cosine_similarity(centred)
+    assert sim[0, 1] == pytest.approx(0.5)
+    assert sim[0, 2] == pytest.approx(-1.0)
+    assert sim[0, 3] == pytest.approx(-0.5)
+    assert sim[2, 3] == pytest.approx(0.5)
+
+
+def test_a_suppressed_rating_counts_as_the_elements_mean():
+    # B's second element is suppressed: mean of that element over A, C, D is (2 + 4 + 3) / 3 = 3,
+    # so B's centred value there is 0, as if it were rated at the mean.
+    codes, centred = profile_matrix(_profiles(PROFILES, suppressed={("B", 1)}))
+    assert centred[codes.index("B"), 1] == pytest.approx(0.0)
+
+
+def test_options_are_the_most_similar_lower_probability_growing_occupations():
+    probs = pl.DataFrame({"onet_soc_code": ["A", "B", "C", "D"], "automation_probability": [0.8, 0.3, 0.2, 0.1]})
+    projections = _projections([("A", "Clerk", 2, False), ("B", "Analyst", 3, True),
+                                ("C", "Declining job", 2, False), ("D", "Carer", 2, True)])
+    options = redeployment_options(probs, _profiles(PROFILES), projections, E,
+                                   pl.DataFrame({"onet_soc_code": ["A", "A"], "fte": [2.0, 3.0]}))
+    # A is the only source (0.8 >= 0.6); C declines, so B (0.5) then D (-0.5).
+    assert options["target_onet_soc_code"].to_list() == ["B", "D"]
+    assert options["similarity"].to_list() == pytest.approx([0.5, -0.5])
+    assert options["option_rank"].to_list() == [1, 2]
+    first = options.row(0, named=True)
+    assert first["probability_reduction"] == pytest.approx(0.5)
+    assert first["source_public_service_fte"] == pytest.approx(5.0)
+
+
+def test_an_option_must_also_be_below_the_high_automation_threshold_and_the_options_are_capped():
+    probs = pl.DataFrame({"onet_soc_code": ["A", "B", "C", "D"], "automation_probability": [0.9, 0.65, 0.2, 0.1]})
+    projections = _projections([("A", "a", 2, True), ("B", "b", 2, True), ("C", "c", 2, True), ("D", "d", 2, True)])
+    options = redeployment_options(probs, _profiles(PROFILES), projections, E.override(redeployment_options=1))
+    by_source = {r["source_onet_soc_code"]: r["target_onet_soc_code"] for r in options.iter_rows(named=True)}
+    # B (0.65) is itself highly automatable: a source, never an option. A's best is then D (-0.5)
+    # over C (-1); B's best is D (cos(B, D) = -1) or C (cos(B, C) = -0.5): C.
+    assert by_source == {"A": "D", "B": "C"}
+
+
+def test_the_outlook_flags_highly_automatable_occupations_beside_their_projection():
+    probs = pl.DataFrame({"onet_soc_code": ["A", "B"], "automation_probability": [0.6, 0.59]})
+    out = occupation_outlook(probs, _projections([("A", "a", 2, True), ("B", "b", 2, False), ("C", "c", 1, True)]), E)
+    assert out["is_highly_automatable"].to_list() == [True, False, False]
+    assert out.filter(pl.col("onet_soc_code") == "C")["probability_null_reason"].item().startswith("no method")
