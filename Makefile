@@ -9,14 +9,15 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test dev prepare datasets report published rollback validate lint clean
+.PHONY: run spark test dev prepare datasets report published rollback validate lint clean
 
-# The virtual environment, installed from the lock file (wheels only: nothing builds from source).
+# The virtual environment, installed from the lock file (wheels only: nothing builds from source,
+# except pyspark, which PyPI publishes only as a pure-Python source archive: see STACK_NOTES).
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH, or make PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --only-binary :all: -r requirements.lock
+	$(PY) -m pip install --quiet --only-binary :all: --no-binary pyspark -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
@@ -26,6 +27,10 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(PY) -m orchestration run $(if $(SELECT),--select '$(SELECT)')
 
+## spark: build the dbt project on Spark (local mode) from the landed Parquet, score it (docs/scale-out.md)
+spark: $(STAMP)
+	$(PY) -m orchestration spark
+
 ## test: unit, fault and integration tests (integration tests need ATLAS_MIRROR)
 test: $(STAMP)
 	$(PY) -m orchestration prepare
@@ -34,7 +39,7 @@ test: $(STAMP)
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP)
 	$(PY) -m orchestration prepare
-	$(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 prepare: $(STAMP)
 	$(PY) -m orchestration prepare
@@ -61,7 +66,7 @@ report: $(STAMP)
 	$(PY) -m orchestration report
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check ingestion scoring orchestration tests
+	$(VENV)/bin/ruff check ingestion scoring orchestration reporting tests
 
 clean:
 	rm -rf warehouse .dagster_home dbt_project/target dbt_project/logs

@@ -3,12 +3,19 @@
 The order is what protects the warehouse: nothing touches the database until the files match the
 registry and the frame satisfies its contract, and the write itself is one transaction (replace the
 table and append to the load log together), so a failure at any point leaves the last good table.
+
+Each raw table is also written as Parquet beside the warehouse file (<warehouse dir>/parquet/raw/
+<table>.parquet), the same frame, so that the Spark build of the dbt project starts from exactly the
+inputs DuckDB has (docs/scale-out.md). The Parquet file is written before the transaction and renamed
+into place only after the commit: it never runs ahead of the DuckDB table.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -83,6 +90,17 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def raw_parquet_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """<warehouse dir>/parquet/raw for the database file behind `con`; None for an in-memory
+    database (nothing to sit beside)."""
+    row = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    if row is None or not row[0]:
+        return None
+    return Path(row[0]).resolve().parent / "parquet" / RAW_SCHEMA
+
+
 def _ensure_log(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     con.execute(
@@ -102,6 +120,16 @@ def write_table(
 ) -> None:
     """Replace raw.<table> and log the load in one transaction."""
     _ensure_log(con)
+    parquet_dir = raw_parquet_dir(con)
+    parquet_tmp = None
+    if parquet_dir is not None:
+        parquet_dir.mkdir(parents=True, exist_ok=True)
+        parquet_tmp = parquet_dir / f".{table.name}.parquet.{os.getpid()}.tmp"
+        try:
+            frame.write_parquet(parquet_tmp)
+        except Exception:
+            parquet_tmp.unlink(missing_ok=True)
+            raise
     arrow = frame.to_arrow()  # noqa: F841 - referenced by name in the SQL below
     con.execute("BEGIN TRANSACTION")
     try:
@@ -123,7 +151,11 @@ def write_table(
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
+        if parquet_tmp is not None:
+            parquet_tmp.unlink(missing_ok=True)
         raise
+    if parquet_tmp is not None:
+        os.replace(parquet_tmp, parquet_tmp.with_name(f"{table.name}.parquet"))
 
 
 def land(con: duckdb.DuckDBPyConnection, table: RawTable, run_id: str = "manual") -> LandingResult:

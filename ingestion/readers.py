@@ -13,12 +13,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import fastexcel
+import openpyxl
 import polars as pl
 
 from ingestion.errors import AtlasDataError
 
 ROW = "_source_row"
 FLAGS = "_flags"
+HEADER_SCAN_ROWS = 60  # how far down a sheet `find_header_row` looks for the header
+SHEETS_HINT = "The publisher may have added, removed or renamed a sheet: update the reader"
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,24 @@ def snake_case(name: str) -> str:
     return name or "unnamed"
 
 
+def read_text(path: Path, ref: SourceRef, *, encoding: str = "utf-8") -> str:
+    """The whole file as text, decoded strictly: a wrong encoding is an error with its byte offset,
+    not mojibake. A missing or empty file is an error; a UTF-8 byte-order mark is dropped."""
+    if not path.is_file():
+        raise ref.error(f"file not found: {path}")
+    data = path.read_bytes()
+    if not data.strip():
+        raise ref.error("the file is empty", hint="Re-fetch the file")
+    codec = encoding.replace("_", "-").lower()
+    try:
+        return data.decode("utf-8-sig" if codec in ("utf-8", "utf8") else encoding)
+    except UnicodeDecodeError as exc:
+        raise ref.error(
+            f"not valid {encoding} text at byte {exc.start}",
+            hint="The file may be in another encoding or corrupt",
+        ) from exc
+
+
 def read_text_table(
     path: Path,
     ref: SourceRef,
@@ -75,24 +97,11 @@ def read_text_table(
     are published ending in a line break must still end in one: otherwise the last row was cut off
     (pass `require_final_newline=False` for the few sources published without one).
     """
-    if not path.is_file():
-        raise ref.error(f"file not found: {path}")
-    data = path.read_bytes()
-    if not data.strip():
-        raise ref.error("the file is empty", hint="Re-fetch the file")
-    codec = encoding.replace("_", "-").lower()
-    try:
-        text = data.decode("utf-8-sig" if codec in ("utf-8", "utf8") else encoding)
-    except UnicodeDecodeError as exc:
-        raise ref.error(
-            f"not valid {encoding} text at byte {exc.start}",
-            hint="The file may be in another encoding or corrupt",
-        ) from exc
+    text = read_text(path, ref, encoding=encoding)
     lines = text.splitlines(keepends=True)[skip_rows:]
     if require_final_newline and not text.endswith(("\n", "\r")):
         raise ref.error(
-            f"the file does not end with a line break: it looks truncated after "
-            f"{len(lines)} lines",
+            f"the file does not end with a line break: it looks truncated after {len(lines)} lines",
             row=max(len(lines) - 1, 0),
             hint="Re-fetch the file and check its sha256 against the registry",
         )
@@ -181,6 +190,83 @@ def read_excel_sheet(
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
+def check_sheets(
+    path: Path, ref: SourceRef, expected: Sequence[str], *, hint: str = SHEETS_HINT
+) -> None:
+    """The workbook has exactly the sheets the reader knows, in order: a new, missing or renamed
+    sheet is an error (with `hint` saying what to do), not a table silently left out."""
+    expected = list(expected)
+    try:
+        names = fastexcel.read_excel(path).sheet_names
+    except Exception as exc:
+        raise ref.error(
+            f"cannot open the workbook: {exc.__class__.__name__}: {str(exc).splitlines()[0][:300]}",
+            hint="The workbook may be truncated or not an .xlsx file: re-fetch it",
+        ) from exc
+    if list(names) != expected:
+        wanted = f"only {expected[0]!r}" if len(expected) == 1 else str(expected)
+        raise ref.error(
+            f"the workbook has sheets {list(names)}, the reader expects {wanted}", hint=hint
+        )
+
+
+def find_header_row(
+    path: Path, ref: SourceRef, sheet: str | int, expected: Sequence[str]
+) -> tuple[int, list[tuple]]:
+    """Locate the real header row of a sheet that has title and note rows above it.
+
+    Returns the header's index as `read_excel_sheet(header_row=...)` counts it (from the first
+    non-empty row) and the rows above it (the title block, for version dates). The row that holds
+    the most expected names wins, so a renamed column is still reported by name afterwards.
+    """
+    if not path.is_file():
+        raise ref.error(f"file not found: {path}")
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile, XML and openpyxl errors for truncated or non-xlsx files
+        raise ref.error(
+            f"cannot open the workbook: {exc.__class__.__name__}: {str(exc)[:200]}",
+            hint="The workbook may be truncated, renamed or not an .xlsx file",
+        ) from exc
+    try:
+        if isinstance(sheet, int):
+            worksheet = book.worksheets[sheet]
+        elif sheet in book.sheetnames:
+            worksheet = book[sheet]
+        else:
+            raise ref.error(f"no sheet {sheet!r}; the workbook has {book.sheetnames}")
+        rows = list(
+            worksheet.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS, max_col=30, values_only=True)
+        )
+    except AtlasDataError:
+        raise
+    except Exception as exc:
+        raise ref.error(
+            f"cannot read sheet {sheet!r}: {exc.__class__.__name__}: {str(exc)[:200]}",
+            hint="The workbook may be truncated or corrupt",
+        ) from exc
+    finally:
+        book.close()
+    wanted = set(expected)
+    best, best_hits = None, 0
+    for index, row in enumerate(rows):
+        names = {str(v).strip() for v in row if v is not None}
+        hits = len(wanted & names)
+        if hits > best_hits:
+            best, best_hits = index, hits
+    if best is None or best_hits * 2 < len(wanted):
+        raise ref.error(
+            f"no header row with the columns {list(expected)} in the first "
+            f"{HEADER_SCAN_ROWS} rows of sheet {sheet!r}",
+            column=expected[0],
+            hint="The publisher may have changed the layout: update the reader and contract",
+        )
+    first = next(
+        (i for i, row in enumerate(rows) if any(v is not None and str(v).strip() for v in row)), 0
+    )
+    return best - first, rows[:best]
+
+
 def check_columns(
     actual: Sequence[str], expected: Sequence[str], ref: SourceRef, *, allow_extra: bool = False
 ) -> None:
@@ -199,6 +285,55 @@ def check_columns(
             column=extra[0],
             hint="The publisher may have added or renamed a column: update the reader and contract",
         )
+
+
+def strip_text(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """Trim surrounding spaces; an empty cell becomes null."""
+    return frame.with_columns(
+        [
+            pl.when(pl.col(c).str.strip_chars() == "")
+            .then(None)
+            .otherwise(pl.col(c).str.strip_chars())
+            .alias(c)
+            for c in columns
+        ]
+    )
+
+
+def split_markers(
+    frame: pl.DataFrame,
+    columns: Sequence[str],
+    markers: Mapping[str, str],
+    *,
+    blank: str = "blank",
+) -> pl.DataFrame:
+    """Replace marker cells by null and add `<column>_status` naming the marker (`markers` maps a
+    marker to its status), `reported`, or `blank` for an empty cell.
+
+    Works on the text columns before casting, so a cell that is neither a number nor a known marker
+    still reaches the strict cast and is reported with its column and row.
+    """
+    out = []
+    for column in columns:
+        text = pl.col(column).str.strip_chars()
+        is_marker = text.is_in(list(markers))
+        status = (
+            pl.when(text.is_null() | (text == ""))
+            .then(pl.lit(blank))
+            .when(is_marker)
+            .then(text.replace_strict(dict(markers), default=None))
+            .otherwise(pl.lit("reported"))
+        )
+        out += [
+            pl.when(is_marker).then(None).otherwise(text).alias(column),
+            status.alias(f"{column}_status"),
+        ]
+    return frame.with_columns(out)
+
+
+def any_status(columns: Sequence[str], status: str) -> pl.Expr:
+    """True where any of `columns` has `<column>_status == status` (see `split_markers`)."""
+    return pl.any_horizontal([pl.col(f"{c}_status") == status for c in columns])
 
 
 def _first_bad(frame: pl.DataFrame, column: str, bad: pl.Series) -> tuple[int, object]:
@@ -260,6 +395,16 @@ def cast_columns(
         out.append(casted.alias((rename or {}).get(column, column)))
     keep = [c for c in frame.columns if c not in types]
     return frame.select(keep).with_columns(out)
+
+
+def reject_non_finite(frame: pl.DataFrame, ref: SourceRef, columns: Iterable[str]) -> None:
+    """NaN or infinity parses as a float but is never a published value: name the first such cell."""
+    for column in columns:
+        values = frame.get_column(column)
+        bad = values.is_nan() | values.is_infinite()
+        if bad.any():
+            row, value = _first_bad(frame, column, bad)
+            raise ref.error("not a finite number", column=column, row=row, value=value)
 
 
 def add_flags(frame: pl.DataFrame, rules: Iterable[tuple[str, pl.Expr]]) -> pl.DataFrame:

@@ -51,3 +51,25 @@ def warehouse_path() -> Path:
 def download_timeout_seconds() -> float:
     """Seconds to wait for a source server before giving up (ATLAS_DOWNLOAD_TIMEOUT, default 60)."""
     return float(os.environ.get("ATLAS_DOWNLOAD_TIMEOUT", "60"))
+
+
+def parquet_dir() -> Path:
+    """The Parquet copy of the landed raw tables, <warehouse dir>/parquet (raw/<table>.parquet):
+    the input of the Spark build (docs/scale-out.md)."""
+    return warehouse_path().parent / "parquet"
+
+
+def spark_dir() -> Path:
+    """Where the local Spark build keeps its state (ATLAS_SPARK_DIR, default <warehouse dir>/spark):
+    the Spark SQL warehouse (warehouse/), the Derby metastore (metastore_db/, derby/), the dbt
+    target path (target/) and the scores computed from the Spark marts (scoring/)."""
+    value = os.environ.get("ATLAS_SPARK_DIR", "").strip()
+    return _resolve(value) if value else warehouse_path().parent / "spark"
+
+
+def dbt_target() -> str:
+    """The dbt target: duckdb (default) or spark (ATLAS_DBT_TARGET)."""
+    value = os.environ.get("ATLAS_DBT_TARGET", "").strip().lower() or "duckdb"
+    if value not in ("duckdb", "spark"):
+        raise ValueError(f"ATLAS_DBT_TARGET must be duckdb or spark, not {value!r}")
+    return value

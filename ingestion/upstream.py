@@ -97,10 +97,13 @@ def detect_changes(
     state: dict[str, Any],
     head=http_validators,
     budget_seconds: float = CHECK_BUDGET_SECONDS,
+    files_in_use: set[tuple[str, str]] | None = None,
 ) -> tuple[list[Change], list[str]]:
     """Changes against the published checksums, and problems (unreadable files, unreachable
     servers) that did not stop the others being checked. `state` (the sensor's cursor) keeps the
-    mirror hash memo and the last validators seen, and is updated in place."""
+    mirror hash memo and the last validators seen, and is updated in place. `files_in_use`, if
+    given, limits the check to the (dataset_id, file) that raw tables read (a registry may list
+    documentation files no table loads)."""
     memo: dict[str, list[Any]] = state.setdefault("mirror_sha256", {})
     seen: dict[str, str] = state.setdefault("http_validators", {})
     changes: list[Change] = []
@@ -109,6 +112,8 @@ def detect_changes(
     for dataset_id, source in sorted(registry.items()):
         for entry in source.files:
             key = (dataset_id, entry.name)
+            if files_in_use is not None and key not in files_in_use:
+                continue
             was = published.get(key)
             if was is None:
                 changes.append(Change(dataset_id, entry.name, "registry",

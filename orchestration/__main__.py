@@ -1,6 +1,7 @@
 """Command line: `python -m orchestration <command>`.
 
   run [--select SELECTION]   materialise every asset (or a selection) into the warehouse
+  spark [--raw-dir DIR]      build the dbt project on Spark from the landed Parquet and score it
   prepare                    build the dbt manifest the definitions need
   datasets                   per dataset: when it was loaded, from which file and checksum, flags
   published                  the published versions, newest first (* = the one readers see)
@@ -28,7 +29,7 @@ def prepare() -> None:
     dbt = Path(sys.executable).parent / "dbt"
     subprocess.run(
         [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR)],
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target", "duckdb"],
         check=True,
     )
 
@@ -72,8 +73,83 @@ def run(selection: str | None) -> int:
     for event in failed:
         error = event.event_specific_data.error  # type: ignore[union-attr]
         print(f"  failed step {event.step_key}: {error.message.strip().splitlines()[0] if error else ''}")
+    _print_built(result)
     _print_publication(result)
+    _print_where_to_look(result)
     return 0 if result.success else 1
+
+
+def _materialisations(result) -> list:
+    return [e for e in result.all_events
+            if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key is not None]
+
+
+def _print_built(result) -> None:
+    """What was built: materialised assets per layer (the first part of their key)."""
+    counts: dict[str, int] = {}
+    for event in _materialisations(result):
+        layer = event.asset_key.path[0]
+        counts[layer] = counts.get(layer, 0) + 1
+    order = ["raw", "staging", "intermediate", "seeds", "marts", "scoring", "published", "exports"]
+    layers = sorted(counts, key=lambda k: (order.index(k) if k in order else len(order), k))
+    print("built: " + (", ".join(f"{counts[k]} {k}" for k in layers) if counts else "nothing"))
+
+
+def _print_where_to_look(result) -> None:
+    """The exports of this run (or why there are none), the data docs and the Dagster UI."""
+    from orchestration.expectations import data_docs_dir
+    from reporting.exports import current_export
+    from reporting.settings import exports_dir
+
+    exported = [e for e in _materialisations(result) if e.asset_key.path == ["exports", "atlas"]]
+    if exported:
+        metadata = exported[-1].event_specific_data.materialization.metadata
+        folder = metadata["path"].value if "path" in metadata else str(exports_dir())
+        print(f"exports {metadata['publish_id'].value} -> {folder} (latest: {exports_dir() / 'latest'})")
+        for label, key in (("  workbook", "workbook"), ("  matrix page", "matrix_page"),
+                           ("  data dictionary", "data_dictionary")):
+            if key in metadata:
+                print(f"{label}: {metadata[key].value}")
+        undocumented = metadata.get("undocumented_columns")
+        if undocumented is not None and undocumented.value:
+            print(f"  {undocumented.value} columns lack a description, unit or source (see the run log)")
+    else:
+        current = current_export()
+        print("no exports written; " + (f"{exports_dir() / 'latest'} is still {current}" if current
+                                        else f"none yet in {exports_dir()}"))
+    docs = data_docs_dir() / "index.html"
+    if docs.is_file():
+        print(f"data docs: {docs}")
+    print(f"details: `make dev` (Dagster UI, run {result.run_id[:8]}), `make published`, `make datasets`")
+
+
+def run_spark(selection: str | None) -> int:
+    """ATLAS_DBT_TARGET=spark: land the raw tables with Dagster (DuckDB and their Parquet copy),
+    then build the dbt project on Spark from the Parquet and score it (orchestration/spark.py).
+    Publishing stays with the DuckDB build."""
+    status = run(f"({selection}) and group:raw" if selection else "group:raw")
+    return status or spark(None, None, score=True, data_tests=True)
+
+
+def spark(raw_dir: str | None, spark_dir: str | None, *, score: bool, data_tests: bool) -> int:
+    """Build the dbt project on Spark from landed Parquet (default <warehouse dir>/parquet/raw)."""
+    environment.configure()
+    from ingestion.settings import parquet_dir
+    from ingestion.settings import spark_dir as default_spark_dir
+    from orchestration.spark import SparkBuildError, build
+
+    raw = Path(raw_dir).resolve() if raw_dir else parquet_dir() / "raw"
+    state = Path(spark_dir).resolve() if spark_dir else default_spark_dir()
+    try:
+        report = build(raw, state, score=score, data_tests=data_tests)
+    except SparkBuildError as error:
+        print(f"\nspark build FAILED: {error}")
+        return 1
+    steps = ", ".join(f"{k} {v:.0f} s" for k, v in report.seconds.items() if k != "total")
+    print(f"\nspark build: succeeded in {report.seconds['total']:.0f} s ({steps}); "
+          f"{len(report.raw_tables)} raw tables from {raw}")
+    print(f"marts, seeds and scores as Parquet: {report.parquet_dir}")
+    return 0
 
 
 def _print_publication(result) -> None:
@@ -213,6 +289,16 @@ def main(argv: list[str] | None = None) -> int:
         "--select", help="Dagster asset selection, e.g. 'tag:dataset=onet__database' or "
         "'key:raw/gds__transactions_explorer+'",
     )
+    spark_parser = sub.add_parser(
+        "spark", help="build the dbt project on Spark from the landed Parquet (docs/scale-out.md)"
+    )
+    spark_parser.add_argument("--raw-dir", help="folder of raw <table>.parquet "
+                              "(default <warehouse dir>/parquet/raw)")
+    spark_parser.add_argument("--spark-dir", help="Spark state and output folder "
+                              "(default ATLAS_SPARK_DIR or <warehouse dir>/spark)")
+    spark_parser.add_argument("--no-score", action="store_true", help="skip the automation model")
+    spark_parser.add_argument("--no-tests", action="store_true",
+                              help="skip dbt's data and unit tests (models and contracts only)")
     sub.add_parser("prepare", help="build the dbt manifest")
     sub.add_parser("datasets", help="show when each dataset was loaded and from what")
     sub.add_parser("published", help="list the published versions")
@@ -223,7 +309,12 @@ def main(argv: list[str] | None = None) -> int:
     report_parser.add_argument("--top", type=int, default=10)
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.select)
+        from ingestion.settings import dbt_target
+
+        return run_spark(args.select) if dbt_target() == "spark" else run(args.select)
+    if args.command == "spark":
+        return spark(args.raw_dir, args.spark_dir, score=not args.no_score,
+                     data_tests=not args.no_tests)
     if args.command == "prepare":
         prepare()
         return 0

@@ -15,10 +15,12 @@ from orchestration.assets.evidence import (  # noqa: E402
     service_access_risk,
     workforce_transitions,
 )
+from orchestration.assets.exports import atlas_exports  # noqa: E402
 from orchestration.assets.publish import publishing_definitions  # noqa: E402
 from orchestration.assets.raw import raw_assets  # noqa: E402
 from orchestration.assets.scoring import ca_service_cost_allocation  # noqa: E402
 from orchestration.resources import dbt_resource, warehouse_resource  # noqa: E402
+from orchestration.schedules import automation_definitions, with_freshness  # noqa: E402
 
 # One process writes the warehouse at a time: DuckDB allows a single writer, and dbt runs in a
 # subprocess that must find the file unlocked.
@@ -40,3 +42,8 @@ defs = dg.Definitions(
 # Great Expectations suites as blocking checks, and the publish asset downstream of every asset in
 # the marts, scoring and seeds groups (found from the definitions above, so new ones count).
 defs = dg.Definitions.merge(defs, publishing_definitions(defs))
+
+# After each publish, the exports of the published version (they read only the published copy);
+# the weekly full refresh and the source sensor; freshness policies on the published tables.
+defs = dg.Definitions.merge(defs, dg.Definitions(assets=[atlas_exports]), automation_definitions())
+defs = with_freshness(defs)

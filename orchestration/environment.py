@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ingestion.settings import PROJECT_ROOT, warehouse_path
+from ingestion.settings import PROJECT_ROOT, spark_dir, warehouse_path
 
 DAGSTER_YAML = """\
 # Written by orchestration/environment.py: keep runs local and quiet.
@@ -26,6 +26,9 @@ def configure() -> None:
     os.environ.setdefault("DBT_VERSION_CHECK", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ["ATLAS_WAREHOUSE"] = str(warehouse_path())
+    # The Spark target of profiles.yml needs absolute paths (Derby and Spark resolve relative
+    # ones against the working directory).
+    os.environ["ATLAS_SPARK_DIR"] = str(spark_dir())
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"

@@ -294,8 +294,9 @@ def prune(directory: Path, keep: int) -> list[str]:
         publish_id = leftover.stem.removeprefix("atlas-")
         if publish_id not in complete and publish_id != current:
             leftover.unlink(missing_ok=True)  # written, but its manifest never was
-    for partial in directory.glob(".*.part"):
-        partial.unlink(missing_ok=True)
+    for pattern in (".*.part", ".*.part.wal", ".*.swap"):
+        for partial in directory.glob(pattern):
+            partial.unlink(missing_ok=True)
     return removed
 
 

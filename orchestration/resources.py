@@ -29,6 +29,9 @@ def dbt_resource() -> OfflineDbtCliResource:
     return OfflineDbtCliResource(
         project_dir=atlas_dbt_project,
         dbt_executable=str(Path(sys.executable).parent / "dbt"),
+        # The Dagster graph is the DuckDB build (its scoring and publish steps read DuckDB); the
+        # Spark target is built by orchestration/spark.py, whatever ATLAS_DBT_TARGET says.
+        target="duckdb",
     )
 
 

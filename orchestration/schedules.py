@@ -85,7 +85,7 @@ def source_versions_sensor(context: dg.SensorEvaluationContext):
     state = json.loads(context.cursor) if context.cursor else {}
     changes, problems = detect_changes(
         load_registry(), published_checksums(load_log), mirror=mirror_dir(), cache=cache_dir(),
-        state=state,
+        state=state, files_in_use={(t.dataset_id, f) for t in raw_tables() for f in t.files},
     )
     for problem in problems:
         context.log.warning(problem)
@@ -127,12 +127,9 @@ def source_versions_sensor(context: dg.SensorEvaluationContext):
 def with_freshness(defs: dg.Definitions) -> dg.Definitions:
     """The definitions with the freshness policy on every published table (marts, scores) and on
     the publish and export assets."""
-    groups = [g for g in FRESH_GROUPS if any(
-        s.group_name == g for a in (defs.assets or []) if isinstance(a, dg.AssetsDefinition)
-        for s in a.specs)]
-    selection = dg.AssetSelection.groups(*groups)
     return defs.map_asset_specs(
-        func=lambda spec: dg.apply_freshness_policy(spec, FRESHNESS), selection=selection
+        func=lambda spec: dg.apply_freshness_policy(spec, FRESHNESS)
+        if spec.group_name in FRESH_GROUPS else spec
     )
 
 

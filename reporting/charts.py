@@ -20,7 +20,15 @@ import polars as pl  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from reporting.matrix import QUADRANT_LABELS, Panel, panels, short, top_services, value_by_organisation  # noqa: E402
+from reporting.matrix import (  # noqa: E402
+    COUNTRY_NAMES,
+    QUADRANT_LABELS,
+    Panel,
+    panels,
+    short,
+    top_services,
+    value_by_organisation,
+)
 
 LABELLED = 6
 TOP_ORGANISATIONS = 15
@@ -48,9 +56,10 @@ def _draw_panel(ax, rows: pl.DataFrame, panel: Panel, labelled: int, points: pl.
     v95 = placed["value_gross_p95"].fill_null(placed["value_gross"]).to_numpy()
     colours = placed["colour"].to_list()
     # Intervals first, faint, so that the points stay readable on top of them.
-    ax.hlines(v, p05, p95, colors=colours, linewidth=0.5, alpha=0.25, zorder=1)
+    faint = min(0.35, max(0.06, 25.0 / max(len(p), 1)))  # fainter the more services there are
+    ax.hlines(v, p05, p95, colors=colours, linewidth=0.4, alpha=faint, zorder=1)
     v05 = [max(a, b * 1e-3) for a, b in zip(v05, v, strict=True)]  # keep the log axis finite
-    ax.vlines(p, v05, v95, colors=colours, linewidth=0.5, alpha=0.25, zorder=1)
+    ax.vlines(p, v05, v95, colors=colours, linewidth=0.4, alpha=min(1.0, faint * 2), zorder=1)
     ax.scatter(p, v, c=colours, s=12, alpha=0.85, linewidths=0.3, edgecolors="white", zorder=2)
     ax.set_yscale("log")
     ax.set_xlim(0, 1)
@@ -68,18 +77,20 @@ def _draw_panel(ax, rows: pl.DataFrame, panel: Panel, labelled: int, points: pl.
     ):
         ax.text(x, y, QUADRANT_LABELS[quadrant], transform=ax.transAxes, ha=ha, va=va,
                 fontsize=9, color="#555555", style="italic")
-    top = top_services(points, panel.country_code, labelled)
+    # The labelled services sit in a column in the upper left (the augment quadrant, which holds
+    # few services), highest value first, each joined to its point: no label covers another.
+    top = top_services(points, panel.country_code, labelled).sort("value_gross", descending=True)
     for i, row in enumerate(top.iter_rows(named=True)):
-        dx = -12 if row["headline_probability"] > 0.6 else 12
-        dy = 14 - 9 * i
         ax.annotate(
-            f"{row['priority_rank']}. {short(row['service_name'], 34)}",
-            (row["headline_probability"], row["value_gross"]),
-            xytext=(dx, dy), textcoords="offset points", fontsize=7.5,
-            ha="right" if dx < 0 else "left",
-            arrowprops={"arrowstyle": "-", "color": "#333333", "linewidth": 0.6},
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
-            zorder=4,
+            f"{row['priority_rank']}. {short(row['service_name'], 36)}",
+            xy=(row["headline_probability"], row["value_gross"]), xycoords="data",
+            xytext=(0.02, 0.91 - 0.052 * i), textcoords="axes fraction", fontsize=7.5,
+            ha="left", va="center",
+            arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.5,
+                        "shrinkA": 0, "shrinkB": 2},
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#cccccc", "alpha": 0.9,
+                  "linewidth": 0.4},
+            zorder=5,
         )
     ax.set_title(panel.title, fontsize=11, loc="left")
     ax.set_xlabel("probability that the service's labour can be automated (headline)")
@@ -134,7 +145,8 @@ def organisations_png(points: pl.DataFrame, path: Path, *, title: str, top: int 
         ax.set_xlabel(f"value of automating ({currency} a year, {year} prices)")
         ax.xaxis.set_major_formatter(FuncFormatter(_money))
         ax.tick_params(axis="y", labelsize=8)
-        ax.set_title(f"{country}: top {rows.height} organisations", fontsize=11, loc="left")
+        ax.set_title(f"{COUNTRY_NAMES.get(country, country)}: top {rows.height} organisations by value",
+                     fontsize=11, loc="left")
         ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
         ax.legend(fontsize=8, loc="lower right", frameon=False)
     fig.suptitle(title, fontsize=13, x=0.01, ha="left")

@@ -40,14 +40,15 @@ DICTIONARY_SCHEMA = {
 
 @dataclass(frozen=True)
 class TableDoc:
-    """What is known about one table: its description, its columns' descriptions and units, and
-    where it comes from."""
+    """What is known about one table: its description, its columns' descriptions and units, where
+    it comes from, and the tables whose column docs apply to the columns it passes through."""
 
-    name: str  # schema.table
+    name: str  # schema.table, or a workbook sheet's name
     description: str
     columns: Mapping[str, str]
     units: Mapping[str, str]
     source: str
+    inherits: tuple[str, ...] = ()
 
 
 # --- units -------------------------------------------------------------------------------------
@@ -118,22 +119,33 @@ def _yaml(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
+def _columns(spec: Mapping | None) -> tuple[dict[str, str], dict[str, str]]:
+    columns: dict[str, str] = {}
+    units: dict[str, str] = {}
+    for column, value in (spec or {}).items():
+        if isinstance(value, Mapping):
+            columns[column] = str(value.get("description", "")).strip()
+            if value.get("unit"):
+                units[column] = str(value["unit"]).strip()
+        else:
+            columns[column] = str(value or "").strip()
+    return columns, units
+
+
 def _docs_from_yaml(path: Path) -> dict[str, TableDoc]:
-    """Tables in a columns.yml: {tables: {schema.table: {description, source, columns: {name:
-    description | {description, unit}}}}}."""
+    """Tables in a columns.yml: {common: {column: doc}, tables: {name: {description, source,
+    inherits, columns: {column: description | {description, unit}}}}}; the common columns apply
+    to every table of the file that does not document them itself."""
+    raw = _yaml(path)
+    common_columns, common_units = _columns(raw.get("common"))
     out: dict[str, TableDoc] = {}
-    for name, spec in (_yaml(path).get("tables") or {}).items():
-        columns: dict[str, str] = {}
-        units: dict[str, str] = {}
-        for column, value in (spec.get("columns") or {}).items():
-            if isinstance(value, Mapping):
-                columns[column] = str(value.get("description", "")).strip()
-                if value.get("unit"):
-                    units[column] = str(value["unit"]).strip()
-            else:
-                columns[column] = str(value or "").strip()
-        out[name] = TableDoc(name, str(spec.get("description", "")).strip(), columns, units,
-                             str(spec.get("source", "")).strip())
+    for name, spec in (raw.get("tables") or {}).items():
+        columns, units = _columns(spec.get("columns"))
+        out[name] = TableDoc(
+            name, str(spec.get("description", "")).strip(),
+            {**common_columns, **columns}, {**common_units, **units},
+            str(spec.get("source", "")).strip(), tuple(spec.get("inherits") or ()),
+        )
     return out
 
 
@@ -174,6 +186,23 @@ def table_docs(manifest_path: Path | None) -> dict[str, TableDoc]:
 # --- the dictionary ----------------------------------------------------------------------------
 
 
+def _lookup(docs: Mapping[str, TableDoc], table: str, column: str) -> tuple[str, str, TableDoc | None]:
+    """(description, unit, the doc that described it) of table.column, following `inherits`."""
+    seen: set[str] = set()
+    queue = [table]
+    while queue:
+        name = queue.pop(0)
+        if name in seen or name not in docs:
+            continue
+        seen.add(name)
+        doc = docs[name]
+        if doc.columns.get(column):
+            unit = doc.units.get(column, "")
+            return doc.columns[column], unit, doc
+        queue.extend(doc.inherits)
+    return "", "", None
+
+
 def column_source(doc: TableDoc | None, table: str, lineage: Mapping[str, Sequence[str]]) -> str:
     """Where a column comes from: the table's producer and the source datasets upstream of it."""
     producer = doc.source if doc and doc.source else f"table {table}"
@@ -193,8 +222,9 @@ def describe(
 ) -> pl.DataFrame:
     """Dictionary rows for `objects` ({name: [(column, type), ...]}).
 
-    `origin` maps, for derived objects (workbook sheets), a column to the (table, column) it is
-    taken from, so that it inherits that column's description, unit and source."""
+    A column documented under the object's own name (a workbook sheet's computed column) uses
+    that; otherwise `origin[name][column]` = (table, column) says which table column it is
+    taken from, and it inherits that column's description, unit and source."""
     lineage = lineage or {}
     origin = origin or {}
     overrides = unit_overrides()
@@ -202,27 +232,25 @@ def describe(
     for name, columns in objects.items():
         names = [c for c, _ in columns]
         for position, (column, data_type) in enumerate(columns, start=1):
-            table, source_column = origin.get(name, {}).get(column, (name, column))
-            doc = docs.get(table)
             own = docs.get(name)
-            description = (own.columns.get(column) if own else None) or (
-                doc.columns.get(source_column) if doc else None) or UNDOCUMENTED
-            source_names = names if table == name else names + ["currency"]
+            if own is not None and own.columns.get(column):
+                table, source_column = name, column
+                description, unit, found = own.columns[column], own.units.get(column, ""), own
+                producer = own
+            else:
+                table, source_column = origin.get(name, {}).get(column, (name, column))
+                description, unit, found = _lookup(docs, table, source_column)
+                producer = docs.get(table)
             unit = (
-                (own.units.get(column) if own else None)
-                or (doc.units.get(source_column) if doc else None)
+                unit
                 or overrides.get(f"{table}.{source_column}")
                 or overrides.get(source_column)
-                or infer_unit(source_column, data_type, source_names)
+                or infer_unit(source_column, data_type, names + ["currency"] if "price_year" in names else names)
             )
-            source = (own.source if own and own.source and column in own.columns
-                      else column_source(doc, table, lineage))
-            if own and own.source and column in own.columns and lineage.get(table):
-                source = column_source(own, table, lineage)
             rows.append({
                 "object_kind": kind, "object_name": name, "column_position": position,
                 "column_name": column, "data_type": data_type, "description": description,
-                "unit": unit, "source": source,
+                "unit": unit, "source": column_source(producer or found, table, lineage),
             })
     return pl.DataFrame(rows, schema=DICTIONARY_SCHEMA)
 

@@ -150,6 +150,7 @@ def write_exports(
     manifest_path: Path | None = None,
     lineage: Mapping[str, Sequence[str]] | None = None,
     keep: int | None = None,
+    charts: bool = True,
     log: Callable[[str], None] = lambda _message: None,
 ) -> ExportResult:
     """Export the published version `published` (the pointer or a versioned file) into
@@ -191,8 +192,9 @@ def write_exports(
                 result.tables[name] = frame.height
             log(f"exported {len(frames)} tables as Parquet and CSV")
             load_log = lineage_from_load_log(con)
-        finally:
-            pass
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     try:
         docs = table_docs(manifest_path)
         dictionary = describe(columns, docs, kind="table", lineage=lineage)
@@ -215,14 +217,14 @@ def write_exports(
         log(f"wrote the workbook ({len(result.sheets)} sheets)")
 
         summary = frames.get("scoring.fct_service_automation_summary")
-        if summary is not None and summary.height:
+        if charts and summary is not None and summary.height:
             points = matrix_points(summary, frames.get("seeds.archetypes"))
             title = f"Public Service Automation Atlas: probability x value, published {publish_id}"
-            charts = staging / "charts"
-            org = organisations_png(points, charts / "value_by_organisation.png",
+            folder = staging / "charts"
+            org = organisations_png(points, folder / "value_by_organisation.png",
                                     title=f"Value of automating by organisation, published {publish_id}")
-            matrix_png(points, charts / "matrix.png", title=title)
-            matrix_html(points, charts / "matrix.html", title="Probability x value matrix",
+            matrix_png(points, folder / "matrix.png", title=title)
+            matrix_html(points, folder / "matrix.html", title="Probability x value matrix",
                         subtitle=f"Published version {publish_id} ({published_at[:19]} UTC, run "
                                  f"{run_id[:8]}); {points.height:,} services.",
                         organisations_png=org)

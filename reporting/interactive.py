@@ -37,6 +37,11 @@ def _fmt_p(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+def _key(row: dict) -> str:
+    """A service's identity on the page: service_key and fiscal year (the summary's grain)."""
+    return f"{row['service_key']}|{row['fiscal_year']}"
+
+
 def _attr(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
@@ -106,7 +111,8 @@ def _panel_svg(panel: Panel, rows: pl.DataFrame, points: pl.DataFrame) -> str:
     ):
         parts.append(f'<text class="quadrant" x="{x}" y="{y}" text-anchor="{anchor}">{QUADRANT_LABELS[quadrant]}</text>')
     # intervals, then points
-    parts.append('<g class="intervals">')
+    faint = min(0.35, max(0.06, 25.0 / max(placed.height, 1)))  # fainter the more services
+    parts.append(f'<g class="intervals" opacity="{faint:.2f}">')
     for row in placed.iter_rows(named=True):
         x, y = scale.x(row["headline_probability"]), scale.y(row["value_gross"])
         p05 = row["probability_p05"] if row["probability_p05"] is not None else row["headline_probability"]
@@ -114,24 +120,29 @@ def _panel_svg(panel: Panel, rows: pl.DataFrame, points: pl.DataFrame) -> str:
         v05 = row["value_gross_p05"] or row["value_gross"]
         v95 = row["value_gross_p95"] or row["value_gross"]
         parts.append(
-            f'<path data-key="{_attr(row["service_key"])}" data-archetype="{_attr(row["archetype_id"])}" '
+            f'<path data-key="{_attr(_key(row))}" data-archetype="{_attr(row["archetype_id"])}" '
             f'stroke="{row["colour"]}" d="M{scale.x(p05)} {y}H{scale.x(p95)}M{x} {scale.y(v05)}V{scale.y(v95)}"/>'
         )
     parts.append('</g><g class="points">')
     for row in placed.iter_rows(named=True):
         parts.append(
-            f'<circle class="svc" data-key="{_attr(row["service_key"])}" '
+            f'<circle class="svc" data-key="{_attr(_key(row))}" '
             f'data-archetype="{_attr(row["archetype_id"])}" cx="{scale.x(row["headline_probability"])}" '
             f'cy="{scale.y(row["value_gross"])}" r="3.4" fill="{row["colour"]}"/>'
         )
     parts.append("</g>")
-    for row in top_services(points, panel.country_code, LABELLED).iter_rows(named=True):
+    # labels in a column in the upper left (the augment quadrant holds few services), highest
+    # value first, each joined to its point by a thin line: no label covers another
+    labelled = top_services(points, panel.country_code, LABELLED).sort("value_gross", descending=True)
+    for i, row in enumerate(labelled.iter_rows(named=True)):
         x, y = scale.x(row["headline_probability"]), scale.y(row["value_gross"])
-        anchor = "end" if row["headline_probability"] > 0.6 else "start"
-        dx = -7 if anchor == "end" else 7
+        lx, ly = left + 8, top + 36 + 17 * i
+        text = f'{row["priority_rank"]}. {short(row["service_name"], 34)}'
+        end = lx + 5.3 * len(text)  # about the width of the 10.5 px label
         parts.append(
-            f'<text class="label" x="{x + dx}" y="{y - 5}" text-anchor="{anchor}">'
-            f'{row["priority_rank"]}. {html.escape(short(row["service_name"], 30))}</text>'
+            f'<g class="callout" data-key="{_attr(_key(row))}">'
+            f'<line x1="{end + 3:.1f}" y1="{ly - 4}" x2="{x}" y2="{y}"/>'
+            f'<text class="label" x="{lx}" y="{ly}">{html.escape(text)}</text></g>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -149,7 +160,7 @@ def _table(points: pl.DataFrame) -> str:
                       if r["value_gross_p05"] is not None else "")
         placed = "" if r["is_placed"] else ' class="unplaced" title="not on the chart: no probability or no positive value"'
         rows.append(
-            f'<tr data-key="{_attr(r["service_key"])}" data-archetype="{_attr(r["archetype_id"])}"{placed}>'
+            f'<tr data-key="{_attr(_key(r))}" data-archetype="{_attr(r["archetype_id"])}"{placed}>'
             f"<td>{_attr(r['country_code'])}</td><td>{_attr(r['priority_rank'])}</td>"
             f"<td>{_attr(r['service_name'])}</td><td>{_attr(r['organisation_name'])}</td>"
             f'<td><span class="swatch" style="background:{r["colour"]}"></span>{_attr(r["archetype_name"])}</td>'
@@ -183,7 +194,7 @@ svg.panel{background:#fff;border:1px solid #e5e5e5;max-width:100%;height:auto}
 svg .title{font-size:14px;font-weight:600} svg .tick{font-size:11px;fill:#555} svg .axis{font-size:12px;fill:#333}
 svg .frame{fill:none;stroke:#bbb} svg .grid{stroke:#eee} svg .threshold{stroke:#444;stroke-dasharray:5 4;stroke-width:1.2}
 svg .quadrant{font-size:12px;font-style:italic;fill:#777} svg .label{font-size:10.5px;fill:#111;paint-order:stroke;stroke:#fff;stroke-width:3px}
-svg .intervals path{fill:none;stroke-width:.8;opacity:.3} svg.no-intervals .intervals{display:none}
+svg .intervals path{fill:none;stroke-width:.7} svg .callout line{stroke:#666;stroke-width:.6} svg.no-intervals .intervals{display:none}
 svg circle.svc{stroke:#fff;stroke-width:.5;cursor:pointer} svg circle.svc:hover,svg circle.svc.hit{stroke:#000;stroke-width:1.5;r:6}
 .hidden{display:none} .dim{opacity:.12}
 #tooltip{position:fixed;pointer-events:none;background:rgba(20,20,20,.92);color:#fff;padding:6px 9px;border-radius:4px;font-size:12px;max-width:340px;display:none;z-index:10}
@@ -196,7 +207,7 @@ img.org{max-width:100%;border:1px solid #e5e5e5;margin-top:12px}
 SCRIPT = """
 (function(){
   const data = JSON.parse(document.getElementById('atlas-data').textContent);
-  const byKey = new Map(data.map(d => [d.service_key, d]));
+  const byKey = new Map(data.map(d => [d.key, d]));
   const tip = document.getElementById('tooltip');
   const fmt = v => v === null || v === undefined ? 'n/a' : (Math.abs(v) >= 1e9 ? (v/1e9).toPrecision(3)+'bn' : Math.abs(v) >= 1e6 ? (v/1e6).toPrecision(3)+'m' : Math.abs(v) >= 1e3 ? (v/1e3).toPrecision(3)+'k' : v.toPrecision(3));
   const p = v => v === null || v === undefined ? 'n/a' : v.toFixed(2);
@@ -248,11 +259,12 @@ SCRIPT = """
 
 
 def _data_json(points: pl.DataFrame) -> str:
-    columns = ["service_key", "country_code", "service_name", "organisation_code",
+    columns = ["key", "service_key", "fiscal_year", "country_code", "service_name", "organisation_code",
                "organisation_name", "archetype_id", "archetype_name", "quadrant", "priority_rank",
                "headline_probability", "probability_p05", "probability_p95", "value_gross",
                "value_gross_p05", "value_gross_p95", "value_net", "currency"]
-    text = json.dumps(points.select(columns).to_dicts(), ensure_ascii=False, separators=(",", ":"))
+    frame = points.with_columns(pl.concat_str("service_key", pl.lit("|"), "fiscal_year").alias("key"))
+    text = json.dumps(frame.select(columns).to_dicts(), ensure_ascii=False, separators=(",", ":"))
     # inside <script>: never let the data close the element
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 

@@ -140,6 +140,7 @@ def value_by_organisation(points: pl.DataFrame, top: int) -> pl.DataFrame:
             pl.col("price_year").first().alias("price_year"),
         )
         .with_columns(pl.col("organisation_name").fill_null(pl.col("organisation_code")))
+        .filter(pl.col("value_gross") > 0)
         .sort(["country_code", "value_gross"], descending=[False, True])
         .group_by("country_code", maintain_order=True)
         .head(top)

@@ -245,7 +245,10 @@ def matrix(summary: pl.DataFrame, params: Parameters) -> pl.DataFrame:
         high_v.fill_null(False).alias("is_high_value"),
         quadrant.alias("quadrant"),
     ).with_columns(pl.col("quadrant").replace_strict(order, return_dtype=pl.Int64).alias("_q"))
-    frame = frame.sort(["country_code", "_q", "value_net", "service_key"], descending=[False, False, True, False], nulls_last=True)
+    # fiscal_year breaks the last ties (a service listed in two years with the same value), so
+    # that the rank does not depend on the order in which the engine returned the rows.
+    frame = frame.sort(["country_code", "_q", "value_net", "service_key", "fiscal_year"],
+                       descending=[False, False, True, False, False], nulls_last=True)
     return frame.with_columns(
         pl.int_range(1, pl.len() + 1).over("country_code").cast(pl.Int64).alias("priority_rank")
     ).drop("_q")

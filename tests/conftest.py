@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ingestion.landing import LandingResult
+    from ingestion.readers import RawTable
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+# Pipeline runs started by tests never write the project's exports/ folder.
+os.environ.setdefault("ATLAS_EXPORTS", tempfile.mkdtemp(prefix="atlas-test-exports-"))
 
 
 def _mirror() -> Path | None:
@@ -34,6 +45,23 @@ def mirror_file(mirror: Path, dataset_id: str, file: str) -> Path:
     return mirror / dataset_id / file
 
 
+def land_tables(
+    folder: Path, tables: Iterable[RawTable]
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, LandingResult]]]:
+    """Land `tables` from the mirror into a new warehouse in `folder`; yield the connection and
+    each table's LandingResult by table name, then close the connection. For a module fixture:
+    `yield from land_tables(tmp_path_factory.mktemp("x"), TABLES)`."""
+    import duckdb
+
+    from ingestion import landing
+
+    con = duckdb.connect(str(folder / "warehouse.duckdb"))
+    try:
+        yield con, {t.name: landing.land(con, t, run_id="test") for t in tables}
+    finally:
+        con.close()
+
+
 def run_pipeline(warehouse: Path, *args: str, mirror_dir: Path | None = None, home: Path | None = None):
     """Run `python -m orchestration run ...` in a subprocess against `warehouse`; returns the
     CompletedProcess (stdout and stderr merged)."""
@@ -43,6 +71,8 @@ def run_pipeline(warehouse: Path, *args: str, mirror_dir: Path | None = None, ho
     env = dict(os.environ)
     env["ATLAS_WAREHOUSE"] = str(warehouse)
     env["DAGSTER_HOME"] = str(home or warehouse.parent / "dagster_home")
+    # exports of a test build stay beside its warehouse, not in the project's exports/
+    env["ATLAS_EXPORTS"] = str(warehouse.parent / "exports")
     if mirror_dir is not None:
         env["ATLAS_MIRROR"] = str(mirror_dir)
     return subprocess.run(
@@ -54,9 +84,17 @@ def run_pipeline(warehouse: Path, *args: str, mirror_dir: Path | None = None, ho
 
 @pytest.fixture(scope="session")
 def built_warehouse(tmp_path_factory, mirror) -> Path:
-    """The whole pipeline materialised once from the mirror into a fresh warehouse."""
+    """The whole pipeline materialised once from the mirror into a fresh warehouse.
+
+    ATLAS_TEST_REUSE_BUILD=<folder>/atlas.duckdb reuses a build made by this fixture (with its
+    published/, exports/, dagster_home/ and run.log beside it) while working on a test; CI never
+    sets it."""
+    reuse = os.environ.get("ATLAS_TEST_REUSE_BUILD", "").strip()
+    if reuse:
+        return Path(reuse).absolute()
     warehouse = tmp_path_factory.mktemp("build") / "atlas.duckdb"
     result = run_pipeline(warehouse, mirror_dir=mirror)
+    (warehouse.parent / "run.log").write_text(result.stdout, encoding="utf-8")
     if result.returncode != 0:
         pytest.fail(f"pipeline run failed:\n{result.stdout[-6000:]}")
     return warehouse

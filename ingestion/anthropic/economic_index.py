@@ -24,12 +24,12 @@ from pathlib import Path
 import polars as pl
 
 from ingestion.readers import (
-    ROW,
     RawTable,
     SourceRef,
     add_flags,
     cast_columns,
     read_text_table,
+    reject_non_finite,
     select_contract_order,
 )
 
@@ -112,21 +112,6 @@ SHARE_TOTAL = 100.0
 SHARE_TOLERANCE = 0.01
 
 
-def _reject_non_finite(frame: pl.DataFrame, ref: SourceRef, columns: list[str]) -> None:
-    """NaN or infinity parses as a float but is never a published value: name the cell."""
-    for column in columns:
-        values = frame.get_column(column)
-        bad = values.is_nan() | values.is_infinite()
-        if bad.any():
-            idx = bad.arg_true()[0]
-            raise ref.error(
-                "not a finite number",
-                column=column,
-                row=int(frame.get_column(ROW)[idx]),
-                value=values[idx],
-            )
-
-
 def _share_total_flag(frame: pl.DataFrame) -> tuple[str, pl.Expr]:
     off = abs(frame.get_column("pct").sum() - SHARE_TOTAL) > SHARE_TOLERANCE
     return ("shares_do_not_sum_to_100", pl.lit(off))
@@ -136,7 +121,7 @@ def _read_shares(path: Path, file: str, key: str) -> pl.DataFrame:
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=[key, "pct"])
     frame = cast_columns(frame, ref, {key: pl.String(), "pct": pl.Float64()})
-    _reject_non_finite(frame, ref, ["pct"])
+    reject_non_finite(frame, ref, ["pct"])
     frame = add_flags(frame, [_share_total_flag(frame)])
     return select_contract_order(frame, [key, "pct"])
 
@@ -160,7 +145,7 @@ def read_tasks_final(path: Path, file: str = TASKS_FILE) -> pl.DataFrame:
     types.update({c: pl.Boolean() for c in TASKS_BOOLEAN})
     types.update({c: pl.Float64() for c in TASKS_FLOAT})
     frame = cast_columns(frame, ref, types)
-    _reject_non_finite(frame, ref, TASKS_FLOAT)
+    reject_non_finite(frame, ref, TASKS_FLOAT)
     frame = add_flags(
         frame,
         [

@@ -27,16 +27,17 @@ from pathlib import Path
 
 import polars as pl
 
-from ingestion.bls.soc_crosswalks import find_header_row, strip_text
 from ingestion.readers import (
     ROW,
     RawTable,
     SourceRef,
     add_flags,
     cast_columns,
+    find_header_row,
     read_excel_sheet,
     read_text_table,
     select_contract_order,
+    strip_text,
 )
 
 DATASET_ID = "bls__isco08_soc2010"

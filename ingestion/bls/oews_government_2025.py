@@ -24,14 +24,15 @@ from pathlib import Path
 
 import polars as pl
 
-from ingestion.bls.oews_national import any_status, split_markers
 from ingestion.readers import (
     RawTable,
     SourceRef,
     add_flags,
+    any_status,
     cast_columns,
     read_text_table,
     select_contract_order,
+    split_markers,
 )
 
 DATASET_ID = "bls__oews_government_2025"

@@ -19,7 +19,7 @@ twice under the same code (o_group "broad" and "detailed"), so the key is (occ_c
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -29,10 +29,12 @@ from ingestion.readers import (
     RawTable,
     SourceRef,
     add_flags,
+    any_status,
     cast_columns,
     read_text_table,
     select_contract_order,
     snake_case,
+    split_markers,
 )
 
 DATASET_ID = "bls__oews_national"
@@ -95,32 +97,6 @@ COLUMNS = [snake_case(c) for c in TEXT_COLUMNS + MEASURES + ONLY_FLAGS] + [
 ]
 
 
-def split_markers(
-    frame: pl.DataFrame, columns: Sequence[str], markers: Mapping[str, str]
-) -> pl.DataFrame:
-    """Replace marker cells by null and add `<column>_status` naming the marker (or reported/blank).
-
-    Works on the text columns before casting, so a cell that is neither a number nor a known marker
-    still reaches the strict cast and is reported with its column and row.
-    """
-    out = []
-    for column in columns:
-        text = pl.col(column).str.strip_chars()
-        is_marker = text.is_in(list(markers))
-        status = (
-            pl.when(text.is_null() | (text == ""))
-            .then(pl.lit("blank"))
-            .when(is_marker)
-            .then(text.replace_strict(dict(markers), default=None))
-            .otherwise(pl.lit("reported"))
-        )
-        out += [
-            pl.when(is_marker).then(None).otherwise(text).alias(column),
-            status.alias(f"{column}_status"),
-        ]
-    return frame.with_columns(out)
-
-
 def not_monotonic(columns: Sequence[str]) -> pl.Expr:
     """True where two consecutive non-null percentiles decrease (p10 <= p25 <= ... <= p90)."""
     checks = [
@@ -128,10 +104,6 @@ def not_monotonic(columns: Sequence[str]) -> pl.Expr:
         for low, high in zip(columns, columns[1:], strict=False)
     ]
     return pl.any_horizontal(checks)
-
-
-def any_status(columns: Sequence[str], status: str) -> pl.Expr:
-    return pl.any_horizontal([pl.col(f"{c}_status") == status for c in columns])
 
 
 def read_oews_national(path: Path, file: str = FILE) -> pl.DataFrame:

@@ -23,23 +23,23 @@ Five files, one raw table each:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-import openpyxl
 import polars as pl
 
-from ingestion.errors import AtlasDataError
 from ingestion.readers import (
     ROW,
     RawTable,
     SourceRef,
     add_flags,
     cast_columns,
+    find_header_row,
     read_excel_sheet,
+    read_text,
     read_text_table,
     select_contract_order,
+    strip_text,
 )
 
 DATASET_ID = "bls__soc_crosswalks"
@@ -53,80 +53,9 @@ ONET_FILE = "2010_to_2019_soc_crosswalk.csv"
 CENSUS_SHEET = "2018 Census Occ Code List"
 NEM_SHEET = "ONET to SOC crosswalk"
 NO_VALUE = "\u2014"  # em dash: BLS's "no OOH profile"
-HEADER_SCAN_ROWS = 60
 
 
 # Shared helpers -----------------------------------------------------------------------------------
-
-
-def find_header_row(
-    path: Path, ref: SourceRef, sheet: str | int, expected: Sequence[str]
-) -> tuple[int, list[tuple]]:
-    """Locate the real header row of a sheet that has title and note rows above it.
-
-    Returns the header's index as `read_excel_sheet(header_row=...)` counts it (from the first
-    non-empty row) and the rows above it (the title block, for version dates). The row that holds
-    the most expected names wins, so a renamed column is still reported by name afterwards.
-    """
-    if not path.is_file():
-        raise ref.error(f"file not found: {path}")
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile, XML and openpyxl errors for truncated or non-xlsx files
-        raise ref.error(
-            f"cannot open the workbook: {exc.__class__.__name__}: {str(exc)[:200]}",
-            hint="The workbook may be truncated, renamed or not an .xlsx file",
-        ) from exc
-    try:
-        if isinstance(sheet, int):
-            worksheet = book.worksheets[sheet]
-        elif sheet in book.sheetnames:
-            worksheet = book[sheet]
-        else:
-            raise ref.error(f"no sheet {sheet!r}; the workbook has {book.sheetnames}")
-        rows = list(
-            worksheet.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS, max_col=30, values_only=True)
-        )
-    except AtlasDataError:
-        raise
-    except Exception as exc:
-        raise ref.error(
-            f"cannot read sheet {sheet!r}: {exc.__class__.__name__}: {str(exc)[:200]}",
-            hint="The workbook may be truncated or corrupt",
-        ) from exc
-    finally:
-        book.close()
-    wanted = set(expected)
-    best, best_hits = None, 0
-    for index, row in enumerate(rows):
-        names = {str(v).strip() for v in row if v is not None}
-        hits = len(wanted & names)
-        if hits > best_hits:
-            best, best_hits = index, hits
-    if best is None or best_hits * 2 < len(wanted):
-        raise ref.error(
-            f"no header row with the columns {list(expected)} in the first "
-            f"{HEADER_SCAN_ROWS} rows of sheet {sheet!r}",
-            column=expected[0],
-            hint="The publisher may have changed the layout: update the reader and contract",
-        )
-    first = next(
-        (i for i, row in enumerate(rows) if any(v is not None and str(v).strip() for v in row)), 0
-    )
-    return best - first, rows[:best]
-
-
-def strip_text(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
-    """Trim surrounding spaces; an empty cell becomes null."""
-    return frame.with_columns(
-        [
-            pl.when(pl.col(c).str.strip_chars() == "")
-            .then(None)
-            .otherwise(pl.col(c).str.strip_chars())
-            .alias(c)
-            for c in columns
-        ]
-    )
 
 
 def split_merge_flags(source: str, target: str) -> list[tuple[str, pl.Expr]]:
@@ -224,15 +153,7 @@ def implied_parents(code: str, level: str) -> set[str]:
 def read_soc2018_codes(path: Path, file: str = CODES_FILE) -> pl.DataFrame:
     """Every SOC 2018 code (major, minor, broad, detailed) with its title, level and parent."""
     ref = SourceRef(DATASET_ID, file)
-    if not path.is_file():
-        raise ref.error(f"file not found: {path}")
-    data = path.read_bytes()
-    if not data.strip():
-        raise ref.error("the file is empty", hint="Re-fetch the file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ref.error(f"not valid UTF-8 text at byte {exc.start}") from exc
+    text = read_text(path, ref)
     lines = text.splitlines()
     if not text.endswith(("\n", "\r")):
         raise ref.error(

@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import fastexcel
 import polars as pl
 
 from ingestion.readers import (
@@ -36,6 +35,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    check_sheets,
     read_excel_sheet,
     select_contract_order,
 )
@@ -60,23 +60,6 @@ AI_APPLICATIONS = [
 UNNAMED_FIRST = "__UNNAMED__0"  # how the Excel reader names a column without a header
 
 
-def _check_sheets(path: Path, file: str, expected: Sequence[str]) -> None:
-    """The workbook has exactly the sheets the readers know: a new or renamed sheet is an error."""
-    ref = SourceRef(DATASET_ID, file)
-    try:
-        names = fastexcel.read_excel(path).sheet_names
-    except Exception as exc:
-        raise ref.error(
-            f"cannot open the workbook: {exc.__class__.__name__}: {str(exc).splitlines()[0][:300]}",
-            hint="The workbook may be truncated or not an .xlsx file: re-fetch it",
-        ) from exc
-    if list(names) != list(expected):
-        raise ref.error(
-            f"the workbook has sheets {list(names)}, the reader expects {list(expected)}",
-            hint="The publisher may have added, removed or renamed a sheet: update the reader",
-        )
-
-
 def _read_sheet(
     path: Path,
     file: str,
@@ -86,7 +69,7 @@ def _read_sheet(
     rename: dict[str, str],
 ) -> pl.DataFrame:
     """Read one sheet as text, check its header, cast strictly (errors name the source header)."""
-    _check_sheets(path, file, sheets)
+    check_sheets(path, SourceRef(DATASET_ID, file), sheets)
     ref = SourceRef(DATASET_ID, f"{file} [sheet {sheet}]")
     frame = read_excel_sheet(path, ref, sheet=sheet, expected_columns=list(types))
     frame = cast_columns(frame, ref, types)

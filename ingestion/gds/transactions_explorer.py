@@ -36,6 +36,7 @@ from ingestion.readers import (
     add_flags,
     cast_columns,
     check_columns,
+    read_text,
     select_contract_order,
 )
 
@@ -191,19 +192,7 @@ def read_tolerant_table(
     Like `read_text_table` (strict UTF-8, header checked by name, every record as wide as the
     header) but parsed with `parse_tolerant_csv`.
     """
-    if not path.is_file():
-        raise ref.error(f"file not found: {path}")
-    data = path.read_bytes()
-    if not data.strip():
-        raise ref.error("the file is empty", hint="Re-fetch the file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ref.error(
-            f"not valid utf-8 text at byte {exc.start}",
-            hint="The file may be in another encoding or corrupt",
-        ) from exc
-    records, repaired, raw = parse_tolerant_csv(text, ref, separator=separator)
+    records, repaired, raw = parse_tolerant_csv(read_text(path, ref), ref, separator=separator)
     header = [h.strip() for h in records[0]]
     check_columns(header, expected_columns, ref)
     width = len(header)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import fastexcel
 import polars as pl
 
 from ingestion.readers import (
@@ -34,6 +33,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    check_sheets,
     read_excel_sheet,
     read_text_table,
     select_contract_order,
@@ -140,21 +140,6 @@ EMPLOYMENT_COLUMNS = [
 ]
 
 
-def _check_sheets(path: Path, ref: SourceRef) -> None:
-    try:
-        names = fastexcel.read_excel(path).sheet_names
-    except Exception as exc:
-        raise ref.error(
-            f"cannot open the workbook: {exc.__class__.__name__}: {str(exc).splitlines()[0][:300]}",
-            hint="The workbook may be truncated or not an .xlsx file: re-fetch it",
-        ) from exc
-    if list(names) != list(SHEETS):
-        raise ref.error(
-            f"the workbook has sheets {list(names)}, the reader expects {list(SHEETS)}",
-            hint="The publisher may have added, removed or renamed a sheet: update the reader",
-        )
-
-
 def _read_employment_sheet(path: Path, file: str, sheet: str) -> pl.DataFrame:
     ref = SourceRef(DATASET_ID, f"{file} [sheet {sheet}]")
     frame = read_excel_sheet(path, ref, sheet=sheet, expected_columns=["TIME", *GEOS])
@@ -188,7 +173,7 @@ def _read_employment_sheet(path: Path, file: str, sheet: str) -> pl.DataFrame:
 
 def read_eurostat_employment(path: Path, file: str = EMPLOYMENT_FILE) -> pl.DataFrame:
     """Long form: one row per ISCO-08 major group (sheet), quarter and geography."""
-    _check_sheets(path, SourceRef(DATASET_ID, file))
+    check_sheets(path, SourceRef(DATASET_ID, file), list(SHEETS))
     frame = pl.concat([_read_employment_sheet(path, file, sheet) for sheet in SHEETS])
     frame = add_flags(frame, [("not_available", pl.col("__not_available"))]).drop("__not_available")
     return select_contract_order(frame, EMPLOYMENT_COLUMNS)

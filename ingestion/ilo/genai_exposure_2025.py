@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import fastexcel
 import polars as pl
 
 from ingestion.readers import (
@@ -32,6 +31,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    check_sheets,
     read_excel_sheet,
     select_contract_order,
     snake_case,
@@ -89,26 +89,15 @@ OCCUPATION_LEVEL = [
 ]
 
 
-def _check_sheets(path: Path, ref: SourceRef) -> None:
-    try:
-        names = fastexcel.read_excel(path).sheet_names
-    except Exception as exc:
-        raise ref.error(
-            f"cannot open the workbook: {exc.__class__.__name__}: {str(exc).splitlines()[0][:300]}",
-            hint="The workbook may be truncated or not an .xlsx file: re-fetch it",
-        ) from exc
-    if list(names) != [SHEET]:
-        raise ref.error(
-            f"the workbook has sheets {list(names)}, the reader expects only {SHEET!r}",
-            hint="The publisher may have added or renamed a sheet (e.g. an occupation-level "
-            "sheet): update the reader and land it as its own table",
-        )
-
-
 def read_task_scores(path: Path, file: str = FILE) -> pl.DataFrame:
     """One row per ISCO-08 unit group and task: 2023 and 2025 generative-AI exposure scores."""
-    ref = SourceRef(DATASET_ID, file)
-    _check_sheets(path, ref)
+    check_sheets(
+        path,
+        SourceRef(DATASET_ID, file),
+        [SHEET],
+        hint="The publisher may have added or renamed a sheet (e.g. an occupation-level "
+        "sheet): update the reader and land it as its own table",
+    )
     sheet_ref = SourceRef(DATASET_ID, f"{file} [sheet {SHEET}]")
     frame = read_excel_sheet(path, sheet_ref, sheet=SHEET, expected_columns=SOURCE_COLUMNS)
     types: dict[str, pl.DataType] = {c: pl.String() for c in SOURCE_COLUMNS}

@@ -32,6 +32,7 @@ from ingestion.readers import (
     add_flags,
     cast_columns,
     read_text_table,
+    reject_non_finite,
     select_contract_order,
 )
 
@@ -80,21 +81,6 @@ WEIGHTS_COLUMNS = ["soc_code", "iwa", "weight"]
 RENAME = {"SOC Code": "soc_code", "IWA": "iwa"}
 
 
-def _reject_non_finite(frame: pl.DataFrame, ref: SourceRef, columns: list[str]) -> None:
-    """NaN or infinity parses as a float but is never a published value: name the cell."""
-    for column in columns:
-        values = frame.get_column(column)
-        bad = values.is_nan() | values.is_infinite()
-        if bad.any():
-            idx = bad.arg_true()[0]
-            raise ref.error(
-                "not a finite number",
-                column=column,
-                row=int(frame.get_column(ROW)[idx]),
-                value=values[idx],
-            )
-
-
 def _read_metrics(
     path: Path, file: str, header: list[str], numeric: list[str]
 ) -> tuple[pl.DataFrame, SourceRef]:
@@ -103,7 +89,7 @@ def _read_metrics(
     types: dict[str, pl.DataType] = {c: pl.String() for c in header if c not in numeric}
     types.update({c: pl.Float64() for c in numeric})
     frame = cast_columns(frame, ref, types, rename=RENAME)
-    _reject_non_finite(frame, ref, numeric)
+    reject_non_finite(frame, ref, numeric)
     return frame, ref
 
 
@@ -173,7 +159,7 @@ def read_soc_iwa_weights(path: Path, file: str = WEIGHTS_FILE) -> pl.DataFrame:
     types.update(dict.fromkeys(iwas, pl.Float64()))
     # Cast while still wide so that an unreadable cell is reported under its IWA column.
     frame = cast_columns(frame, ref, types, rename=RENAME)
-    _reject_non_finite(frame, ref, iwas)
+    reject_non_finite(frame, ref, iwas)
     for column in iwas:
         empty = frame.get_column(column).is_null()
         if empty.any():

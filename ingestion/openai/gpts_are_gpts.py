@@ -36,6 +36,7 @@ from ingestion.readers import (
     add_flags,
     cast_columns,
     read_text_table,
+    reject_non_finite,
     select_contract_order,
 )
 
@@ -97,21 +98,6 @@ def _task_types(extra: dict[str, pl.DataType] | None = None) -> dict[str, pl.Dat
     return types
 
 
-def _reject_non_finite(frame: pl.DataFrame, ref: SourceRef, columns: list[str]) -> None:
-    """NaN or infinity parses as a float but is never a published value: name the cell."""
-    for column in columns:
-        values = frame.get_column(column)
-        bad = values.is_nan() | values.is_infinite()
-        if bad.any():
-            idx = bad.arg_true()[0]
-            raise ref.error(
-                "not a finite number",
-                column=column,
-                row=int(frame.get_column(ROW)[idx]),
-                value=values[idx],
-            )
-
-
 def _source_index(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.rename({"": "source_index"})
 
@@ -134,7 +120,7 @@ def read_full_labelset(path: Path, file: str = LABELSET_FILE) -> pl.DataFrame:
         }
     )
     frame = cast_columns(frame, ref, types, rename=TASK_COLUMNS)
-    _reject_non_finite(frame, ref, ["alpha", "beta", "gamma", "automation"])
+    reject_non_finite(frame, ref, ["alpha", "beta", "gamma", "automation"])
     scores_differ = (
         (pl.col("alpha") != _score("gpt4_exposure", ALPHA))
         | (pl.col("beta") != _score("gpt4_exposure", BETA))
@@ -203,7 +189,7 @@ def read_work_contexts(path: Path, file: str = WORK_CONTEXT_FILE) -> pl.DataFram
     types: dict[str, pl.DataType] = {"occupation": pl.String()}
     types.update({c: pl.Float64() for c in WORK_CONTEXTS})
     frame = cast_columns(frame, ref, types)
-    _reject_non_finite(frame, ref, WORK_CONTEXTS)
+    reject_non_finite(frame, ref, WORK_CONTEXTS)
     long = frame.unpivot(
         on=WORK_CONTEXTS,
         index=["occupation", ROW],

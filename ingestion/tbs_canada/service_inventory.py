@@ -22,6 +22,7 @@ from ingestion.readers import (
     cast_columns,
     read_text_table,
     select_contract_order,
+    split_markers,
 )
 
 DATASET_ID = "tbs_canada__service_inventory"
@@ -91,25 +92,6 @@ MARKERS = {"NA": "not_applicable", "ND": "no_data"}
 FLAG_VALUES = {"Y", "N", "NA"}
 
 
-def _markers_to_status(frame: pl.DataFrame) -> pl.DataFrame:
-    """Turn NA/ND markers into nulls plus a `<column>_status` saying why the number is missing."""
-    out = []
-    for column in COUNT_COLUMNS:
-        text = pl.col(column).str.strip_chars()
-        status = (
-            pl.when(text.is_in(list(MARKERS)))
-            .then(text.replace_strict(MARKERS, default=None))
-            .when(text.is_null() | (text == ""))
-            .then(pl.lit("missing"))
-            .otherwise(pl.lit("reported"))
-        )
-        out += [
-            pl.when(text.is_in(list(MARKERS))).then(None).otherwise(text).alias(column),
-            status.alias(f"{column}_status"),
-        ]
-    return frame.with_columns(out)
-
-
 def _flags_to_boolean(frame: pl.DataFrame, ref: SourceRef) -> pl.DataFrame:
     for column in FLAG_COLUMNS:
         values = frame.get_column(column).str.strip_chars()
@@ -139,7 +121,8 @@ def read_service_inventory(path: Path, file: str = "si_2024.csv") -> pl.DataFram
     """Typed service inventory: one row per (service_id, fiscal_yr), markers kept as statuses."""
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=SI_COLUMNS)
-    frame = _markers_to_status(frame)
+    # NA/ND become nulls, with a `<count>_status` saying why the number is missing.
+    frame = split_markers(frame, COUNT_COLUMNS, MARKERS, blank="missing")
     frame = _flags_to_boolean(frame, ref)
     frame = cast_columns(frame, ref, {c: pl.Int64() for c in COUNT_COLUMNS})
     text_columns = [c for c in SI_COLUMNS if c not in COUNT_COLUMNS and c not in FLAG_COLUMNS]

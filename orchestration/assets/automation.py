@@ -4,10 +4,10 @@ score tables. Parameters come from the assumptions seed and may be overridden in
 import time
 
 import dagster as dg
-import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.scoring import table_metadata, write_table
+from scoring.io import read_scoring_inputs
 from scoring.parameters import Parameters, from_assumptions
 from scoring.pipeline import ScoringInputs, invariant_failures, score
 
@@ -90,18 +90,8 @@ def automation_model(context: dg.AssetExecutionContext, config: ScoringConfig, w
         overrides = {k: v for k, v in config.model_dump().items() if v is not None}
         params = params.override(**overrides)
         context.log.info(f"scoring with parameters {params.to_json()}")
-        inputs = ScoringInputs(
-            services=con.sql(
-                """SELECT s.*, c.total_cost, c.labour_cost, c.labour_cost_null_reason, c.fte,
-                          c.currency, c.price_year
-                   FROM marts.dim_service s
-                   JOIN marts.fct_service_cost c USING (service_key, fiscal_year)"""
-            ).pl(),
-            service_occupations=con.sql("SELECT * FROM marts.fct_service_occupation").pl(),
-            service_tasks=con.sql("SELECT * FROM marts.fct_service_task").pl(),
-            occupation_measures=con.sql("SELECT * FROM marts.fct_occupation_automation_measure").pl(),
-            replication_reference=con.sql("SELECT * FROM seeds.turing_replication_reference").pl(),
-        )
+        # The same reader scores a Spark build from its Parquet export (scoring/io.py).
+        inputs: ScoringInputs = read_scoring_inputs(con)
         services = inputs.services.height
         context.log.info(
             f"Monte Carlo: {params.monte_carlo_draws} draws for {services} services "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import openpyxl
 import pytest
 
 from tests.faults import injectors
@@ -33,48 +32,13 @@ def test_a_truncated_workbook_is_refused(
     assert_fault_rejected(tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken)
 
 
-def _broken_copies(mirror, folder, edit) -> dict[str, object]:
-    """One broken copy per workbook with `edit(sheet, column)` applied to every table's sheet.
-
-    Each table reads only its own sheet, so one workbook carries the fault for all its tables:
-    the workbooks are loaded and saved once instead of once per table.
-    """
-    copies = {}
-    for file in (APPENDIX, LM):
-        book = openpyxl.load_workbook(mirror / DATASET / file)
-        for _entity, table_file, sheet, column in TABLES:
-            if table_file == file:
-                edit(book[sheet], column)
-        copies[file] = folder / f"broken-{len(copies)}.xlsx"
-        book.save(copies[file])
-    return copies
-
-
-def _header_index(ws, column: str) -> int:
-    names = [str(c.value).strip() if c.value is not None else "" for c in ws[1]]
-    return names.index(column) + 1
-
-
-@pytest.fixture(scope="module")
-def renamed(mirror, tmp_path_factory):
-    def rename(ws, column):
-        ws.cell(row=1, column=_header_index(ws, column), value=f"{column} (v2)")
-
-    return _broken_copies(mirror, tmp_path_factory.mktemp("renamed"), rename)
-
-
-@pytest.fixture(scope="module")
-def mistyped(mirror, tmp_path_factory):
-    def mistype(ws, column):  # data row 6 = sheet row 7
-        ws.cell(row=7, column=_header_index(ws, column), value="n/a")
-
-    return _broken_copies(mirror, tmp_path_factory.mktemp("mistyped"), mistype)
-
-
 @pytest.mark.parametrize("entity,file,sheet,column", TABLES, ids=IDS)
-def test_a_renamed_column_is_named(tmp_path, monkeypatch, renamed, entity, file, sheet, column):
+def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror, entity, file, sheet, column):
+    broken = injectors.rename_excel_column(
+        mirror / DATASET / file, tmp_path / "broken.xlsx", column, f"{column} (v2)", sheet=sheet
+    )
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, f"{DATASET}__{entity}", file, renamed[file], column=column
+        tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=column
     )
     assert sheet in error.file
     assert "missing" in str(error)
@@ -82,20 +46,22 @@ def test_a_renamed_column_is_named(tmp_path, monkeypatch, renamed, entity, file,
 
 @pytest.mark.parametrize("entity,file,sheet,column", TABLES, ids=IDS)
 def test_a_score_of_the_wrong_type_is_named_with_its_row(
-    tmp_path, monkeypatch, mistyped, entity, file, sheet, column
+    tmp_path, monkeypatch, mirror, entity, file, sheet, column
 ):
+    broken = injectors.set_excel_cell(
+        mirror / DATASET / file, tmp_path / "broken.xlsx", column, 6, "n/a", sheet=sheet
+    )
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, f"{DATASET}__{entity}", file, mistyped[file], column=column
+        tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=column
     )
     assert error.row == 6
     assert sheet in error.file
 
 
 def test_a_renamed_sheet_is_refused(tmp_path, monkeypatch, mirror):
-    book = openpyxl.load_workbook(mirror / DATASET / APPENDIX)
-    book["Appendix C"].title = "Appendix C (counties)"
-    broken = tmp_path / "broken.xlsx"
-    book.save(broken)
+    broken = injectors.rename_excel_sheet(
+        mirror / DATASET / APPENDIX, tmp_path / "broken.xlsx", "Appendix C", "Appendix C (counties)"
+    )
     error = assert_fault_rejected(tmp_path, monkeypatch, f"{DATASET}__geography", APPENDIX, broken)
     assert "sheets" in str(error)
 

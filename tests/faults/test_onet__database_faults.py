@@ -4,11 +4,6 @@ value of the wrong type."""
 
 from __future__ import annotations
 
-import re
-import zipfile
-from pathlib import Path
-from xml.sax.saxutils import escape
-
 import pytest
 
 from tests.faults import injectors
@@ -53,62 +48,6 @@ FAULTS = {
 }
 
 
-SHEET = "xl/worksheets/sheet1.xml"
-STRINGS = "xl/sharedStrings.xml"
-
-
-# The shared openpyxl injectors load and save the whole workbook, which takes a minute or more for
-# the 3 MB O*NET workbooks (35 MB of sheet XML). These private ones edit the one cell in the sheet
-# XML and rewrite the zip, with the same effect on what a reader sees.
-def _excel_edit(src: Path, dst: Path, edit) -> Path:
-    with (
-        zipfile.ZipFile(src) as zin,
-        zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout,
-    ):
-        strings = re.findall(r"<si>(.*?)</si>", zin.read(STRINGS).decode("utf-8"), flags=re.S)
-        texts = [re.sub(r"<[^>]+>", "", s) for s in strings]
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == SHEET:
-                data = edit(data.decode("utf-8"), texts).encode("utf-8")
-            zout.writestr(item, data)
-    return dst
-
-
-def _header_letter(sheet: str, texts: list[str], column: str) -> str:
-    row = re.search(r'<row r="1"[^>]*>(.*?)</row>', sheet, flags=re.S).group(1)
-    for ref, index in re.findall(r'<c r="([A-Z]+)1"[^>]*t="s"[^>]*><v>(\d+)</v></c>', row):
-        if texts[int(index)].strip() == column:
-            return ref
-    raise KeyError(column)
-
-
-def _replace_cell(sheet: str, ref: str, value: object) -> str:
-    pattern = re.compile(rf'<c r="{ref}"(?: s="(\d+)")?[^>]*?(?:/>|>.*?</c>)', flags=re.S)
-    match = pattern.search(sheet)
-    assert match, ref
-    style = f' s="{match.group(1)}"' if match.group(1) else ""
-    if isinstance(value, str):
-        cell = f'<c r="{ref}"{style} t="inlineStr"><is><t>{escape(value)}</t></is></c>'
-    else:
-        cell = f'<c r="{ref}"{style}><v>{value}</v></c>'
-    return sheet[: match.start()] + cell + sheet[match.end() :]
-
-
-def excel_rename_column(src: Path, dst: Path, old: str, new: str) -> Path:
-    def edit(sheet: str, texts: list[str]) -> str:
-        return _replace_cell(sheet, _header_letter(sheet, texts, old) + "1", new)
-
-    return _excel_edit(src, dst, edit)
-
-
-def excel_set_cell(src: Path, dst: Path, column: str, data_row: int, value: object) -> Path:
-    def edit(sheet: str, texts: list[str]) -> str:
-        return _replace_cell(sheet, f"{_header_letter(sheet, texts, column)}{data_row + 1}", value)
-
-    return _excel_edit(src, dst, edit)
-
-
 def table(entity: str) -> str:
     return f"{DATASET}__{entity}"
 
@@ -130,7 +69,7 @@ def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror, entity):
     column = FAULTS[entity][0]
     src, dst = mirror / DATASET / file, tmp_path / file
     if is_excel(file):
-        broken = excel_rename_column(src, dst, column, column + " (renamed)")
+        broken = injectors.rename_excel_column(src, dst, column, column + " (renamed)")
     else:
         broken = injectors.rename_text_column(src, dst, column, column + " (renamed)", **TAB)
     error = assert_fault_rejected(tmp_path, monkeypatch, table(entity), file, broken, column=column)
@@ -143,7 +82,7 @@ def test_a_value_of_the_wrong_type_is_named_with_its_row(tmp_path, monkeypatch, 
     _, column, row, value, named = FAULTS[entity]
     src, dst = mirror / DATASET / file, tmp_path / file
     if is_excel(file):
-        broken = excel_set_cell(src, dst, column, row, value)
+        broken = injectors.set_excel_cell(src, dst, column, row, value)
     else:
         broken = injectors.set_text_cell(src, dst, column, row, value, **TAB)
     error = assert_fault_rejected(tmp_path, monkeypatch, table(entity), file, broken, column=named)
@@ -174,7 +113,9 @@ def test_an_unknown_task_type_is_refused(tmp_path, monkeypatch, mirror):
 
 def test_a_rating_above_its_scale_is_refused(tmp_path, monkeypatch, mirror):
     file = FILES["skills"]
-    broken = excel_set_cell(mirror / DATASET / file, tmp_path / file, "Data Value", 2, 9.5)
+    broken = injectors.set_excel_cell(
+        mirror / DATASET / file, tmp_path / file, "Data Value", 2, 9.5
+    )
     error = assert_fault_rejected(
         tmp_path, monkeypatch, table("skills"), file, broken, column="data_value"
     )

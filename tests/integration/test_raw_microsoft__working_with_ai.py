@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import csv
 
-import duckdb
 import pytest
 
-from ingestion import landing
 from ingestion.microsoft import working_with_ai as wwa
+from tests.conftest import land_tables
 
 pytestmark = pytest.mark.integration
 
@@ -23,10 +22,7 @@ def rows_of(path):
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory, mirror):
-    con = duckdb.connect(str(tmp_path_factory.mktemp("wwai") / "warehouse.duckdb"))
-    results = {t.name: landing.land(con, t, run_id="test") for t in wwa.TABLES}
-    yield con, results
-    con.close()
+    yield from land_tables(tmp_path_factory.mktemp("wwai"), wwa.TABLES)
 
 
 def test_weights_are_long_with_every_non_zero_cell(warehouse, mirror):

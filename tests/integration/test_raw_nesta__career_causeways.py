@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import csv
 
-import duckdb
 import pytest
 
-from ingestion import landing
 from ingestion.nesta import career_causeways as mcc
+from tests.conftest import land_tables
 
 pytestmark = pytest.mark.integration
 
@@ -24,10 +23,7 @@ def rows_of(mirror, file):
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory, mirror):
-    con = duckdb.connect(str(tmp_path_factory.mktemp("mcc") / "warehouse.duckdb"))
-    results = {t.name: landing.land(con, t, run_id="test") for t in mcc.TABLES}
-    yield con, results
-    con.close()
+    yield from land_tables(tmp_path_factory.mktemp("mcc"), mcc.TABLES)
 
 
 def test_every_table_has_one_row_per_source_row(warehouse, mirror):

@@ -12,19 +12,15 @@ import duckdb
 import openpyxl
 import pytest
 
-from ingestion import landing
 from ingestion.onet.database import TABLES
+from tests.conftest import land_tables
 
 DATASET = "onet__database"
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory, mirror):
-    path = tmp_path_factory.mktemp("onet") / "onet.duckdb"
-    con = duckdb.connect(str(path))
-    results = {t.name: landing.land(con, t, run_id="test") for t in TABLES}
-    yield con, results
-    con.close()
+    yield from land_tables(tmp_path_factory.mktemp("onet"), TABLES)
 
 
 def source(mirror: Path, file: str) -> Path:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import csv
 from collections import Counter
 
-import duckdb
 import pytest
 
-from ingestion import landing
 from ingestion.openai import gpts_are_gpts as g
+from tests.conftest import land_tables
 
 pytestmark = pytest.mark.integration
 
@@ -24,10 +23,7 @@ def rows_of(path, delimiter):
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory, mirror):
-    con = duckdb.connect(str(tmp_path_factory.mktemp("openai") / "warehouse.duckdb"))
-    results = {t.name: landing.land(con, t, run_id="test") for t in g.TABLES}
-    yield con, results
-    con.close()
+    yield from land_tables(tmp_path_factory.mktemp("openai"), g.TABLES)
 
 
 def test_full_labelset_matches_the_file(warehouse, mirror):

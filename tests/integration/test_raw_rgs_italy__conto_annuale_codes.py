@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import csv
 
-import duckdb
 import pytest
 
-from ingestion import landing
 from ingestion.rgs_italy import conto_annuale_codes as rgs
+from tests.conftest import land_tables
 
 pytestmark = pytest.mark.integration
 
@@ -23,10 +22,7 @@ def rows_of(mirror, file):
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory, mirror):
-    con = duckdb.connect(str(tmp_path_factory.mktemp("rgs") / "warehouse.duckdb"))
-    results = {t.name: landing.land(con, t, run_id="test") for t in rgs.TABLES}
-    yield con, results
-    con.close()
+    yield from land_tables(tmp_path_factory.mktemp("rgs"), rgs.TABLES)
 
 
 def test_row_counts(warehouse, mirror):

@@ -19,7 +19,7 @@ select
     services.service_id,
     services.fiscal_year,
     services.organisation_code,
-    trim({{ dbt.split_part('services.programme_id_list', "','", 'positions.n') }}) as programme_id,
+    trim({{ split_part_at('services.programme_id_list', "','", 'positions.n') }}) as programme_id,
     positions.n as programme_position,
     services.programme_count
 from services

@@ -15,7 +15,7 @@ positions as (
 select
     services.service_id,
     services.fiscal_year,
-    trim({{ dbt.split_part('services.service_type_codes', "','", 'positions.n') }}) as native_service_type,
+    trim({{ split_part_at('services.service_type_codes', "','", 'positions.n') }}) as native_service_type,
     positions.n as type_position
 from services
 inner join positions

@@ -1,0 +1,78 @@
+"""Read the scoring stage's inputs from either engine's warehouse, as polars (Arrow) frames.
+
+The scoring stage does not care which engine built the marts. A source is one of:
+- a DuckDB connection, or the path of a DuckDB file (the default build, warehouse/atlas.duckdb);
+- a folder of Parquet files laid out by schema: <folder>/<schema>/<table>.parquet, or a folder of
+  part files <folder>/<schema>/<table>/*.parquet, or Spark's own warehouse layout
+  <folder>/<schema>.db/<table>/*.parquet (the Spark build exports <spark dir>/parquet/);
+- a live Spark session (anything with .table(name).toArrow()), for a cluster whose storage the
+  scoring process cannot list: the rows come to the driver through Arrow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from scoring.pipeline import ScoringInputs
+
+SERVICE_KEY = ["service_key", "fiscal_year"]
+# fct_service_cost columns the scoring stage takes beside dim_service's.
+COST_COLUMNS = ["total_cost", "labour_cost", "labour_cost_null_reason", "fte", "currency", "price_year"]
+
+
+def parquet_path(folder: Path, schema: str, table: str) -> Path | None:
+    """The Parquet file or folder of schema.table under `folder`, or None if there is none."""
+    for candidate in (
+        folder / schema / f"{table}.parquet",
+        folder / schema / table,
+        folder / f"{schema}.db" / table,
+    ):
+        if candidate.is_file() or (candidate.is_dir() and any(candidate.glob("*.parquet"))):
+            return candidate
+    return None
+
+
+def read_table(source: Any, schema: str, table: str) -> pl.DataFrame:
+    """schema.table from a DuckDB connection or file, a Parquet folder or a Spark session."""
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        return source.sql(f'SELECT * FROM "{schema}"."{table}"').pl()
+    if hasattr(source, "table") and hasattr(source, "sql"):  # a Spark session (duck-typed)
+        return pl.from_arrow(source.table(f"{schema}.{table}").toArrow())  # type: ignore[return-value]
+    path = Path(source)
+    if path.is_file():
+        with duckdb.connect(str(path), read_only=True) as con:
+            return con.sql(f'SELECT * FROM "{schema}"."{table}"').pl()
+    if path.is_dir():
+        found = parquet_path(path, schema, table)
+        if found is None:
+            raise FileNotFoundError(
+                f"no Parquet for {schema}.{table} under {path} (looked for {schema}/{table}.parquet, "
+                f"{schema}/{table}/*.parquet and {schema}.db/{table}/*.parquet); build it first"
+            )
+        return pl.read_parquet(found / "*.parquet" if found.is_dir() else found)
+    raise FileNotFoundError(f"scoring source {source!r} is neither a DuckDB file nor a folder")
+
+
+def read_scoring_inputs(source: Any) -> ScoringInputs:
+    """The marts and seeds the automation model reads (scoring.pipeline.score), from `source`."""
+    services = read_table(source, "marts", "dim_service").join(
+        read_table(source, "marts", "fct_service_cost").select(*SERVICE_KEY, *COST_COLUMNS),
+        on=SERVICE_KEY,
+        how="inner",
+    )
+    return ScoringInputs(
+        services=services,
+        service_occupations=read_table(source, "marts", "fct_service_occupation"),
+        service_tasks=read_table(source, "marts", "fct_service_task"),
+        occupation_measures=read_table(source, "marts", "fct_occupation_automation_measure"),
+        replication_reference=read_table(source, "seeds", "turing_replication_reference"),
+    )
+
+
+def read_assumptions(source: Any) -> pl.DataFrame:
+    """seeds.assumptions, from which scoring.parameters.from_assumptions takes the parameters."""
+    return read_table(source, "seeds", "assumptions")

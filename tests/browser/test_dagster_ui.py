@@ -1,0 +1,182 @@
+"""The Dagster UI of the project, started by the test (dagster-webserver on a free port and the
+dagster daemon, as `dagster dev` runs them, with their own DAGSTER_HOME and a copy of the session's
+built warehouse): it loads, shows the asset graph with the marts, and a materialisation launched
+by clicking Materialize on a raw asset succeeds.
+
+`dagster dev` itself is not used here: in dev mode dagster-dbt re-parses the dbt project on every
+code load, which takes long on a busy machine and rewrites the shared target/manifest.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, screenshot
+from tests.conftest import PROJECT_ROOT
+
+RAW_ASSET = "raw/gds__transactions_explorer"
+REPOSITORY = "__repository__@orchestration.definitions"
+MARTS_SHOWN = ("fct_ca_service", "fct_task_exposure")  # names short enough to show untruncated
+START_TIMEOUT = 300  # dagster dev takes about 20 s on an idle 2-core machine; CI may be busier
+RUN_TIMEOUT = 300
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _graphql(base: str, query: str, variables: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f"{base}/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+@pytest.fixture(scope="module")
+def dagster_ui(built_warehouse, mirror, tmp_path_factory):
+    """The webserver and the daemon, each in its own process group, on a copy of the built
+    warehouse; stopped after."""
+    work = tmp_path_factory.mktemp("dagster_ui")
+    warehouse = work / "warehouse" / "atlas.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy2(built_warehouse, warehouse)
+    port = _free_port()
+    env = dict(os.environ, ATLAS_WAREHOUSE=str(warehouse), DAGSTER_HOME=str(work / "dagster_home"),
+               ATLAS_MIRROR=str(mirror), ATLAS_EXPORTS=str(work / "exports"), DAGSTER_DISABLE_TELEMETRY="1",
+               # dagster-dbt's dev-mode parse calls `dbt` from PATH
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    (work / "dagster_home").mkdir()
+    (work / "dagster_home" / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\nnux:\n  enabled: false\n", encoding="utf-8")
+    log = (work / "dagster_dev.log").open("w")
+    bin_dir = Path(sys.executable).parent
+    commands = (
+        [str(bin_dir / "dagster-webserver"), "-m", "orchestration.definitions", "-h", "127.0.0.1",
+         "-p", str(port)],
+        [str(bin_dir / "dagster-daemon"), "run", "-m", "orchestration.definitions"],
+    )
+    processes = [
+        subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                         start_new_session=True)  # own process group: stopped as a whole below
+        for command in commands
+    ]
+    process = processes[0]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"dagster-webserver exited ({process.returncode}):\n"
+                            + (work / "dagster_dev.log").read_text()[-4000:])
+            try:
+                loaded = _graphql(base, "{ workspaceOrError { ... on Workspace { locationEntries {"
+                                        " loadStatus locationOrLoadError { __typename } } } } }")
+                entries = loaded["workspaceOrError"]["locationEntries"]
+                if entries and all(e["loadStatus"] == "LOADED" for e in entries):
+                    errors = [e for e in entries if e["locationOrLoadError"]["__typename"] != "RepositoryLocation"]
+                    assert not errors, f"the code location failed to load: {errors}"
+                    break
+            except (OSError, KeyError, TypeError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("dagster-webserver did not answer in time:\n" + (work / "dagster_dev.log").read_text()[-4000:])
+            time.sleep(2)
+        yield base, warehouse
+    finally:
+        for child in processes:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGINT)
+        for child in processes:
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait(timeout=30)
+        log.close()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(work / "dagster_dev.log", ARTIFACTS / "dagster_dev.log")
+
+
+def _wait_for(driver, predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate(driver)
+            if value:
+                return value
+        except Exception:  # the page is still rendering
+            pass
+        time.sleep(1)
+    screenshot(driver, f"timeout_{what.replace(' ', '_')}")
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _body(driver) -> str:
+    return driver.execute_script("return document.body.innerText")
+
+
+def test_the_dagster_ui_shows_the_asset_graph_with_the_marts(browser, dagster_ui):
+    base, _ = dagster_ui
+    browser.get(f"{base}/asset-groups")
+    _wait_for(browser, lambda d: all(g in _body(d) for g in ("raw", "marts", "scoring", "exports")), 180,
+              "the global lineage with the groups")
+    screenshot(browser, "dagster_global_lineage")
+    browser.get(f"{base}/locations/{REPOSITORY}/asset-groups/marts/lineage")
+    _wait_for(browser, lambda d: all(m in _body(d) for m in MARTS_SHOWN), 180, "the marts' asset graph")
+    screenshot(browser, "dagster_marts_graph")
+    browser.get(f"{base}/assets/marts/dim_service")
+    _wait_for(browser, lambda d: "One row per public service" in _body(d), 120, "the mart's page")
+    text = _body(browser)
+    assert "team:atlas-analytics-engineering" in text or "atlas-analytics-engineering" in text
+    screenshot(browser, "dagster_mart_dim_service")
+
+
+def test_a_materialisation_launched_from_the_ui_succeeds(browser, dagster_ui):
+    from selenium.webdriver.common.by import By
+
+    base, _ = dagster_ui
+    browser.get(f"{base}/assets/{RAW_ASSET}")
+    button = _wait_for(
+        browser,
+        lambda d: next((b for b in d.find_elements(By.XPATH, "//button[normalize-space()='Materialize']")
+                        if b.is_displayed() and b.is_enabled()), None),
+        180, "the Materialize button",
+    )
+    screenshot(browser, "dagster_raw_asset")
+    button.click()
+    run_id = _wait_for(
+        browser,
+        lambda d: (_graphql(base, "{ runsOrError(limit: 1) { ... on Runs { results { runId status } } } }")
+                   ["runsOrError"]["results"] or [None])[0],
+        120, "the launched run",
+    )["runId"]
+    browser.get(f"{base}/runs/{run_id}")
+    status = _wait_for(
+        browser,
+        lambda d: (s := _graphql(base, "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }",
+                                 {"id": run_id})["runOrError"]["status"]) in ("SUCCESS", "FAILURE", "CANCELED") and s,
+        RUN_TIMEOUT, "the run to finish",
+    )
+    browser.refresh()
+    _wait_for(browser, lambda d: "Success" in _body(d) or "Failure" in _body(d), 120, "the run page")
+    screenshot(browser, "dagster_run")
+    assert status == "SUCCESS", f"run {run_id} ended {status}"
+    assert "Success" in _body(browser)
+    materialised = _graphql(
+        base, '{ assetOrError(assetKey: {path: ["raw", "gds__transactions_explorer"]}) { ... on Asset {'
+              " assetMaterializations(limit: 1) { runId } } } }")
+    assert materialised["assetOrError"]["assetMaterializations"][0]["runId"] == run_id

@@ -1,0 +1,154 @@
+"""The exports of the session's real build (issue 7): the folder of the published version behind
+`latest`, every table as Parquet and CSV, the workbook with every sheet and every column documented,
+the charts (and the PNG in the asset's metadata), and what the run reports in logs and summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+from openpyxl import load_workbook
+
+from reporting.workbook import SHEETS
+
+
+@pytest.fixture(scope="module")
+def published(built_warehouse) -> Path:
+    return built_warehouse.parent / "published" / "atlas.duckdb"
+
+
+@pytest.fixture(scope="module")
+def publish_id(published) -> str:
+    with duckdb.connect(str(published), read_only=True) as con:
+        return con.execute("SELECT publish_id FROM meta.publication").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def exports(built_warehouse, publish_id) -> Path:
+    root = built_warehouse.parent / "exports"
+    assert (root / "latest").is_symlink(), f"no exports/latest in {root}"
+    assert os.readlink(root / "latest") == publish_id
+    return root / publish_id
+
+
+@pytest.fixture(scope="module")
+def workbook(exports, publish_id):
+    return load_workbook(exports / f"atlas-{publish_id}.xlsx")
+
+
+def test_every_published_mart_score_and_seed_table_is_exported_as_parquet_and_csv(published, exports):
+    with duckdb.connect(str(published), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema IN ('marts', 'scoring', 'seeds')"
+        ).fetchall()
+        assert len(tables) > 30
+        for schema, table in tables:
+            rows = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
+            parquet = pl.read_parquet(exports / "tables" / f"{schema}.{table}.parquet")
+            assert parquet.height == rows, f"{schema}.{table}"
+            csv = pl.scan_csv(exports / "tables" / f"{schema}.{table}.csv", infer_schema=False)
+            assert csv.select(pl.len()).collect().item() == rows, f"{schema}.{table}"
+    manifest = json.loads((exports / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["published_database"] == os.readlink(published)  # the published copy itself
+
+
+def test_the_workbook_has_every_sheet_with_frozen_headers_and_no_index_column(workbook):
+    assert set(SHEETS) <= set(workbook.sheetnames)
+    for name in SHEETS:
+        sheet = workbook[name]
+        assert sheet.freeze_panes == "A2", name
+        header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+        assert header[0] not in (None, "", "index", "__index_level_0__"), name
+        assert sheet.max_row > 1, f"sheet {name} is empty"
+    priority = workbook["Priority list"]
+    header = [c.value for c in priority[1]]
+    assert header[:3] == ["country_code", "priority_rank", "quadrant"]
+    row = [c for c in priority[2]]
+    assert row[header.index("headline_probability")].number_format == "0.000"
+    assert row[header.index("already_digital_share")].number_format == "0.0%"
+
+
+def test_every_column_of_every_sheet_and_table_is_documented_with_description_unit_and_source(workbook, exports):
+    sheet = workbook["Data dictionary"]
+    header = [c.value for c in sheet[1]]
+    entries = {(r[header.index("object_name")], r[header.index("column_name")]): r
+               for r in sheet.iter_rows(min_row=2, values_only=True)}
+    fields = [header.index(f) for f in ("description", "unit", "source")]
+    for name in workbook.sheetnames:
+        if name == "Data dictionary":
+            continue
+        for column in [c.value for c in workbook[name][1]]:
+            entry = entries.get((name, column))
+            assert entry is not None, f"{name}.{column} is not in the data dictionary"
+            assert all(entry[i] for i in fields), f"{name}.{column} lacks a description, unit or source"
+    dictionary = pl.read_csv(exports / "data_dictionary.csv", infer_schema=False)
+    for table in [p.name.removesuffix(".parquet") for p in (exports / "tables").glob("*.parquet")]:
+        columns = pl.read_parquet_schema(exports / "tables" / f"{table}.parquet")
+        documented = dictionary.filter(pl.col("object_name") == table)
+        assert sorted(documented["column_name"].to_list()) == sorted(columns), table
+        lacking = documented.filter(pl.col("description").is_null() | pl.col("unit").is_null()
+                                    | pl.col("source").is_null())
+        assert lacking.is_empty(), f"{table}: {lacking['column_name'].to_list()}"
+    sources = dictionary.filter(pl.col("object_name") == "marts.dim_service")["source"]
+    assert sources.str.contains("tbs_canada__service_inventory").all()
+
+
+def test_the_sources_sheet_names_every_dataset_with_its_licence_and_checksum(workbook, published):
+    sheet = workbook["Sources and licences"]
+    header = [c.value for c in sheet[1]]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    with duckdb.connect(str(published), read_only=True) as con:
+        loads = con.execute("SELECT count(*) FROM raw._load_log").fetchone()[0]
+    assert len(rows) == loads
+    assert all(r[header.index("licence")] and re.fullmatch(r"[0-9a-f, ]{64,}", r[header.index("source_sha256")])
+               for r in rows)
+
+
+def test_the_charts_show_every_service_and_the_page_needs_no_network(exports, published):
+    assert (exports / "charts" / "matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (exports / "charts" / "value_by_organisation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (exports / "charts" / "matrix.html").read_text(encoding="utf-8")
+    with duckdb.connect(str(published), read_only=True) as con:
+        keys = {k for (k,) in con.execute(
+            "SELECT service_key || '|' || fiscal_year FROM scoring.fct_service_automation_summary").fetchall()}
+    assert set(re.findall(r'<tr data-key="([^"]+)"', page)) == keys
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)
+
+
+def _events(built_warehouse, key: list[str]):
+    instance = dg.DagsterInstance.from_config(str(built_warehouse.parent / "dagster_home"))
+    return instance.fetch_materializations(dg.AssetKey(key), limit=1).records
+
+
+def test_the_exports_asset_shows_the_matrix_png_in_its_metadata(built_warehouse, publish_id):
+    records = _events(built_warehouse, ["exports", "atlas"])
+    assert records, "exports/atlas was not materialised"
+    metadata = records[0].asset_materialization.metadata
+    assert metadata["publish_id"].value == publish_id
+    assert metadata["matrix_chart"].value.startswith("![probability x value matrix](data:image/png;base64,")
+
+
+def test_assets_carry_row_counts_schemas_and_previews(built_warehouse):
+    for key in (["raw", "gds__transactions_explorer"], ["marts", "dim_service"],
+                ["scoring", "fct_service_automation_summary"]):
+        records = _events(built_warehouse, key)
+        assert records, key
+        metadata = records[0].asset_materialization.metadata
+        assert metadata["dagster/row_count"].value > 0, key
+        assert "preview" in metadata and metadata["preview"].value.startswith("|"), key
+
+
+def test_the_run_logs_monte_carlo_progress_and_prints_a_summary(built_warehouse):
+    log = (built_warehouse.parent / "run.log").read_text(encoding="utf-8")
+    assert re.search(r"Monte Carlo: \d+/\d+ services \(100%\)", log)
+    assert re.search(r"^built: .*\d+ raw.*\d+ marts.*\d+ scoring", log, re.M)
+    assert re.search(r"^exports \S+ -> .*exports", log, re.M)
+    assert re.search(r"^  workbook: .*\.xlsx$", log, re.M)
+    assert re.search(r"^data docs: .*index\.html$", log, re.M)

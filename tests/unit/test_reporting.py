@@ -1,0 +1,204 @@
+"""Exports, workbook, data dictionary and charts on a small synthetic published warehouse (no
+pipeline run): the latest pointer, the sheets, the units and the pages."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from openpyxl import load_workbook
+
+from reporting.dictionary import describe, infer_unit, table_docs
+from reporting.exports import current_export, write_exports
+from reporting.interactive import matrix_html
+from reporting.matrix import matrix_points, panels
+from reporting.workbook import SHEETS
+
+PUBLISH_ID = "20260101T120000Z-abcdef12"
+MANIFEST = Path(__file__).resolve().parents[2] / "dbt_project" / "target" / "manifest.json"
+PARAMETERS = json.dumps({"probability_threshold": 0.75})
+
+
+def _summary() -> pl.DataFrame:
+    rows = []
+    for i in range(12):
+        country = "CA" if i < 8 else "UK"
+        placed = i not in (3, 9)  # two services without a value: listed, not drawn
+        p = 0.3 + 0.05 * i
+        value = 10.0 ** (3 + i % 5) if placed else None
+        rows.append({
+            "service_key": f"{country}-{i}", "fiscal_year": "2023-2024" if country == "CA" else "2012-2013",
+            "country_code": country, "organisation_code": f"ORG{i % 3}", "organisation_name": f"Organisation {i % 3}",
+            "service_name": f"Service <{i}> & co", "archetype_id": ["benefit", "licence", "info"][i % 3],
+            "involves_case_decision": i % 3 == 0, "customer_type": "Citizen", "annual_volume": 1000 * (i + 1),
+            "currency": "CAD" if country == "CA" else "GBP", "price_year": 2024 if country == "CA" else 2012,
+            "labour_cost": 1e6, "fte": 10.0 if country == "CA" else None,
+            "headline_probability": p, "method_min_probability": p - 0.1, "method_max_probability": p + 0.1,
+            "methods_used": 3, "methods_used_ids": "a,b,c", "probability_null_reason": None,
+            "already_digital_share": 0.5, "value_gross": value, "value_net": None if value is None else value / 2,
+            "fte_automatable": 5.0, "hours_automatable": 8000.0,
+            "value_null_reason": None if placed else "no labour cost",
+            "probability_p05": p - 0.2, "probability_p50": p, "probability_p95": min(1.0, p + 0.2),
+            "value_gross_p05": None if value is None else value / 3, "value_gross_p50": value,
+            "value_gross_p95": None if value is None else value * 3,
+            "value_threshold": 1e6, "is_highly_automatable": p >= 0.75, "is_high_value": bool(value and value >= 1e6),
+            "quadrant": "unscored" if not placed else ("automate_first" if p >= 0.75 and value >= 1e6 else "monitor"),
+            "priority_rank": i + 1, "parameters": PARAMETERS,
+        })
+    return pl.DataFrame(rows)
+
+
+def _rollup(summary: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    return summary.group_by(by).agg(
+        pl.len().cast(pl.Int64).alias("services"), pl.col("annual_volume").sum().alias("annual_volume"),
+        pl.col("value_gross").sum(), pl.col("value_net").sum(), pl.col("fte_automatable").sum(),
+        pl.col("headline_probability").mean().alias("volume_weighted_probability"),
+        pl.col("headline_probability").mean().alias("mean_probability"),
+        (pl.col("quadrant") == "automate_first").sum().cast(pl.Int64).alias("services_automate_first"),
+        pl.col("currency").first(), pl.col("price_year").first(),
+    ).with_columns(pl.lit(PARAMETERS).alias("parameters"))
+
+
+@pytest.fixture()
+def published(tmp_path) -> Path:
+    """A published version as orchestration/publish.py lays it out, with the tables the exports use."""
+    directory = tmp_path / "published"
+    directory.mkdir()
+    database = directory / f"atlas-{PUBLISH_ID}.duckdb"
+    summary = _summary()
+    dim = summary.select("service_key", "fiscal_year", "country_code", "organisation_code",
+                         "organisation_name", "service_name", "archetype_id", "annual_volume")
+    cost = summary.select("service_key", "fiscal_year", "currency", "price_year", "annual_volume",
+                          pl.col("labour_cost").alias("total_cost"), "labour_cost", "fte")
+    tables = {
+        "scoring.fct_service_automation_summary": summary,
+        "scoring.agg_automation_by_organisation": _rollup(summary, ["country_code", "organisation_code"]),
+        "scoring.agg_automation_by_archetype": _rollup(summary, ["country_code", "archetype_id"]),
+        "scoring.uk_replication": pl.DataFrame({"figure_id": ["services"], "figure": ["Services"],
+                                                "atlas_value": [4.0], "unit": ["services"],
+                                                "atlas_data_year": ["2012-13"], "reference_value": [377.0],
+                                                "reference_data_year": ["2024"], "reference_source": ["Turing"],
+                                                "parameters": [PARAMETERS]}),
+        "marts.dim_service": dim,
+        "marts.fct_service_cost": cost,
+        "seeds.archetypes": pl.DataFrame({"archetype_id": ["benefit", "licence", "info"],
+                                          "archetype_name": ["Benefit", "Licence", "Information"],
+                                          "involves_case_decision": [True, True, False],
+                                          "description": ["b", "l", "i"]}),
+        "seeds.assumptions": pl.DataFrame({"assumption_id": ["A050"], "parameter": ["probability_threshold"],
+                                           "value": ["0.75"], "low": [None], "high": [None],
+                                           "unit": ["probability"], "source": ["x"], "reason": ["y"],
+                                           "alternative": ["z"], "owner": ["me"]},
+                                          schema_overrides={"low": pl.Float64, "high": pl.Float64}),
+    }
+    with duckdb.connect(str(database)) as con:
+        for schema in ("marts", "scoring", "seeds", "raw", "meta"):
+            con.execute(f"CREATE SCHEMA {schema}")
+        for name, frame in tables.items():
+            arrow = frame.to_arrow()  # noqa: F841
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM arrow")
+        con.execute("""CREATE TABLE raw._load_log AS SELECT 'gds__transactions_explorer' AS dataset_id,
+                       'gds__transactions_explorer' AS table_name, 'transaction-volumes.csv' AS source_files,
+                       'abc' AS source_sha256, now() AS loaded_at, 'run' AS run_id, 683::BIGINT AS row_count,
+                       0::BIGINT AS flagged_rows, NULL::VARCHAR AS flag_counts""")
+        con.execute(f"""CREATE TABLE meta.publication AS SELECT '{PUBLISH_ID}' AS publish_id,
+                        'abcdef12-run' AS run_id, now() AS published_at""")
+    os.symlink(database.name, directory / "atlas.duckdb")
+    return directory / "atlas.duckdb"
+
+
+def test_the_exports_of_a_published_version_land_in_their_folder_behind_the_latest_pointer(published, tmp_path):
+    root = tmp_path / "exports"
+    result = write_exports(published, root=root, manifest_path=None)
+    assert result.directory == root / PUBLISH_ID
+    assert current_export(root) == PUBLISH_ID and os.readlink(root / "latest") == PUBLISH_ID
+    for name, rows in result.tables.items():
+        assert pl.read_parquet(root / "latest" / "tables" / f"{name}.parquet").height == rows
+        assert pl.read_csv(root / "latest" / "tables" / f"{name}.csv").height == rows
+    assert result.tables["scoring.fct_service_automation_summary"] == 12
+    manifest = json.loads((root / "latest" / "manifest.json").read_text())
+    assert manifest["published_database"] == f"atlas-{PUBLISH_ID}.duckdb"  # the version, not a build
+    assert "charts/matrix.png" in manifest["files"] and "charts/matrix.html" in manifest["files"]
+    # exporting the same version again replaces its folder whole; nothing is left half-written
+    write_exports(published, root=root, manifest_path=None, charts=False)
+    assert sorted(p.name for p in root.iterdir()) == [PUBLISH_ID, "latest"]
+
+
+def test_old_export_folders_are_pruned_but_never_the_latest(published, tmp_path):
+    root = tmp_path / "exports"
+    for stamp in ("20250101T000000Z-old1", "20250102T000000Z-old2", "20250103T000000Z-old3"):
+        (root / stamp).mkdir(parents=True)
+    result = write_exports(published, root=root, manifest_path=None, keep=2, charts=False)
+    assert sorted(result.pruned) == ["20250101T000000Z-old1", "20250102T000000Z-old2"]
+    assert (root / PUBLISH_ID).is_dir() and (root / "20250103T000000Z-old3").is_dir()
+
+
+def test_the_workbook_has_every_sheet_frozen_headers_no_index_and_every_column_documented(published, tmp_path):
+    if not MANIFEST.is_file():
+        pytest.fail("the dbt manifest is missing: run `python -m orchestration prepare` (make test does)")
+    result = write_exports(published, root=tmp_path / "exports", manifest_path=MANIFEST, charts=False)
+    book = load_workbook(result.workbook, read_only=False)
+    assert set(SHEETS) <= set(book.sheetnames)
+    dictionary = book["Data dictionary"]
+    header = [c.value for c in dictionary[1]]
+    rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in dictionary.iter_rows(min_row=2)]
+    documented = {(r["object_name"], r["column_name"]): r for r in rows}
+    for name in book.sheetnames:
+        if name == "Data dictionary":
+            continue
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2", name
+        columns = [c.value for c in sheet[1]]
+        assert columns[0] not in (None, "", "index", "__index_level_0__"), name
+        for column in columns:
+            entry = documented.get((name, column))
+            assert entry, f"{name}.{column} missing from the data dictionary"
+            assert entry["description"] and entry["unit"] and entry["source"], entry
+    priority = book["Priority list"]
+    columns = [c.value for c in priority[1]]
+    probability = priority.cell(row=2, column=columns.index("headline_probability") + 1)
+    value = priority.cell(row=2, column=columns.index("value_gross") + 1)
+    assert probability.number_format == "0.000" and value.number_format == "#,##0"
+
+
+def test_units_follow_the_house_naming_rules():
+    assert infer_unit("digital_share", "DOUBLE") == "share in [0, 1]"
+    assert infer_unit("headline_probability", "DOUBLE") == "probability in [0, 1]"
+    assert infer_unit("allocated_spending_cad", "DOUBLE").startswith("CAD")
+    assert infer_unit("value_gross", "DOUBLE", ["value_gross", "currency"]).startswith("money a year")
+    assert infer_unit("fte_automatable", "DOUBLE") == "full-time equivalents"
+    assert infer_unit("is_online_application", "BOOLEAN") == "true/false"
+    assert infer_unit("service_key", "VARCHAR") == "identifier or code"
+    assert infer_unit("priority_rank", "BIGINT") == "rank (1 = first)"
+
+
+def test_every_scoring_column_of_the_summary_is_documented_in_scoring_columns_yml():
+    docs = table_docs(None)
+    columns = [(c, "DOUBLE") for c in _summary().columns]
+    dictionary = describe({"scoring.fct_service_automation_summary": columns}, docs, kind="table",
+                          lineage={"scoring.fct_service_automation_summary": ["onet__database"]})
+    missing = dictionary.filter(pl.col("description") == "")["column_name"].to_list()
+    assert missing == []
+    assert dictionary["source"].str.contains("source datasets: onet__database").all()
+
+
+def test_the_matrix_page_draws_every_valued_service_lists_every_service_and_needs_no_network(tmp_path):
+    points = matrix_points(_summary(), pl.DataFrame({"archetype_id": ["benefit"], "archetype_name": ["Benefit"]}))
+    assert [p.country_code for p in panels(points)] == ["CA", "UK"]
+    page = matrix_html(points, tmp_path / "m.html", title="t", subtitle="s").read_text(encoding="utf-8")
+    circles = re.findall(r'<circle class="svc" data-key="([^"]+)"', page)
+    rows = re.findall(r'<tr data-key="([^"]+)"', page)
+    keys = points.select(pl.concat_str("service_key", pl.lit("|"), "fiscal_year"), "is_placed")
+    assert sorted(rows) == sorted(keys.to_series(0).to_list())
+    assert sorted(circles) == sorted(keys.filter(pl.col("is_placed")).to_series(0).to_list())
+    assert len(circles) == 10
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)  # nothing loaded from elsewhere
+    assert "Service &lt;1&gt; &amp; co" in page  # names are escaped
+    data = json.loads(re.search(r'<script type="application/json" id="atlas-data">(.*?)</script>', page, re.S)
+                      .group(1).replace("<\\/", "</"))
+    assert len(data) == 12
