@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from datetime import timedelta
 
 import dagster as dg
@@ -127,10 +128,12 @@ def source_versions_sensor(context: dg.SensorEvaluationContext):
 def with_freshness(defs: dg.Definitions) -> dg.Definitions:
     """The definitions with the freshness policy on every published table (marts, scores) and on
     the publish and export assets."""
-    return defs.map_asset_specs(
-        func=lambda spec: dg.apply_freshness_policy(spec, FRESHNESS)
-        if spec.group_name in FRESH_GROUPS else spec
-    )
+    with warnings.catch_warnings():  # map_asset_specs is marked preview in Dagster 1.13
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return defs.map_asset_specs(
+            func=lambda spec: dg.apply_freshness_policy(spec, FRESHNESS)
+            if spec.group_name in FRESH_GROUPS else spec
+        )
 
 
 def automation_definitions() -> dg.Definitions:

@@ -11,7 +11,6 @@ from scoring.model import (
     SERVICE_KEY,
     headline_probability,
     matrix,
-    methods_frame,
     occupation_method_values,
     rollup,
     service_method_probability,
@@ -83,9 +82,7 @@ def score(
     summary = matrix(summary, params).with_columns(parameters_json).sort(
         ["country_code", "priority_rank"]
     )
-    per_method = per_method.join(methods_frame(), on="method_id", how="left").with_columns(
-        parameters_json
-    )
+    per_method = per_method.with_columns(parameters_json)
     reference = inputs.replication_reference.select(
         "figure_id", "reference_value", "reference_data_year", "reference_source"
     )

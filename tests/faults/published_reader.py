@@ -1,10 +1,10 @@
 """A reader of the published warehouse, run as a separate process while the pipeline runs.
 
-    python -m tests.faults.published_reader PUBLISHED_DIR RESULTS.json STOP_FILE
+    python -m tests.faults.published_reader PUBLISHED_DIR RESULTS.jsonl STOP_FILE
 
 In a loop until STOP_FILE exists: open published/atlas.duckdb read-only, read which version it is
 (meta.publication) and count the rows of every published table, then compare the counts with that
-version's manifest. Writes every read's outcome to RESULTS.json at the end.
+version's manifest. Appends every read's outcome to RESULTS.jsonl as it goes.
 """
 
 from __future__ import annotations
@@ -42,14 +42,15 @@ def read_once(published: Path) -> dict:
 
 def main(published_dir: str, results_path: str, stop_file: str) -> int:
     published, stop = Path(published_dir), Path(stop_file)
-    reads: list[dict] = []
-    while not stop.exists():
-        try:
-            reads.append(read_once(published))
-        except Exception as exc:  # recorded, not raised: the test asserts there are none
-            reads.append({"error": f"{exc.__class__.__name__}: {exc}"})
-        time.sleep(0.05)
-    Path(results_path).write_text(json.dumps(reads), encoding="utf-8")
+    with Path(results_path).open("a", encoding="utf-8") as out:
+        while not stop.exists():
+            try:
+                read = read_once(published)
+            except Exception as exc:  # recorded, not raised: the test asserts there are none
+                read = {"error": f"{exc.__class__.__name__}: {exc}"}
+            out.write(json.dumps(read) + "\n")
+            out.flush()
+            time.sleep(0.05)
     return 0
 
 

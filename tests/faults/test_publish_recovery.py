@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,16 @@ def _copy_build(built_warehouse: Path, target: Path) -> Path:
     return target / "atlas.duckdb"
 
 
+def _wait_for_a_read_of(reads_file: Path, database: str, timeout: float = 120) -> None:
+    """Wait until the reader has read the version `database` (the pointer's new target)."""
+    publish_id = database.removeprefix("atlas-").removesuffix(".duckdb")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if reads_file.exists() and publish_id in reads_file.read_text(encoding="utf-8"):
+            return
+        time.sleep(0.2)
+
+
 def _kill_when(process: subprocess.Popen, marker: str, delay: float, timeout: float = 600) -> str:
     """Read the run's output until `marker`, wait `delay` seconds, then kill its whole process
     group (the run and its dbt subprocess), as a crash or an OOM kill would."""
@@ -56,16 +67,27 @@ def _kill_when(process: subprocess.Popen, marker: str, delay: float, timeout: fl
     return "".join(seen)
 
 
-def test_a_killed_run_publishes_nothing_and_the_next_run_recovers_while_readers_read(
-    built_warehouse, mirror, manifest, tmp_path, record_fault
-):
-    record_fault("run killed mid-way (during dbt build)")
+@dataclass
+class Scenario:
+    published: Path
+    before: dict[str, str]  # published_state before the killed run
+    after_kill: dict[str, str]
+    killed_returncode: int | None
+    killed_output: str
+    recovered: subprocess.CompletedProcess
+    reads: list[dict]
+
+
+@pytest.fixture(scope="module")
+def scenario(built_warehouse, mirror, tmp_path_factory) -> Scenario:
+    """On a copy of the session's build, with a reader querying the published warehouse all
+    along: a run killed during its dbt build, then the same run again to completion."""
+    tmp_path = tmp_path_factory.mktemp("killed_run")
     warehouse = _copy_build(built_warehouse, tmp_path / "work")
     published = warehouse.parent / "published"
     before = published_state(published)
-
     stop = tmp_path / "stop-reader"
-    reads_file = tmp_path / "reads.json"
+    reads_file = tmp_path / "reads.jsonl"
     reader = subprocess.Popen(
         [sys.executable, "-m", "tests.faults.published_reader", str(published), str(reads_file),
          str(stop)],
@@ -80,34 +102,56 @@ def test_a_killed_run_publishes_nothing_and_the_next_run_recovers_while_readers_
             start_new_session=True,
         )
         output = _kill_when(killed, "Running dbt command", delay=3)
-        assert killed.returncode == -signal.SIGKILL, output[-3000:]
-        assert "published " not in output
-        assert published_state(published) == before
-
+        after_kill = published_state(published)
         recovered = run_pipeline(warehouse, "--select", SELECTION, mirror_dir=mirror,
                                  home=tmp_path / "dagster_home")
-        assert recovered.returncode == 0, recovered.stdout[-5000:]
-        time.sleep(1)  # let the reader open the new version at least once
+        if published.joinpath("atlas.duckdb").is_symlink():
+            _wait_for_a_read_of(reads_file, os.readlink(published / "atlas.duckdb"))
     finally:
         stop.touch()
         reader.wait(timeout=120)
+    reads = [json.loads(line) for line in reads_file.read_text(encoding="utf-8").splitlines()]
+    return Scenario(published, before, after_kill, killed.returncode, output, recovered, reads)
 
-    current = os.readlink(published / "atlas.duckdb")
-    assert current != before["atlas.duckdb"].removeprefix("-> ")
-    new = json.loads((published / current.replace(".duckdb", ".json")).read_text(encoding="utf-8"))
-    # same inputs, same contents: the manifest says so, table by table
+
+def _new_manifest(scenario: Scenario) -> dict:
+    current = os.readlink(scenario.published / "atlas.duckdb")
+    return json.loads((scenario.published / current.replace(".duckdb", ".json")).read_text(encoding="utf-8"))
+
+
+def test_a_run_killed_mid_way_publishes_nothing(scenario, record_fault):
+    record_fault("run killed mid-way (during dbt build)")
+    assert scenario.killed_returncode == -signal.SIGKILL, scenario.killed_output[-3000:]
+    assert "Running dbt command" in scenario.killed_output
+    assert scenario.after_kill == scenario.before  # byte for byte, pointer included
+
+
+def test_the_next_run_recovers_and_publishes_without_touching_older_versions(scenario, manifest):
+    assert scenario.recovered.returncode == 0, scenario.recovered.stdout[-5000:]
+    new = _new_manifest(scenario)
+    assert new["publish_id"] != manifest["publish_id"]
     assert new["previous_publish_id"] == manifest["publish_id"]
-    assert new["changed_tables"] == [], new["changed_tables"]
-    assert new["identical_to_previous"] is True
-    assert f"published {new['publish_id']}" in recovered.stdout
-    # the versions that were there before the kill are still there, byte for byte
-    after = published_state(published)
-    assert {k: v for k, v in after.items() if k in before and k != "atlas.duckdb"} == \
-        {k: v for k, v in before.items() if k != "atlas.duckdb"}
+    assert f"published {new['publish_id']}" in scenario.recovered.stdout
+    after = published_state(scenario.published)
+    assert {k: v for k, v in after.items() if k in scenario.before and k != "atlas.duckdb"} == \
+        {k: v for k, v in scenario.before.items() if k != "atlas.duckdb"}
 
-    reads = json.loads(reads_file.read_text(encoding="utf-8"))
-    errors = [r["error"] for r in reads if "error" in r]
+
+def test_a_reader_never_fails_and_always_sees_one_complete_version(scenario, manifest):
+    new = _new_manifest(scenario)
+    errors = [r["error"] for r in scenario.reads if "error" in r]
     assert not errors, errors[:5]
-    assert len(reads) >= 20
-    assert all(r["complete"] for r in reads)
-    assert {r["publish_id"] for r in reads} == {manifest["publish_id"], new["publish_id"]}
+    assert len(scenario.reads) >= 20
+    assert all(r["complete"] for r in scenario.reads)  # row counts as in that version's manifest
+    assert {r["publish_id"] for r in scenario.reads} == {manifest["publish_id"], new["publish_id"]}
+
+
+def test_two_runs_on_the_same_inputs_publish_identical_contents(scenario, manifest):
+    new = _new_manifest(scenario)
+    assert new["changed_tables"] == [], (
+        "tables whose contents differ between two runs on the same inputs (non-deterministic "
+        f"code, e.g. an unstable sort or an unseeded draw): {new['changed_tables']}"
+    )
+    assert new["identical_to_previous"] is True
+    assert {n: t["content_sha256"] for n, t in new["tables"].items()} == \
+        {n: t["content_sha256"] for n, t in manifest["tables"].items()}
