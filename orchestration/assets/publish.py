@@ -89,7 +89,7 @@ def build_publish_asset(
 
     @dg.asset(
         key=PUBLISH_KEY,
-        group_name="published",
+        group_name="publish",
         owners=[OWNER],
         kinds={"duckdb"},
         deps=list(deps),

@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 import yaml
 
-GROUPS = {"raw", "staging", "intermediate", "seeds", "marts", "scoring", "published", "exports"}
+GROUPS = {"raw", "staging", "intermediate", "seeds", "marts", "scoring", "publish", "exports"}
 KINDS = {"duckdb", "dbt", "polars", "numpy", "parquet", "excel"}
 SI = "tbs_canada__service_inventory"
 
