@@ -21,9 +21,7 @@ See docs/scale-out.md for a cluster instead of local mode.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -183,32 +181,21 @@ def allocate_costs(session: Any, out_dir: Path) -> Path:
     return path
 
 
-def built_tables(manifest: Path, schemas: tuple[str, ...] = EXPORTED_SCHEMAS) -> list[tuple[str, str]]:
-    """(schema, name) of the seeds and table models of `schemas` in the dbt manifest: what this
-    build made, not whatever an earlier build left in the metastore."""
-    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
-    return sorted(
-        (node["schema"], node["alias"] or node["name"])
-        for node in nodes
-        if node["resource_type"] in ("model", "seed")
-        and node["schema"] in schemas
-        and node["config"].get("materialized") != "view"
-    )
-
-
-def export_tables(session: Any, out_dir: Path, manifest: Path) -> dict[str, int]:
-    """Each table this build made in marts and seeds, through Arrow, to
-    <out_dir>/<schema>/<table>.parquet (one file per table, with its schema even when empty)."""
+def export_tables(session: Any, out_dir: Path, schemas: tuple[str, ...] = EXPORTED_SCHEMAS) -> dict[str, int]:
+    """Every table of `schemas` through Arrow to <out_dir>/<schema>/<table>.parquet (one file per
+    table, with its schema even when it has no rows)."""
     import pyarrow.parquet as pq
 
     rows: dict[str, int] = {}
-    for schema in EXPORTED_SCHEMAS:
-        shutil.rmtree(out_dir / schema, ignore_errors=True)
-        (out_dir / schema).mkdir(parents=True)
-    for schema, name in built_tables(manifest):
-        arrow = session.table(f"{schema}.{name}").toArrow()
-        pq.write_table(arrow, out_dir / schema / f"{name}.parquet")
-        rows[f"{schema}.{name}"] = arrow.num_rows
+    for schema in schemas:
+        folder = out_dir / schema
+        folder.mkdir(parents=True, exist_ok=True)
+        for table in session.catalog.listTables(schema):
+            if table.tableType == "VIEW" or table.isTemporary:
+                continue
+            arrow = session.table(f"{schema}.{table.name}").toArrow()
+            pq.write_table(arrow, folder / f"{table.name}.parquet")
+            rows[f"{schema}.{table.name}"] = arrow.num_rows
     return rows
 
 
@@ -272,8 +259,7 @@ def build(
         run_dbt(["build", "--select", AFTER_ALLOCATION, *(["--exclude", *skipped] if skipped else [])],
                 spark_dir)
         t = step("dbt_build_cost_marts", t)
-        report.exported = export_tables(session, report.parquet_dir,
-                                        spark_dir / "target" / "manifest.json")
+        report.exported = export_tables(session, report.parquet_dir)
         t = step("export", t)
         if score:
             report.exported.update(score_export(report.parquet_dir))

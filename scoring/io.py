@@ -36,15 +36,6 @@ def parquet_path(folder: Path, schema: str, table: str) -> Path | None:
     return None
 
 
-def _connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """Read-only, unless this process already has the file open for writing (dbt-duckdb keeps
-    its connection): DuckDB refuses a second configuration of the same file in one process."""
-    try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.ConnectionException:
-        return duckdb.connect(str(path))
-
-
 def read_table(source: Any, schema: str, table: str) -> pl.DataFrame:
     """schema.table from a DuckDB connection or file, a Parquet folder or a Spark session."""
     if isinstance(source, duckdb.DuckDBPyConnection):
@@ -53,7 +44,7 @@ def read_table(source: Any, schema: str, table: str) -> pl.DataFrame:
         return pl.from_arrow(source.table(f"{schema}.{table}").toArrow())  # type: ignore[return-value]
     path = Path(source)
     if path.is_file():
-        with _connect(path) as con:
+        with duckdb.connect(str(path), read_only=True) as con:
             return con.sql(f'SELECT * FROM "{schema}"."{table}"').pl()
     if path.is_dir():
         found = parquet_path(path, schema, table)
