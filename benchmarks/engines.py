@@ -106,7 +106,10 @@ def run_duckdb(raw: Path, work: Path, data_tests: bool) -> dict[str, float]:
     dbt(["build", "--select", "tag:after_allocation", *(["--exclude", *skipped] if skipped else [])])
     seconds["dbt_build_cost_marts"] = time.monotonic() - t
     t = time.monotonic()
-    score(read_scoring_inputs(warehouse), from_assumptions(read_assumptions(warehouse)))
+    # a connection, not the path: dbt-duckdb keeps the file open read-write in this process, and
+    # DuckDB refuses a read-only second configuration of it
+    with duckdb.connect(str(warehouse)) as con:
+        score(read_scoring_inputs(con), from_assumptions(read_assumptions(con)))
     seconds["scoring"] = time.monotonic() - t
     seconds["total"] = time.monotonic() - started
     return seconds

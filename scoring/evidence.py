@@ -17,6 +17,7 @@ import polars as pl
 from scipy.special import betaincinv
 
 from scoring.evidence_parameters import EvidenceParameters
+from scoring.model import rank_value
 
 SERVICE_KEY = ["service_key", "fiscal_year"]
 # p05 and p95 of a normal distribution are 1.6449 standard deviations either side of the mean.
@@ -283,7 +284,8 @@ def posterior(
     )
     ranked = (
         frame.filter(pl.col("value_of_information").is_not_null())
-        .sort(["country_code", "value_of_information", "service_key", "fiscal_year"],
+        .sort([pl.col("country_code"), rank_value("value_of_information"),
+               pl.col("service_key"), pl.col("fiscal_year")],
               descending=[False, True, False, False])
         .with_columns(pl.int_range(1, pl.len() + 1).over("country_code").cast(pl.Int64).alias("voi_rank"))
         .select(*SERVICE_KEY, "voi_rank")

@@ -46,6 +46,16 @@ METHODS: tuple[Method, ...] = (
 )
 ROUTINE_METHOD = "rti_mihaylov_tijdens"
 SERVICE_KEY = ["service_key", "fiscal_year"]
+# Ranks order services by floating-point values rounded to this many significant digits, then by
+# key: parallel sums (DuckDB, polars) may differ in the last bit from run to run, and two services
+# whose values differ only there would otherwise swap ranks between runs on the same inputs.
+RANK_SIGNIFICANT_DIGITS = 12
+
+
+def rank_value(column: str) -> pl.Expr:
+    """`column` rounded for ordering (RANK_SIGNIFICANT_DIGITS), so that last-bit noise cannot
+    reorder services; exact ties are then broken by the service key."""
+    return pl.col(column).round_sig_figs(RANK_SIGNIFICANT_DIGITS)
 
 
 def methods_frame() -> pl.DataFrame:
@@ -247,7 +257,8 @@ def matrix(summary: pl.DataFrame, params: Parameters) -> pl.DataFrame:
     ).with_columns(pl.col("quadrant").replace_strict(order, return_dtype=pl.Int64).alias("_q"))
     # fiscal_year breaks the last ties (a service listed in two years with the same value), so
     # that the rank does not depend on the order in which the engine returned the rows.
-    frame = frame.sort(["country_code", "_q", "value_net", "service_key", "fiscal_year"],
+    frame = frame.sort([pl.col("country_code"), pl.col("_q"), rank_value("value_net"),
+                        pl.col("service_key"), pl.col("fiscal_year")],
                        descending=[False, False, True, False, False], nulls_last=True)
     return frame.with_columns(
         pl.int_range(1, pl.len() + 1).over("country_code").cast(pl.Int64).alias("priority_rank")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -126,6 +128,20 @@ def test_a_tie_at_the_probability_threshold_counts_as_highly_automatable():
     assert result["a"]["quadrant"] == "quick_win"
     assert result["d"]["quadrant"] == "unscored"
     assert [result[k]["priority_rank"] for k in "acbd"] == [1, 2, 3, 4]
+
+
+def test_values_that_differ_only_in_the_last_bit_rank_by_service_key_in_any_run():
+    # two runs on the same inputs may sum in a different order; the rank must not follow the noise
+    value = 1234.5678
+    above = math.nextafter(value, math.inf)
+    for b_value in (value, above, math.nextafter(value, -math.inf)):
+        summary = _summary([
+            ("b", "y", "UK", "O", "x", True, 10, 0.5, b_value, b_value, None, "GBP", 2012),
+            ("a", "y", "UK", "O", "x", True, 10, 0.5, value, value, None, "GBP", 2012),
+            ("c", "y", "UK", "O", "x", True, 10, 0.5, value * 2, value * 2, None, "GBP", 2012),
+        ])
+        ranks = {r["service_key"]: r["priority_rank"] for r in matrix(summary, P).iter_rows(named=True)}
+        assert ranks == {"c": 1, "a": 2, "b": 3}
 
 
 def test_a_zero_volume_service_adds_nothing_to_the_volume_weighted_probability():

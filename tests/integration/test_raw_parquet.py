@@ -1,0 +1,57 @@
+"""The landing writes each raw table as Parquet beside the warehouse (the Spark build's input), the
+same rows as the DuckDB table, and never ahead of it."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+import pytest
+
+from ingestion import landing
+from ingestion.catalog import raw_table
+
+pytestmark = pytest.mark.integration
+
+DATASET = "frey_osborne__computerisation"
+
+
+def test_the_parquet_copy_holds_the_same_rows_as_the_duckdb_table(tmp_path, mirror):
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    result = landing.land(con, raw_table(DATASET))
+    parquet = tmp_path / "parquet" / "raw" / f"{DATASET}.parquet"
+    copy = pl.read_parquet(parquet)
+    # DuckDB names the zone Etc/UTC, polars UTC: the same instants
+    table = con.sql(f"SELECT * FROM raw.{DATASET}").pl().with_columns(
+        pl.col("_loaded_at").dt.convert_time_zone("UTC")
+    )
+    assert copy.height == result.rows
+    assert copy.schema == table.schema
+    assert copy.sort("_source_row").equals(table.sort("_source_row"))
+    assert [p.name for p in parquet.parent.iterdir()] == [parquet.name]  # no temporary file left
+
+
+def test_a_failed_write_leaves_the_previous_parquet_and_no_temporary_file(tmp_path, mirror):
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    first = landing.land(con, raw_table(DATASET), run_id="good")
+    parquet = tmp_path / "parquet" / "raw" / f"{DATASET}.parquet"
+    before = parquet.read_bytes()
+    # a load log the insert no longer fits: the write fails inside the transaction, after the
+    # table was replaced, as a full disk would
+    con.execute("ALTER TABLE raw._load_log ADD COLUMN extra VARCHAR NOT NULL DEFAULT 'x'")
+    with pytest.raises(duckdb.Error):
+        landing.land(con, raw_table(DATASET), run_id="faulty")
+    assert parquet.read_bytes() == before
+    assert pl.read_parquet(parquet).get_column("_run_id").unique().to_list() == ["good"]
+    assert [p.name for p in parquet.parent.iterdir()] == [parquet.name]
+    assert con.execute(f"SELECT count(*) FROM raw.{DATASET}").fetchone()[0] == first.rows
+
+
+def test_an_in_memory_warehouse_gets_no_parquet_copy(tmp_path, mirror, monkeypatch):
+    # in a fresh working directory, so that a copy written "nowhere" (the cwd) would show; the
+    # mirror by its absolute path, as CI gives it relative to the repository
+    monkeypatch.setenv("ATLAS_MIRROR", str(mirror))
+    monkeypatch.chdir(tmp_path)
+    con = duckdb.connect()
+    landing.land(con, raw_table(DATASET))
+    assert landing.raw_parquet_dir(con) is None
+    assert not list(tmp_path.rglob("*.parquet"))
