@@ -192,9 +192,12 @@ def report(top: int) -> int:
     environment.configure()
     import duckdb
 
-    from ingestion.settings import warehouse_path
+    from orchestration.publish import reader_database
 
-    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+    # what readers see: the published copy (the build warehouse only before the first publish)
+    database = reader_database()
+    print(f"from {database}")
+    with duckdb.connect(str(database), read_only=True) as con:
         for country in ("CA", "UK"):
             print(f"\nTop {top} of the {country} priority list (scoring.fct_service_automation_summary)")
             con.execute(

@@ -2,7 +2,8 @@
 
     python -m tests.faults.published_reader PUBLISHED_DIR RESULTS.jsonl STOP_FILE
 
-In a loop until STOP_FILE exists: open published/atlas.duckdb read-only, read which version it is
+In a loop until STOP_FILE exists (or its parent process is gone, or MAX_SECONDS have passed, so
+that a reader whose test was killed does not run on): open published/atlas.duckdb read-only, read which version it is
 (meta.publication) and count the rows of every published table, then compare the counts with that
 version's manifest. Appends every read's outcome to RESULTS.jsonl as it goes.
 """
@@ -10,11 +11,14 @@ version's manifest. Appends every read's outcome to RESULTS.jsonl as it goes.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 import duckdb
+
+MAX_SECONDS = 3600.0
 
 
 def read_once(published: Path) -> dict:
@@ -42,8 +46,9 @@ def read_once(published: Path) -> dict:
 
 def main(published_dir: str, results_path: str, stop_file: str) -> int:
     published, stop = Path(published_dir), Path(stop_file)
+    parent, deadline = os.getppid(), time.monotonic() + MAX_SECONDS
     with Path(results_path).open("a", encoding="utf-8") as out:
-        while not stop.exists():
+        while not stop.exists() and os.getppid() == parent and time.monotonic() < deadline:
             try:
                 read = read_once(published)
             except Exception as exc:  # recorded, not raised: the test asserts there are none
