@@ -9,7 +9,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run spark test dev prepare datasets report published rollback validate lint clean
+.PHONY: run spark bench test dev prepare datasets report published rollback validate lint clean
 
 # The virtual environment, installed from the lock file (wheels only: nothing builds from source,
 # except pyspark, which PyPI publishes only as a pure-Python source archive: see STACK_NOTES).
@@ -30,6 +30,10 @@ run: $(STAMP)
 ## spark: build the dbt project on Spark (local mode) from the landed Parquet, score it (docs/scale-out.md)
 spark: $(STAMP)
 	$(PY) -m orchestration spark
+
+## bench: the pipeline cold and incremental, per stage against its floor (FACTORS="1 10 100" to scale; docs/benchmarks.md)
+bench: $(STAMP)
+	$(PY) -m benchmarks.pipeline $(if $(FACTORS),--factors $(FACTORS)) $(if $(DRAWS),--draws $(DRAWS))
 
 ## test: unit, fault and integration tests (integration tests need ATLAS_MIRROR)
 test: $(STAMP)
@@ -69,4 +73,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check ingestion scoring orchestration reporting tests
 
 clean:
-	rm -rf warehouse .dagster_home dbt_project/target dbt_project/logs
+	rm -rf warehouse .dagster_home dbt_project/target dbt_project/logs benchmarks/work

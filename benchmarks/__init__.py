@@ -1,0 +1,1 @@
+"""Benchmarks: engine timings (engines.py) and the scaled-input generator (scale.py)."""
