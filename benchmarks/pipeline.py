@@ -266,11 +266,33 @@ def child(mode: str, draws: int | None, out: Path) -> int:
         total_cpu_s=cpu_at(samples, finished) - samples[0][1],
         peak_rss_mb=max(r for _, _, r in samples) / 2**20,
         stages=per_stage(steps, samples, started, finished),
+        run_id=result.run_id,
+        dbt=dbt_breakdown(result.run_id),
         slowest_steps=sorted(({"step": s["step"], "wall_s": s["end"] - s["start"]} for s in steps),
                              key=lambda s: -s["wall_s"])[:8],
     )
     out.write_text(json.dumps(record, indent=1), encoding="utf-8")
     return 0 if result.success else 1
+
+
+def dbt_breakdown(run_id: str) -> list[dict[str, Any]]:
+    """dbt's own account of each dbt invocation of a run (dagster-dbt leaves its run_results.json
+    in dbt_project/target/<asset>-<run id[:7]>-*/): dbt's elapsed time, and per node type the
+    count and summed execution time (summed over dbt's threads, so it can exceed the elapsed)."""
+    out = []
+    for path in sorted((ROOT / "dbt_project" / "target").glob(f"*-{run_id[:7]}-*/run_results.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        kinds: dict[str, dict[str, float]] = {}
+        for node in data.get("results", []):
+            kind = kinds.setdefault(node["unique_id"].split(".")[0], {"nodes": 0, "seconds": 0.0})
+            kind["nodes"] += 1
+            kind["seconds"] += float(node.get("execution_time") or 0.0)
+        slowest = sorted(data.get("results", []), key=lambda n: -float(n.get("execution_time") or 0))
+        out.append({"invocation": path.parent.name, "dbt_elapsed_s": data.get("elapsed_time"),
+                    "by_type": kinds,
+                    "slowest": [{"node": n["unique_id"], "seconds": n["execution_time"]}
+                                for n in slowest[:5]]})
+    return out
 
 
 # --- floors ------------------------------------------------------------------------------------
@@ -431,15 +453,21 @@ def republish_one_value(mirror: Path, sources: Path, dataset: str = CHANGED_DATA
     return f"{dataset}/{file['name']}: first data row, {old.decode()} -> {new.decode()}"
 
 
-def prepare_inputs(work: Path, factor: int, years: int, seed: int) -> tuple[Path, Path]:
+def source_mirror() -> Path:
+    """The mirror the inputs are generated from (ATLAS_MIRROR, read once at start: each factor
+    then points ATLAS_MIRROR at its own generated copy)."""
+    if not os.environ.get("ATLAS_MIRROR", "").strip():
+        raise SystemExit("the benchmark generates its inputs from a local mirror: set ATLAS_MIRROR "
+                         "(e.g. ATLAS_MIRROR=../shared/mirror make bench)")
+    return Path(os.environ["ATLAS_MIRROR"]).resolve()
+
+
+def prepare_inputs(work: Path, factor: int, years: int, seed: int,
+                   mirror: Path) -> tuple[Path, Path]:
     """The inputs at `factor`: always a copy in the work folder (links to the mirror's files, and
     regenerated service files above 1x), so that the incremental run may change one of them."""
     from benchmarks.scale import build_scaled_inputs
 
-    if not os.environ.get("ATLAS_MIRROR", "").strip():
-        raise SystemExit("the benchmark generates its inputs from a local mirror: set ATLAS_MIRROR "
-                         "(e.g. ATLAS_MIRROR=../shared/mirror make bench)")
-    mirror = Path(os.environ["ATLAS_MIRROR"]).resolve()
     return build_scaled_inputs(work / "inputs", factor, years=years, seed=seed, mirror=mirror,
                                sources=ROOT / "data_contracts" / "sources")
 
@@ -452,14 +480,14 @@ def services_in(warehouse: Path) -> int:
 
 
 def bench_factor(factor: int, work_root: Path, draws: int | None, years: int, seed: int,
-                 incremental: bool) -> dict[str, Any]:
+                 incremental: bool, mirror: Path) -> dict[str, Any]:
     work = work_root / f"x{factor}"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     print(f"\n== {factor}x: inputs", flush=True)
     t = time.perf_counter()
-    mirror, sources = prepare_inputs(work, factor, years, seed)
+    mirror, sources = prepare_inputs(work, factor, years, seed, mirror)
     generate_s = time.perf_counter() - t
     env = _environment(work, mirror, sources)
     (work / "dagster_home").mkdir()
@@ -558,6 +586,12 @@ def table(records: list[dict[str, Any]]) -> str:
         c = r["cold"]
         lines.append(f"{r['factor']:>6} {r['services']:>9} {'TOTAL (cold)':<14} "
                      f"{c['total_wall_s']:>8.1f} {c['total_cpu_s']:>8.1f} {c['peak_rss_mb']:>8.0f}")
+        for invocation in c.get("dbt", []):
+            kinds = ", ".join(f"{n['nodes']} {k} {n['seconds']:.0f} s"
+                              for k, n in sorted(invocation["by_type"].items()))
+            lines.append(f"{r['factor']:>6} {r['services']:>9} {'  dbt itself':<14} "
+                         f"{invocation['dbt_elapsed_s']:>8.1f}   {invocation['invocation'].split('-')[0]}: "
+                         f"{kinds} (summed over threads)")
         engines = r.get("scoring_engines", {}).get("seconds", {})
         if engines:
             lines.append(f"{r['factor']:>6} {r['services']:>9} {'point estimates':<14} polars "
@@ -608,10 +642,19 @@ def main(argv: list[str] | None = None) -> int:
 
     environment.configure()
     prepare()  # the dbt manifest, once, before the children import the definitions
+    mirror = source_mirror()
+    saved = {k: os.environ.get(k) for k in ("ATLAS_MIRROR", "ATLAS_SOURCES_DIR", "ATLAS_WAREHOUSE")}
     records = []
     for factor in args.factors:
-        records.append(bench_factor(factor, args.work.resolve(), args.draws, args.years,
-                                    args.seed, not args.no_incremental))
+        try:
+            records.append(bench_factor(factor, args.work.resolve(), args.draws, args.years,
+                                        args.seed, not args.no_incremental, mirror))
+        finally:  # the next factor starts from the settings the user gave
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
         save(records, args.results)
     runs = save(records, args.results)
     print("\n" + table(records))

@@ -77,7 +77,7 @@ def compare_engines(warehouse: Path, repeats: int = 3) -> dict[str, Any]:
         "input_rows": {
             "services": inputs.services.height,
             "service_occupations": inputs.service_occupations.height,
-            "service_tasks": inputs.service_tasks.height,
+            "occupation_tasks": inputs.occupation_tasks.height,
             "occupation_measures": inputs.occupation_measures.height,
         },
         "rows": {name: frame.height for name, frame in sql_frames.items()},

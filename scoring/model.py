@@ -69,15 +69,16 @@ def methods_frame() -> pl.DataFrame:
 
 
 def occupation_method_values(
-    service_tasks: pl.DataFrame, occupation_measures: pl.DataFrame
+    occupation_tasks: pl.DataFrame, occupation_measures: pl.DataFrame
 ) -> pl.DataFrame:
     """v_m(o) and c_m(o) for every occupation and method: one row per occupation and method.
 
-    `service_tasks`: fct_service_task (onet_soc_code, task_id, task_weight_in_occupation and the
-    task value columns). `occupation_measures`: fct_occupation_automation_measure (onet_soc_code,
+    `occupation_tasks`: rows of fct_service_task (onet_soc_code, task_id, task_weight_in_occupation
+    and the task value columns; repeated rows of an occupation and task count once), e.g. as
+    scoring.io.read_occupation_tasks reads them. `occupation_measures`: fct_occupation_automation_measure (onet_soc_code,
     measure_id, value_01).
     """
-    tasks = service_tasks.select(
+    tasks = occupation_tasks.select(
         "onet_soc_code", "task_id", "task_weight_in_occupation",
         *[m.task_column for m in METHODS if m.task_column],
     ).unique(subset=["onet_soc_code", "task_id"]).with_columns(

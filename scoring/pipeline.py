@@ -25,7 +25,9 @@ from scoring.uncertainty import monte_carlo
 class ScoringInputs:
     services: pl.DataFrame  # dim_service joined to fct_service_cost
     service_occupations: pl.DataFrame  # fct_service_occupation
-    service_tasks: pl.DataFrame  # fct_service_task
+    # the distinct (occupation, task) rows of fct_service_task with the task weight and the task
+    # measures: all the model needs of it, a few thousand rows however many services there are
+    occupation_tasks: pl.DataFrame
     occupation_measures: pl.DataFrame  # fct_occupation_automation_measure
     replication_reference: pl.DataFrame  # seeds.turing_replication_reference
 
@@ -64,7 +66,7 @@ def score(
 ) -> ScoringOutputs:
     """Every score table from the marts. `progress(done, total)` follows the Monte Carlo."""
     parameters_json = pl.lit(params.to_json()).alias("parameters")
-    occupation_values = occupation_method_values(inputs.service_tasks, inputs.occupation_measures)
+    occupation_values = occupation_method_values(inputs.occupation_tasks, inputs.occupation_measures)
     per_method = service_method_probability(inputs.service_occupations, occupation_values)
     headline = headline_probability(per_method, params)
     uncertainty = monte_carlo(

@@ -327,7 +327,7 @@ def score_sql(con: duckdb.DuckDBPyConnection, params: Parameters) -> dict[str, p
 
 def score_polars(inputs: ScoringInputs, params: Parameters) -> dict[str, pl.DataFrame]:
     """The same point estimates from scoring.model (the functions scoring.pipeline.score runs)."""
-    values = occupation_method_values(inputs.service_tasks, inputs.occupation_measures)
+    values = occupation_method_values(inputs.occupation_tasks, inputs.occupation_measures)
     per_method = service_method_probability(inputs.service_occupations, values)
     headline = headline_probability(per_method, params)
     return {

@@ -26,7 +26,8 @@ def inputs(con) -> ScoringInputs:
                FROM marts.dim_service s JOIN marts.fct_service_cost c USING (service_key, fiscal_year)"""
         ).pl(),
         service_occupations=con.sql("SELECT * FROM marts.fct_service_occupation").pl(),
-        service_tasks=con.sql("SELECT * FROM marts.fct_service_task").pl(),
+        # every service's task rows, as before the reader took the distinct ones: same results
+        occupation_tasks=con.sql("SELECT * FROM marts.fct_service_task").pl(),
         occupation_measures=con.sql("SELECT * FROM marts.fct_occupation_automation_measure").pl(),
         replication_reference=con.sql("SELECT * FROM seeds.turing_replication_reference").pl(),
     )

@@ -1,0 +1,110 @@
+"""The scoring stage against the number of Monte Carlo draws, on a built warehouse.
+
+    python -m benchmarks.draws --warehouse benchmarks/work/x1/warehouse/atlas.duckdb \\
+        --draws 1000 4000 16000
+
+Each count runs in its own process (so that its peak memory is its own): read the scoring inputs
+from the warehouse (read-only), then `scoring.pipeline.score` with `monte_carlo_draws` overridden
+(A052), everything else from the assumptions seed. Reports wall and CPU seconds of the scoring
+alone and the process's peak resident memory, the growth exponent of each in the draws, and writes
+benchmarks/results/draws.json. The Monte Carlo runs in batches of services
+(`monte_carlo_batch_services`, default 256), so memory should grow with draws x batch, not
+with draws x services. Nothing asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "draws.json"
+
+
+def one(warehouse: Path, draws: int) -> dict[str, Any]:
+    """Score once with `draws` draws; seconds and peak memory of this process."""
+    import duckdb
+
+    from scoring.io import read_assumptions, read_scoring_inputs
+    from scoring.parameters import from_assumptions
+    from scoring.pipeline import score
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        inputs = read_scoring_inputs(con)
+        params = from_assumptions(read_assumptions(con)).override(monte_carlo_draws=draws)
+    wall, cpu = time.perf_counter(), time.process_time()
+    outputs = score(inputs, params)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "draws": draws,
+        "services": inputs.services.height,
+        "batch_services": params.monte_carlo_batch_services,
+        "scoring_s": wall,
+        "scoring_cpu_s": cpu,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "summary_rows": outputs.summary.height,
+    }
+
+
+def slope(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of log y on log x."""
+    points = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y > 0]
+    if len(points) < 2:
+        return None
+    mx = sum(x for x, _ in points) / len(points)
+    my = sum(y for _, y in points) / len(points)
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return None if sxx == 0 else sum((x - mx) * (y - my) for x, y in points) / sxx
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--draws", type=int, nargs="+", default=[1000, 4000, 16000])
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not args.warehouse.is_file():
+        parser.error(f"no warehouse at {args.warehouse}: run `make run` or `make bench` first")
+    if args.one:
+        print(json.dumps(one(args.warehouse, args.draws[0])))
+        return 0
+    runs = []
+    for draws in args.draws:
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.draws", "--one", "--warehouse", str(args.warehouse),
+             "--draws", str(draws)],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"scoring with {draws} draws failed:\n{done.stderr[-3000:]}")
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        r = runs[-1]
+        print(f"{draws:>7} draws x {r['services']} services: {r['scoring_s']:.1f} s wall, "
+              f"{r['scoring_cpu_s']:.1f} s CPU, peak {r['peak_rss_mb']:.0f} MB", flush=True)
+    exponents = {
+        "wall": slope([(r["draws"], r["scoring_s"]) for r in runs]),
+        "cpu": slope([(r["draws"], r["scoring_cpu_s"]) for r in runs]),
+        "memory": slope([(r["draws"], r["peak_rss_mb"]) for r in runs]),
+    }
+    print("growth exponents in draws: " + ", ".join(
+        f"{k} {v:.2f}" for k, v in exponents.items() if v is not None))
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps({
+        "warehouse": str(args.warehouse), "cores": os.cpu_count(),
+        "load_average_1m_at_end": os.getloadavg()[0], "runs": runs, "exponents": exponents,
+    }, indent=1) + "\n", encoding="utf-8")
+    print(f"results: {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
