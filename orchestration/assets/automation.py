@@ -39,6 +39,8 @@ class ScoringConfig(dg.Config):
     method_coverage_threshold: float | None = None
     minutes_saved_per_transaction: float | None = None
     hours_per_person_year: float | None = None
+    # not a model assumption: services per Monte Carlo batch; lower it to hold memory at many draws
+    monte_carlo_batch_services: int | None = None
 
 
 def _monte_carlo_progress(context: dg.AssetExecutionContext):
