@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import resource
 import subprocess
@@ -24,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.pipeline import slope
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "draws.json"
@@ -52,17 +53,6 @@ def one(warehouse: Path, draws: int) -> dict[str, Any]:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "summary_rows": outputs.summary.height,
     }
-
-
-def slope(points: list[tuple[float, float]]) -> float | None:
-    """Least-squares slope of log y on log x."""
-    points = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y > 0]
-    if len(points) < 2:
-        return None
-    mx = sum(x for x, _ in points) / len(points)
-    my = sum(y for _, y in points) / len(points)
-    sxx = sum((x - mx) ** 2 for x, _ in points)
-    return None if sxx == 0 else sum((x - mx) * (y - my) for x, y in points) / sxx
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -544,22 +544,22 @@ def machine() -> dict[str, Any]:
             "load_average_1m_at_start": os.getloadavg()[0]}
 
 
+def slope(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of log y on log x (points with a non-positive value left out)."""
+    logs = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y > 0]
+    if len(logs) < 2:
+        return None
+    mx = sum(x for x, _ in logs) / len(logs)
+    my = sum(y for _, y in logs) / len(logs)
+    sxx = sum((x - mx) ** 2 for x, _ in logs)
+    return None if sxx == 0 else sum((x - mx) * (y - my) for x, y in logs) / sxx
+
+
 def growth(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Least-squares slope of log(wall), log(CPU) and log(peak memory) on log(services), per stage
     and for the whole run: 1 = linear in services, below 1 = fixed costs still dominate."""
     if len({r["services"] for r in records}) < 2:
         return {}
-
-    def slope(points: list[tuple[float, float]]) -> float | None:
-        points = [(x, y) for x, y in points if x > 0 and y > 0]
-        if len(points) < 2:
-            return None
-        xs = [math.log(x) for x, _ in points]
-        ys = [math.log(y) for _, y in points]
-        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-        sxx = sum((x - mx) ** 2 for x in xs)
-        return None if sxx == 0 else sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
-
     out: dict[str, dict[str, float]] = {}
     for stage in (*STAGES, "orchestration"):
         rows = [(r["services"], r["cold"]["stages"].get(stage)) for r in records]
