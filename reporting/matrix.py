@@ -84,7 +84,7 @@ def matrix_points(summary: pl.DataFrame, archetypes: pl.DataFrame | None = None)
     ).sort("country_code", "priority_rank")
 
 
-def probability_threshold(summary: pl.DataFrame, default: float = 0.75) -> float:
+def probability_threshold(summary: pl.DataFrame, default: float = 0.7) -> float:
     """The probability threshold the scores were computed with (A050), from their parameters."""
     for text in summary["parameters"].drop_nulls().head(1).to_list():
         value = json.loads(text).get("probability_threshold")

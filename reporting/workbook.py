@@ -99,7 +99,7 @@ def _sum_or_null(column: str) -> pl.Expr:
 
 def _matrix_summary(frames: Mapping[str, pl.DataFrame]) -> Sheet:
     summary = frames[SUMMARY]
-    threshold = 0.75
+    threshold = 0.7
     for text in summary["parameters"].drop_nulls().head(1).to_list():
         threshold = float(json.loads(text).get("probability_threshold", threshold))
     totals = summary.group_by("country_code").agg(pl.col("value_gross").sum().alias("_country_value"))
@@ -133,17 +133,21 @@ def _matrix_summary(frames: Mapping[str, pl.DataFrame]) -> Sheet:
 
 def _services(frames: Mapping[str, pl.DataFrame]) -> Sheet:
     dim = frames["marts.dim_service"]
-    cost = frames.get("marts.fct_service_cost")
+    # volume, hours, FTE and cost as the production model has them (scoring/production.py)
+    model = frames.get(SUMMARY)
     frame = dim
     origin = _origin(dim, "marts.dim_service")
-    if cost is not None:
-        extra = [c for c in ("currency", "price_year", "total_cost", "labour_cost", "fte",
-                             "cost_per_transaction", "cost_null_reason", "labour_cost_null_reason")
-                 if c in cost.columns and c not in dim.columns]
-        frame = dim.join(cost.select("service_key", "fiscal_year", *extra), on=["service_key", "fiscal_year"], how="left")
-        origin.update({c: ("marts.fct_service_cost", c) for c in extra})
+    if model is not None:
+        extra = [c for c in ("volume_basis", "volume_modelled", "volume_modelled_low", "volume_modelled_high",
+                             "currency", "price_year", "delivery_hours", "fte", "labour_cost",
+                             "labour_cost_basis", "labour_cost_null_reason", "reported_cost_per_transaction",
+                             "modelled_cost_per_transaction", "explanation")
+                 if c in model.columns and c not in dim.columns]
+        frame = dim.join(model.select("service_key", "fiscal_year", *extra), on=["service_key", "fiscal_year"], how="left")
+        origin.update({c: (SUMMARY, c) for c in extra})
     frame = frame.sort("country_code", "organisation_code", "service_name")
-    return Sheet("Services", frame, origin, note="Every service with its organisation, archetype, volume and cost.")
+    return Sheet("Services", frame, origin,
+                 note="Every service with its organisation, type, volume (reported or modelled), hours, FTE and labour cost.")
 
 
 def _organisation_names(frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
@@ -238,6 +242,12 @@ def build_sheets(
         _services(frames),
         _organisations(frames),
         _archetypes(frames),
+        _plain(frames, "Activities", "scoring.agg_automation_by_activity",
+               "Per country and activity (the general procedures): services, hours, labour cost, automatable hours and value.",
+               drop=["parameters"]),
+        _plain(frames, "Calibration", "scoring.fct_unit_cost_calibration",
+               "UK services with a reported cost per transaction: reported against predicted, in sample and leave-one-out (A207).",
+               drop=["parameters"]),
         _plain(frames, "UK replication", "scoring.uk_replication",
                "The Turing Institute's UK arithmetic on the 2012-13 Transactions Explorer, ours beside theirs.",
                drop=["parameters"]),

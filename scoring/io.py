@@ -17,18 +17,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from scoring.model import METHODS
 from scoring.pipeline import ScoringInputs
 
 SERVICE_KEY = ["service_key", "fiscal_year"]
-# fct_service_cost columns the scoring stage takes beside dim_service's.
-COST_COLUMNS = ["total_cost", "labour_cost", "labour_cost_null_reason", "fte", "currency", "price_year"]
-# fct_service_task columns the model reads (scoring.model.occupation_method_values): all are
-# attributes of an occupation's task, the same for every service that employs the occupation.
-OCCUPATION_TASK_COLUMNS = [
-    "onet_soc_code", "task_id", "task_weight_in_occupation",
-    *[m.task_column for m in METHODS if m.task_column],
-]
+# fct_service_process_input columns that dim_service already has.
+PROCESS_DUPLICATES = ["country_code", "is_online_application", "is_online_decision", "is_online_issuance"]
 
 
 def parquet_path(folder: Path, schema: str, table: str) -> Path | None:
@@ -64,44 +57,21 @@ def read_table(source: Any, schema: str, table: str) -> pl.DataFrame:
     raise FileNotFoundError(f"scoring source {source!r} is neither a DuckDB file nor a folder")
 
 
-def read_occupation_tasks(source: Any) -> pl.DataFrame:
-    """The distinct rows of marts.fct_service_task's occupation-level columns
-    (OCCUPATION_TASK_COLUMNS), deduplicated where the data is: fct_service_task repeats each occupation's tasks for
-    every service that employs it (27 million rows at 100x the services), while the model needs
-    each (occupation, task) once. Sorted, so that the model's sums run in the same order."""
-    columns = ", ".join(f'"{c}"' for c in OCCUPATION_TASK_COLUMNS)
-    query = (f'SELECT DISTINCT {columns} FROM "marts"."fct_service_task" '
-             f"ORDER BY onet_soc_code, task_id")
-    if isinstance(source, duckdb.DuckDBPyConnection):
-        return source.sql(query).pl()
-    if hasattr(source, "table") and hasattr(source, "sql"):  # a Spark session (duck-typed)
-        frame = source.table("marts.fct_service_task").select(*OCCUPATION_TASK_COLUMNS).distinct()
-        return pl.from_arrow(frame.toArrow()).sort(["onet_soc_code", "task_id"])  # type: ignore[union-attr]
-    path = Path(source)
-    if path.is_file():
-        with duckdb.connect(str(path), read_only=True) as con:
-            return con.sql(query).pl()
-    found = parquet_path(path, "marts", "fct_service_task") if path.is_dir() else None
-    if found is None:
-        return read_table(source, "marts", "fct_service_task")  # raises the reader's own error
-    return (
-        pl.scan_parquet(found / "*.parquet" if found.is_dir() else found)
-        .select(OCCUPATION_TASK_COLUMNS).unique().sort(["onet_soc_code", "task_id"]).collect()
-    )
-
-
 def read_scoring_inputs(source: Any) -> ScoringInputs:
     """The marts and seeds the automation model reads (scoring.pipeline.score), from `source`."""
+    process = read_table(source, "marts", "fct_service_process_input")
     services = read_table(source, "marts", "dim_service").join(
-        read_table(source, "marts", "fct_service_cost").select(*SERVICE_KEY, *COST_COLUMNS),
-        on=SERVICE_KEY,
-        how="inner",
+        process.drop([c for c in PROCESS_DUPLICATES if c in process.columns]), on=SERVICE_KEY, how="inner"
     )
     return ScoringInputs(
         services=services,
-        service_occupations=read_table(source, "marts", "fct_service_occupation"),
-        occupation_tasks=read_occupation_tasks(source),
+        activities=read_table(source, "seeds", "activities"),
+        activity_dwa=read_table(source, "seeds", "activity_dwa"),
+        type_rules=read_table(source, "seeds", "service_type_activity"),
+        dwa_tasks=read_table(source, "marts", "fct_dwa_task"),
         occupation_measures=read_table(source, "marts", "fct_occupation_automation_measure"),
+        programme_links=read_table(source, "marts", "fct_ca_service_programme"),
+        assumptions=read_table(source, "seeds", "assumptions"),
         replication_reference=read_table(source, "seeds", "turing_replication_reference"),
     )
 

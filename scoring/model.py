@@ -1,19 +1,20 @@
-"""The automation model: probability per service and method, the headline probability, value,
-the probability x value matrix and the roll-ups. Pure polars; every function takes and returns
-frames, and every parameter comes from `Parameters` (assumption ids in seeds/assumptions.csv).
+"""The automation model: probability per activity, service and method, the headline probability,
+value, the probability x value matrix and the roll-ups. Pure polars; every function takes and
+returns frames, and every parameter comes from `Parameters` (assumption ids in
+seeds/assumptions.csv).
 
-A service's production process is its archetype's occupation mix (fct_service_occupation).
-For a method m, an occupation o has a value v_m(o) in [0, 1] and a coverage c_m(o): the share of
-its task weight that the method labels (task-level methods), or the share of its crosswalk
-weight that carries a value (occupation-level methods; 1 when the measure is native to O*NET-SOC). Then, with occupation shares s_o,
+A service is produced by activities (scoring/production.py); an activity is performed by the O*NET
+tasks of the detailed work activities (DWAs) it maps to (A200). For a method m, a task t has a value
+v_m(t) in [0, 1] (its own label for task-level methods, its occupation's value for occupation-level
+ones) and a weight w_t within its DWA. Then, for a DWA d and a profile of DWAs with weights u_d
+(an activity: equal weights; a service's domain work: its match scores),
 
-    coverage_m = sum_o s_o c_m(o)
-    P_m        = sum_o s_o c_m(o) v_m(o) / coverage_m
+    coverage_m(d) = sum_t w_t c_m(t)            value_m(d) = sum_t w_t c_m(t) v_m(t) / coverage_m(d)
+    coverage_m(a) = sum_d u_d coverage_m(d)     p_m(a) = sum_d u_d coverage_m(d) value_m(d) / coverage_m(a)
 
-so that P_m is the labour-weighted mean over the part of the service the method knows, and
-coverage_m says how large that part is: a method that knows half the tasks does not pass for one
-that knows all. For task-level methods this is the sum over the service's tasks of
-task_weight_in_service x task value, renormalised over the labelled tasks.
+and a service's P_m is the hours-weighted mean of its activities' p_m over the hours the method
+covers. The headline of an activity is the mean of the methods on a probability scale (A214) that
+cover at least A055 of it; a service's headline is the hours-weighted mean of its activities'.
 """
 
 from __future__ import annotations
@@ -30,21 +31,25 @@ class Method:
     method_id: str
     level: str  # "task" or "occupation"
     description: str
-    task_column: str | None = None  # column of fct_service_task for task-level methods
+    task_column: str | None = None  # column of fct_dwa_task for task-level methods
+    quantity: str = "exposure index"  # what the measure is (docs/production-model.md)
 
 
 METHODS: tuple[Method, ...] = (
-    Method("gpt4_beta", "task", "GPT-4 exposure beta (E1 + 0.5 E2), Eloundou et al. 2023", "gpt4_beta"),
-    Method("human_beta", "task", "Human-rated exposure beta, Eloundou et al. 2023", "human_beta"),
-    Method("gpt4_automation", "task", "GPT-4 automation label T0-T4 as 0-1, Eloundou et al. 2023", "gpt4_automation_01"),
-    Method("frey_osborne_probability", "occupation", "Probability of computerisation, Frey and Osborne 2017"),
+    Method("gpt4_beta", "task", "GPT-4 exposure beta (E1 + 0.5 E2), Eloundou et al. 2023", "gpt4_beta",
+           "share of task time a language model can at least halve"),
+    Method("human_beta", "task", "Human-rated exposure beta, Eloundou et al. 2023", "human_beta",
+           "share of task time a language model can at least halve"),
+    Method("gpt4_automation", "task", "GPT-4 automation label T0-T4 as 0-1, Eloundou et al. 2023",
+           "gpt4_automation_01", "share of the task a language model with software can do (T/4)"),
+    Method("frey_osborne_probability", "occupation", "Probability of computerisation, Frey and Osborne 2017",
+           None, "probability"),
     Method("rti_mihaylov_tijdens", "occupation", "Routine task intensity rescaled to [0, 1], Mihaylov and Tijdens 2019"),
     Method("ilo_genai_2025", "occupation", "ILO generative-AI exposure 2025, Gmyrek et al."),
     Method("felten_aioe", "occupation", "AI occupational exposure, normalised, Felten et al."),
     Method("microsoft_ai_applicability", "occupation", "AI applicability score, Tomlinson et al. 2025"),
     Method("nesta_automation_risk", "occupation", "Automation risk, normalised, Nesta Mapping Career Causeways"),
 )
-ROUTINE_METHOD = "rti_mihaylov_tijdens"
 SERVICE_KEY = ["service_key", "fiscal_year"]
 # Ranks order services by floating-point values rounded to this many significant digits, then by
 # key: parallel sums (DuckDB, polars) may differ in the last bit from run to run, and two services
@@ -58,129 +63,236 @@ def rank_value(column: str) -> pl.Expr:
     return pl.col(column).round_sig_figs(RANK_SIGNIFICANT_DIGITS)
 
 
-def methods_frame() -> pl.DataFrame:
+def methods_frame(headline_methods: tuple[str, ...] = ()) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "method_id": [m.method_id for m in METHODS],
             "method_level": [m.level for m in METHODS],
             "method_description": [m.description for m in METHODS],
+            "quantity_kind": [m.quantity for m in METHODS],
+            "enters_headline": [m.method_id in headline_methods for m in METHODS],
         }
     )
 
 
-def occupation_method_values(
-    occupation_tasks: pl.DataFrame, occupation_measures: pl.DataFrame
-) -> pl.DataFrame:
-    """v_m(o) and c_m(o) for every occupation and method: one row per occupation and method.
+ROUTINE = "routine"  # pseudo-method id of the routine share (A215) in the per-DWA values
 
-    `occupation_tasks`: rows of fct_service_task (onet_soc_code, task_id, task_weight_in_occupation
-    and the task value columns; repeated rows of an occupation and task count once), e.g. as
-    scoring.io.read_occupation_tasks reads them. `occupation_measures`: fct_occupation_automation_measure (onet_soc_code,
-    measure_id, value_01).
-    """
-    tasks = occupation_tasks.select(
-        "onet_soc_code", "task_id", "task_weight_in_occupation",
-        *[m.task_column for m in METHODS if m.task_column],
-    ).unique(subset=["onet_soc_code", "task_id"]).with_columns(
-        pl.col("onet_soc_code").cast(pl.String),
-        pl.col("task_weight_in_occupation").cast(pl.Float64),
+
+def dwa_method_values(dwa_tasks: pl.DataFrame, occupation_measures: pl.DataFrame) -> pl.DataFrame:
+    """value and coverage of every method (and the routine share, A215) for every DWA: one row per
+    DWA and method. `dwa_tasks`: marts.fct_dwa_task. `occupation_measures`:
+    marts.fct_occupation_automation_measure (onet_soc_code, measure_id, value_01, coverage_share)."""
+    tasks = dwa_tasks.select(
+        "dwa_id", "task_id", "onet_soc_code", pl.col("task_weight_in_dwa").cast(pl.Float64),
         *[pl.col(m.task_column).cast(pl.Float64) for m in METHODS if m.task_column],
-    )
-    parts = []
-    for method in METHODS:
-        if method.level != "task":
-            continue
-        value = pl.col(method.task_column)
-        weight = pl.col("task_weight_in_occupation")
-        parts.append(
-            tasks.group_by("onet_soc_code").agg(
-                (weight * value.is_not_null().cast(pl.Float64)).sum().alias("coverage"),
-                (weight * value.fill_null(0.0)).sum().alias("_weighted"),
-            ).select(
-                "onet_soc_code",
-                pl.lit(method.method_id).alias("method_id"),
-                pl.when(pl.col("coverage") > 0)
-                .then(pl.col("_weighted") / pl.col("coverage"))
-                .otherwise(None)
-                .alias("value"),
-                pl.col("coverage").clip(0.0, 1.0),
-            )
-        )
+        pl.col("is_routine_task").cast(pl.Float64).alias(ROUTINE),
+    ).unique(subset=["dwa_id", "task_id", "onet_soc_code"]).sort(["dwa_id", "task_id", "onet_soc_code"])
+    long_parts = [
+        tasks.select("dwa_id", "task_weight_in_dwa", pl.lit(column_id).alias("method_id"),
+                     pl.col(column).alias("value"), pl.col(column).is_not_null().cast(pl.Float64).alias("coverage"))
+        for column_id, column in [(m.method_id, m.task_column) for m in METHODS if m.task_column] + [(ROUTINE, ROUTINE)]
+    ]
     occupation_ids = [m.method_id for m in METHODS if m.level == "occupation"]
-    parts.append(
-        occupation_measures.filter(
-            pl.col("measure_id").is_in(occupation_ids) & pl.col("value_01").is_not_null()
-        ).select(
-            pl.col("onet_soc_code").cast(pl.String),
-            pl.col("measure_id").cast(pl.String).alias("method_id"),
-            pl.col("value_01").cast(pl.Float64).alias("value"),
-            # the share of the occupation's crosswalk weight that had a value (1 when direct)
-            (
-                pl.col("coverage_share").cast(pl.Float64).fill_null(1.0)
-                if "coverage_share" in occupation_measures.columns
-                else pl.lit(1.0)
-            ).clip(0.0, 1.0).alias("coverage"),
-        )
+    measures = occupation_measures.filter(
+        pl.col("measure_id").is_in(occupation_ids) & pl.col("value_01").is_not_null()
+    ).select(
+        pl.col("onet_soc_code").cast(pl.String), pl.col("measure_id").alias("method_id"),
+        pl.col("value_01").cast(pl.Float64).alias("value"),
+        (pl.col("coverage_share").cast(pl.Float64).fill_null(1.0) if "coverage_share" in occupation_measures.columns
+         else pl.lit(1.0)).clip(0.0, 1.0).alias("coverage"),
     )
-    return pl.concat(parts).filter(pl.col("coverage") > 0)
+    long_parts.append(
+        tasks.select("dwa_id", "onet_soc_code", "task_weight_in_dwa")
+        .join(measures, on="onet_soc_code", how="inner")
+        .select("dwa_id", "task_weight_in_dwa", "method_id", "value", "coverage")
+    )
+    long = pl.concat(long_parts, how="vertical_relaxed")
+    w = pl.col("task_weight_in_dwa") * pl.col("coverage")
+    return (
+        long.group_by(["dwa_id", "method_id"])
+        .agg(w.sum().alias("coverage"), (w * pl.col("value").fill_null(0.0)).sum().alias("_num"))
+        .filter(pl.col("coverage") > 0)
+        .select("dwa_id", "method_id", (pl.col("_num") / pl.col("coverage")).clip(0.0, 1.0).alias("value"),
+                pl.col("coverage").clip(0.0, 1.0))
+        .sort(["dwa_id", "method_id"])
+    )
+
+
+def profile_method_values(profiles: pl.DataFrame, dwa_values: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """p_m and coverage_m of a weighted set of DWAs: one row per profile key and method.
+    `profiles`: keys, dwa_id, weight (any scale; normalised per profile)."""
+    weighted = profiles.with_columns(
+        (pl.col("weight") / pl.col("weight").sum().over(keys)).alias("_u")
+    ).join(dwa_values, on="dwa_id", how="inner")
+    u = pl.col("_u") * pl.col("coverage")
+    return (
+        weighted.group_by([*keys, "method_id"])
+        .agg(u.sum().alias("coverage"), (u * pl.col("value")).sum().alias("_num"))
+        .filter(pl.col("coverage") > 0)
+        .select(*keys, "method_id", (pl.col("_num") / pl.col("coverage")).clip(0.0, 1.0).alias("value"),
+                pl.col("coverage").clip(0.0, 1.0))
+        .sort([*keys, "method_id"])
+    )
+
+
+def activity_headline(values: pl.DataFrame, keys: list[str], params: Parameters) -> pl.DataFrame:
+    """Headline probability and routine share of each profile: the mean of the headline methods
+    (A214) covering at least A055 of it; the routine share (A215) where labels cover A055."""
+    eligible = values.filter(
+        pl.col("method_id").is_in(list(params.headline_methods))
+        & (pl.col("coverage") >= params.method_coverage_threshold)
+    )
+    head = eligible.group_by(keys).agg(
+        pl.col("value").mean().alias("probability"),
+        pl.col("method_id").sort().str.join(",").alias("methods_used_ids"),
+    )
+    routine = values.filter(
+        (pl.col("method_id") == ROUTINE) & (pl.col("coverage") >= params.method_coverage_threshold)
+    ).select(*keys, pl.col("value").alias("routine_share"))
+    return head.join(routine, on=keys, how="full", coalesce=True).sort(keys)
+
+
+def service_activity_values(
+    service_activities: pl.DataFrame,
+    activity_dwa: pl.DataFrame,
+    domain_matches: pl.DataFrame,
+    dwa_values: pl.DataFrame,
+) -> pl.DataFrame:
+    """p_m and coverage_m for every service activity row: standard activities take their DWAs in
+    equal weights (A200); a service's domain_work takes its used matches weighted by score (A210).
+    One row per service, activity and method."""
+    activity_values = profile_method_values(
+        activity_dwa.select("activity_id", "dwa_id", pl.lit(1.0).alias("weight")), dwa_values, ["activity_id"]
+    )
+    standard = service_activities.filter(pl.col("activity_id") != "domain_work").select(
+        *SERVICE_KEY, "activity_id"
+    ).join(activity_values, on="activity_id", how="inner")
+    domain_profiles = domain_matches.filter(pl.col("is_used")).select(
+        *SERVICE_KEY, "dwa_id", pl.col("match_score").alias("weight")
+    )
+    domain = profile_method_values(domain_profiles, dwa_values, SERVICE_KEY).with_columns(
+        pl.lit("domain_work").alias("activity_id")
+    ).join(
+        service_activities.filter(pl.col("activity_id") == "domain_work").select(*SERVICE_KEY, "activity_id"),
+        on=[*SERVICE_KEY, "activity_id"], how="inner",
+    )
+    columns = [*SERVICE_KEY, "activity_id", "method_id", "value", "coverage"]
+    return pl.concat([standard.select(columns), domain.select(columns)]).sort(
+        [*SERVICE_KEY, "activity_id", "method_id"]
+    )
 
 
 def service_method_probability(
-    service_occupations: pl.DataFrame, occupation_values: pl.DataFrame
+    hours: pl.DataFrame, activity_values: pl.DataFrame, params: Parameters
 ) -> pl.DataFrame:
-    """P_m and coverage_m: one row per service and method (methods that reach no occupation of
-    the service get coverage 0 and a null probability)."""
-    grid = service_occupations.select(*SERVICE_KEY).unique().join(methods_frame(), how="cross")
+    """P_m and coverage_m per service: the hours-weighted mean over the service's activities, over the
+    hours the method covers; one row per service and method (methods that reach none of its
+    activities get coverage 0 and a null probability), with the method's percentile among the
+    services of its country."""
+    grid = hours.select(*SERVICE_KEY, "country_code").unique().join(
+        methods_frame(params.headline_methods), how="cross"
+    )
+    total = hours.group_by(SERVICE_KEY).agg(pl.col("hours").sum().alias("_total"))
     known = (
-        service_occupations.join(occupation_values, on="onet_soc_code", how="inner")
+        hours.select(*SERVICE_KEY, "activity_id", "hours")
+        .join(activity_values, on=[*SERVICE_KEY, "activity_id"], how="inner")
         .group_by([*SERVICE_KEY, "method_id"])
         .agg(
-            (pl.col("occupation_share") * pl.col("coverage")).sum().alias("coverage"),
-            (pl.col("occupation_share") * pl.col("coverage") * pl.col("value")).sum().alias("_num"),
-            pl.len().cast(pl.Int64).alias("occupations_covered"),
+            (pl.col("hours") * pl.col("coverage")).sum().alias("_covered"),
+            (pl.col("hours") * pl.col("coverage") * pl.col("value")).sum().alias("_num"),
+            pl.len().cast(pl.Int64).alias("activities_covered"),
+        )
+        .join(total, on=SERVICE_KEY, how="left")
+    )
+    out = (
+        grid.join(known, on=[*SERVICE_KEY, "method_id"], how="left")
+        .with_columns(
+            pl.when(pl.col("_total") > 0).then(pl.col("_covered") / pl.col("_total")).otherwise(0.0)
+            .fill_null(0.0).clip(0.0, 1.0).alias("coverage"),
+            pl.col("activities_covered").fill_null(0),
+            pl.when(pl.col("_covered") > 0).then((pl.col("_num") / pl.col("_covered")).clip(0.0, 1.0))
+            .otherwise(None).alias("probability"),
         )
     )
     return (
-        grid.join(known, on=[*SERVICE_KEY, "method_id"], how="left")
-        .with_columns(
-            pl.col("coverage").fill_null(0.0).clip(0.0, 1.0),
-            pl.col("occupations_covered").fill_null(0),
-            pl.when(pl.col("coverage") > 0)
-            .then((pl.col("_num") / pl.col("coverage")).clip(0.0, 1.0))
+        out.with_columns(
+            pl.when(pl.col("probability").is_not_null())
+            .then(
+                (rank_value("probability").rank("average").over(["country_code", "method_id"]) - 0.5)
+                / pl.col("probability").count().over(["country_code", "method_id"])
+            )
             .otherwise(None)
-            .alias("probability"),
+            .alias("percentile_in_country")
         )
-        .drop("_num")
+        .select(*SERVICE_KEY, "method_id", "method_level", "method_description", "quantity_kind",
+                "enters_headline", "probability", "coverage", "activities_covered", "percentile_in_country")
         .sort([*SERVICE_KEY, "method_id"])
     )
 
 
-def headline_probability(service_methods: pl.DataFrame, params: Parameters) -> pl.DataFrame:
-    """Headline probability per service: the median of the methods whose coverage is at least
-    `method_coverage_threshold` (A055), with the spread across them (min, max) and their count.
-    A service no method covers enough keeps its row with a null and a reason."""
-    eligible = service_methods.filter(
-        pl.col("probability").is_not_null()
-        & (pl.col("coverage") >= params.method_coverage_threshold)
+def service_headline(hours_valued: pl.DataFrame, service_methods: pl.DataFrame, params: Parameters) -> pl.DataFrame:
+    """Headline probability, routine share and their explanation per service, from its activity rows
+    (hours, probability, routine_share), with the spread across the headline methods."""
+    rows = hours_valued.filter(pl.col("hours") > 0)
+    scored = rows.filter(pl.col("probability").is_not_null())
+    head = scored.group_by(SERVICE_KEY).agg(
+        ((pl.col("hours") * pl.col("probability")).sum() / pl.col("hours").sum()).alias("headline_probability"),
+        (pl.col("hours").sum() / pl.lit(1.0)).alias("_scored_hours"),
     )
-    summary = eligible.group_by(SERVICE_KEY).agg(
-        pl.col("probability").median().alias("headline_probability"),
+    routine = rows.filter(pl.col("routine_share").is_not_null()).group_by(SERVICE_KEY).agg(
+        ((pl.col("hours") * pl.col("routine_share")).sum() / pl.col("hours").sum()).alias("routine_share")
+    )
+    eligible = service_methods.filter(
+        pl.col("enters_headline") & pl.col("probability").is_not_null()
+        & (pl.col("coverage") >= params.method_coverage_threshold)
+    ).group_by(SERVICE_KEY).agg(
         pl.col("probability").min().alias("method_min_probability"),
         pl.col("probability").max().alias("method_max_probability"),
         pl.len().cast(pl.Int64).alias("methods_used"),
         pl.col("method_id").sort().str.join(",").alias("methods_used_ids"),
     )
-    services = service_methods.select(*SERVICE_KEY).unique()
+    services = hours_valued.select(SERVICE_KEY).unique()
     return (
-        services.join(summary, on=SERVICE_KEY, how="left")
+        services.join(head, on=SERVICE_KEY, how="left")
+        .join(routine, on=SERVICE_KEY, how="left")
+        .join(eligible, on=SERVICE_KEY, how="left")
         .with_columns(
             pl.col("methods_used").fill_null(0),
             pl.when(pl.col("headline_probability").is_null())
-            .then(pl.lit("no method covers the service's labour time above the threshold (A055)"))
+            .then(pl.lit("no activity with hours that the headline methods cover above A055"))
             .otherwise(None)
             .alias("probability_null_reason"),
         )
+        .drop("_scored_hours")
         .sort(SERVICE_KEY)
+    )
+
+
+def explain(hours_valued: pl.DataFrame, activity_names: pl.DataFrame) -> pl.DataFrame:
+    """Per service, the activity that contributes most to its value (hours x probability) and one
+    sentence naming its three largest activities by hours with their probabilities."""
+    rows = hours_valued.filter(pl.col("hours") > 0).join(activity_names, on="activity_id", how="left").with_columns(
+        (pl.col("hours") / pl.col("hours").sum().over(SERVICE_KEY)).alias("_share"),
+        (pl.col("hours") * pl.col("probability").fill_null(0.0)).alias("_contribution"),
+    )
+    top = rows.sort([*SERVICE_KEY, "_contribution", "activity_id"], descending=[False, False, True, False]).group_by(
+        SERVICE_KEY, maintain_order=True
+    ).agg(
+        pl.col("activity_id").first().alias("top_activity_id"),
+        (pl.col("_contribution").first() / pl.col("_contribution").sum()).alias("top_activity_share_of_automatable_hours"),
+    )
+    phrases = rows.sort([*SERVICE_KEY, "_share", "activity_id"], descending=[False, False, True, False]).with_columns(
+        pl.concat_str(
+            (pl.col("_share") * 100).round(0).cast(pl.Int64).cast(pl.String), pl.lit("% "),
+            pl.col("activity_name").str.to_lowercase(),
+            pl.when(pl.col("probability").is_not_null())
+            .then(pl.concat_str(pl.lit(" (p "), pl.col("probability").round(2).cast(pl.String), pl.lit(")")))
+            .otherwise(pl.lit("")),
+        ).alias("_phrase")
+    ).group_by(SERVICE_KEY, maintain_order=True).agg(pl.col("_phrase").head(3).str.join(", ").alias("_phrases"))
+    return top.join(phrases, on=SERVICE_KEY, how="left").select(
+        *SERVICE_KEY, "top_activity_id", "top_activity_share_of_automatable_hours",
+        pl.concat_str(pl.lit("hours: "), pl.col("_phrases")).alias("explanation"),
     )
 
 
@@ -211,8 +323,8 @@ def already_digital_share(services: pl.DataFrame) -> pl.DataFrame:
 def service_value(services: pl.DataFrame, headline: pl.DataFrame, params: Parameters) -> pl.DataFrame:
     """Gross and net value of automating each service (currency and price year of its costs).
 
-    gross value = labour cost x P; FTE value = FTE x P; hours = FTE x hours per person-year x P
-    (A057); net = gross x (1 - already digital share) (A058). Nulls carry a reason."""
+    gross value = labour cost x P; FTE value = FTE x P; hours = delivery hours x P; net = gross x
+    (1 - already digital share) (A058). Nulls carry a reason."""
     frame = already_digital_share(services).join(headline, on=SERVICE_KEY, how="left")
     p = pl.col("headline_probability")
     not_digital = 1.0 - pl.col("already_digital_share").fill_null(0.0)
@@ -225,7 +337,7 @@ def service_value(services: pl.DataFrame, headline: pl.DataFrame, params: Parame
         (pl.col("labour_cost") * p).alias("value_gross"),
         (pl.col("labour_cost") * p * not_digital).alias("value_net"),
         (pl.col("fte") * p).alias("fte_automatable"),
-        (pl.col("fte") * params.hours_per_person_year * p).alias("hours_automatable"),
+        (pl.col("delivery_hours") * p).alias("hours_automatable"),
         reason.alias("value_null_reason"),
     )
 
@@ -290,41 +402,93 @@ def rollup(summary: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     )
 
 
-def uk_replication(
-    summary: pl.DataFrame, service_methods: pl.DataFrame, params: Parameters
-) -> pl.DataFrame:
-    """The Turing Institute's arithmetic on the UK Transactions Explorer, as one row per figure.
-
-    Services and organisations counted are those with a reported annual volume."""
-    uk = summary.filter((pl.col("country_code") == "UK") & pl.col("annual_volume").is_not_null())
-    routine = service_methods.filter(pl.col("method_id") == ROUTINE_METHOD).select(
-        *SERVICE_KEY, pl.col("probability").alias("routine_probability")
+def rollup_by_activity(activity_rows: pl.DataFrame) -> pl.DataFrame:
+    """General procedures (the Turing study's conclusion: target procedures, not services): per
+    country and activity, the services performing it, units, hours, labour cost, automatable hours,
+    gross value and the hours-weighted probability across all services."""
+    has_p = pl.col("probability").is_not_null()
+    return (
+        activity_rows.filter(pl.col("hours") > 0)
+        .group_by(["country_code", "activity_id"])
+        .agg(
+            pl.col("service_key").n_unique().cast(pl.Int64).alias("services"),
+            pl.col("units").sum().alias("units"),
+            pl.col("hours").sum().alias("hours"),
+            pl.col("labour_cost").sum().alias("labour_cost"),
+            pl.col("automatable_hours").sum().alias("automatable_hours"),
+            pl.col("value_gross").sum().alias("value_gross"),
+            (pl.when(has_p).then(pl.col("hours") * pl.col("probability")).otherwise(0.0).sum()
+             / pl.when(has_p).then(pl.col("hours")).otherwise(0.0).sum()).alias("hours_weighted_probability"),
+            (pl.when(pl.col("routine_share").is_not_null()).then(pl.col("hours") * pl.col("routine_share")).otherwise(0.0).sum()
+             / pl.when(pl.col("routine_share").is_not_null()).then(pl.col("hours")).otherwise(0.0).sum()).alias("hours_weighted_routine_share"),
+            (pl.col("volume_basis") == "modelled").sum().cast(pl.Int64).alias("rows_on_modelled_volume"),
+            pl.col("currency").first().alias("currency"),
+            pl.col("price_year").first().alias("price_year"),
+        )
+        .with_columns((pl.col("hours") / pl.col("hours").sum().over("country_code")).alias("share_of_country_hours"))
+        .sort(["country_code", "value_gross"], descending=[False, True], nulls_last=True)
     )
-    uk = uk.join(routine, on=SERVICE_KEY, how="left")
+
+
+def uk_replication(summary: pl.DataFrame, params: Parameters) -> pl.DataFrame:
+    """The Turing Institute's arithmetic on the UK Transactions Explorer, like for like, as one row
+    per figure with our definition and theirs.
+
+    Services counted are those with a reported annual volume above zero. A complex repetitive
+    service decides on a case with an exchange of information: its process includes a case decision
+    activity (assessment, grant appraisal, inspection); payments are not decisions. Highly
+    automatable: routine share of hours (A215) at least A216."""
+    uk = summary.filter(
+        (pl.col("country_code") == "UK") & (pl.col("volume_basis") == "reported")
+        & (pl.col("annual_volume").fill_null(0) > 0)
+    )
     decision = uk.filter(pl.col("involves_case_decision"))
     decision_tx = float(decision["annual_volume"].sum() or 0)
 
-    def share_high(column: str) -> float | None:
+    def share_high(column: str, threshold: float) -> float | None:
         if decision_tx == 0:
             return None
-        high = decision.filter(pl.col(column) >= params.probability_threshold)
+        high = decision.filter(pl.col(column) >= threshold)
         return float(high["annual_volume"].sum() or 0) / decision_tx
 
-    person_years = (
-        decision_tx * params.minutes_saved_per_transaction / 60.0 / params.hours_per_person_year
-    )
+    bodies = uk.select(pl.coalesce("delivery_body", "organisation_name")).to_series().n_unique()
+    minutes = params.minutes_saved_per_transaction
     rows = [
-        ("services", "Services with a reported annual volume", float(uk.height), "services"),
-        ("organisations", "Organisations (departments) running them", float(uk["organisation_code"].n_unique()), "organisations"),
-        ("transactions", "Annual transactions", float(uk["annual_volume"].sum() or 0), "transactions a year"),
-        ("decision_services", "Services whose archetype decides on a case (complex repetitive)", float(decision.height), "services"),
-        ("decision_transactions", "Transactions of those services", decision_tx, "transactions a year"),
-        ("share_highly_automatable_routine", f"Share of decision transactions in services with P >= {params.probability_threshold} under routine task intensity", share_high("routine_probability"), "share"),
-        ("share_highly_automatable_headline", f"Share of decision transactions in services with headline P >= {params.probability_threshold}", share_high("headline_probability"), "share"),
-        ("person_years_per_minute_saved", f"Person-years saved by saving {params.minutes_saved_per_transaction:g} minute(s) per decision transaction", person_years, "person-years"),
+        ("services", "Services with a reported annual volume above zero", float(uk.height), "services",
+         "Transactions Explorer services with a volume in 2012-Q4 (else 2013-Q1) above zero.",
+         "Their service list (about 400, 377 listed) from later GOV.UK data; different years and coverage."),
+        ("organisations", "Bodies that run those services (agencies, else their department)", float(bodies), "organisations",
+         "Distinct delivery bodies (the file's body or agency; the department where none is named).",
+         "They count 57 departments; our departments are in the next row."),
+        ("departments", "Departments of those services", float(uk["organisation_code"].n_unique()), "departments",
+         "Distinct departments named in the file.", "No reference figure (the study counts 57 organisations)."),
+        ("transactions", "Annual transactions", float(uk["annual_volume"].sum() or 0), "transactions a year",
+         "Sum of the annual volumes.", "About one billion, later data."),
+        ("decision_services", "Services whose process includes a decision on a case (complex repetitive)", float(decision.height), "services",
+         "Services with an assessment, grant appraisal or inspection activity (seeds/activities.csv is_case_decision); payments and filings are not decisions.",
+         "Their 201 services 'involving a decision and an exchange of information', judged service by service."),
+        ("decision_transactions", "Transactions of those services", decision_tx, "transactions a year",
+         "Sum of those services' volumes.", "About 143 million."),
+        ("share_highly_automatable_routine", f"Share of decision transactions in services whose routine share of hours is at least {params.routine_threshold:g}",
+         share_high("routine_share", params.routine_threshold), "share",
+         "Routine share: hours in tasks GPT-4 rates T3 or T4 (A215), over the service's activities; cut A216.",
+         "Their share of transactions whose tasks are highly automatable, from their own task judgements."),
+        ("share_highly_automatable_headline", f"Share of decision transactions in services with headline P >= {params.probability_threshold:g}",
+         share_high("headline_probability", params.probability_threshold), "share",
+         "Headline probability (A214) at or above A050.", "Their single method; shown for comparison."),
+        ("person_years_per_minute_saved", f"Person-years saved by saving {minutes:g} minute(s) per decision transaction, at A057 hours",
+         decision_tx * minutes / 60.0 / params.hours_per_person_year, "person-years",
+         f"{params.hours_per_person_year:g} hours a person-year (UK civil service, A057).",
+         "Their figure implies about 1,950 hours a person-year (A205)."),
+        ("person_years_per_minute_saved_turing_hours", f"The same at {params.turing_hours_per_person_year:g} hours a person-year",
+         decision_tx * minutes / 60.0 / params.turing_hours_per_person_year, "person-years",
+         "The hours a person-year the Turing arithmetic implies (A205).", "Their arithmetic, on our transactions."),
     ]
+    rounds = uk.group_by("volume_round").len().sort("volume_round")
+    year = "2012-13 (Transactions Explorer; " + ", ".join(
+        f"{r['len']} services from the {r['volume_round']} round" for r in rounds.iter_rows(named=True)
+    ) + ")"
     return pl.DataFrame(
-        rows, schema=["figure_id", "figure", "atlas_value", "unit"], orient="row"
-    ).with_columns(
-        pl.lit("2012-13 (Transactions Explorer, 2012-Q4 round)").alias("atlas_data_year")
-    )
+        rows, schema=["figure_id", "figure", "atlas_value", "unit", "atlas_definition", "reference_definition"],
+        orient="row",
+    ).with_columns(pl.lit(year).alias("atlas_data_year"))

@@ -14,18 +14,22 @@ import polars as pl
 
 @dataclass(frozen=True)
 class Parameters:
-    probability_threshold: float = 0.75  # A050
+    probability_threshold: float = 0.7  # A050
     value_threshold_quantile: float = 0.75  # A051
     monte_carlo_draws: int = 1000  # A052
     monte_carlo_seed: int = 20261129  # A053
-    occupation_mix_concentration: float = 50.0  # A054
     method_coverage_threshold: float = 0.5  # A055
     minutes_saved_per_transaction: float = 1.0  # A056
     hours_per_person_year: float = 1650.0  # A057
     uk_labour_share: float = 0.7  # A040
     uk_labour_share_low: float = 0.5  # A040 low
     uk_labour_share_high: float = 0.85  # A040 high
-    monte_carlo_batch_services: int = 256
+    routine_threshold: float = 0.75  # A216
+    turing_hours_per_person_year: float = 1950.0  # A205
+    headline_methods: tuple[str, ...] = (
+        "frey_osborne_probability", "gpt4_automation", "gpt4_beta", "human_beta",
+    )  # A214
+    monte_carlo_batch_services: int = 4096
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -35,7 +39,16 @@ class Parameters:
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise ValueError(f"unknown parameter(s) {unknown}; known: {sorted(known)}")
-        cast = {k: (int(v) if isinstance(getattr(self, k), int) else float(v)) for k, v in values.items()}
+        cast: dict[str, object] = {}
+        for k, v in values.items():
+            current = getattr(self, k)
+            if isinstance(current, tuple):
+                items = v.split(";") if isinstance(v, str) else list(v)  # type: ignore[union-attr]
+                cast[k] = tuple(str(i).strip() for i in items if str(i).strip())
+            elif isinstance(current, int):
+                cast[k] = int(v)  # type: ignore[arg-type]
+            else:
+                cast[k] = float(v)  # type: ignore[arg-type]
         return replace(self, **cast)
 
 
@@ -45,13 +58,15 @@ SEED_FIELDS = {
     "value_threshold_quantile": ("value_threshold_quantile", "value"),
     "monte_carlo_draws": ("monte_carlo_draws", "value"),
     "monte_carlo_seed": ("monte_carlo_seed", "value"),
-    "occupation_mix_concentration": ("occupation_mix_concentration", "value"),
     "method_coverage_threshold": ("method_coverage_threshold", "value"),
     "minutes_saved_per_transaction": ("minutes_saved_per_transaction", "value"),
     "hours_per_person_year": ("hours_per_person_year", "value"),
     "uk_labour_share": ("uk_labour_share_of_unit_cost", "value"),
     "uk_labour_share_low": ("uk_labour_share_of_unit_cost", "low"),
     "uk_labour_share_high": ("uk_labour_share_of_unit_cost", "high"),
+    "routine_threshold": ("routine_score_threshold", "value"),
+    "turing_hours_per_person_year": ("turing_hours_per_person_year", "value"),
+    "headline_methods": ("headline_methods", "value"),
 }
 
 

@@ -1,62 +1,114 @@
-"""The whole scoring stage as one pure function: marts in, score tables out."""
+"""The whole scoring stage as one pure function: marts and seeds in, score tables out.
+
+The production model (scoring/production.py) turns each service into activities with hours and
+labour cost; the automation model (scoring/model.py) scores the activities and the services; the
+Monte Carlo (scoring/uncertainty.py) gives their intervals."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from scoring.model import (
     SERVICE_KEY,
-    headline_probability,
+    activity_headline,
+    dwa_method_values,
+    explain,
     matrix,
-    occupation_method_values,
     rollup,
+    rollup_by_activity,
+    service_activity_values,
+    service_headline,
     service_method_probability,
     service_value,
     uk_replication,
 )
 from scoring.parameters import Parameters
+from scoring.production import (
+    activity_minutes,
+    calibrate,
+    match_domain_work,
+    minutes_per_transaction,
+    model_volumes,
+    production_parameters,
+    programme_ceiling,
+    service_activity_units,
+    service_hours,
+)
 from scoring.uncertainty import monte_carlo
 
 
 @dataclass(frozen=True)
 class ScoringInputs:
-    services: pl.DataFrame  # dim_service joined to fct_service_cost
-    service_occupations: pl.DataFrame  # fct_service_occupation
-    # the distinct (occupation, task) rows of fct_service_task with the task weight and the task
-    # measures: all the model needs of it, a few thousand rows however many services there are
-    occupation_tasks: pl.DataFrame
-    occupation_measures: pl.DataFrame  # fct_occupation_automation_measure
+    services: pl.DataFrame  # dim_service joined to fct_service_process_input
+    activities: pl.DataFrame  # seeds.activities
+    activity_dwa: pl.DataFrame  # seeds.activity_dwa
+    type_rules: pl.DataFrame  # seeds.service_type_activity
+    dwa_tasks: pl.DataFrame  # marts.fct_dwa_task
+    occupation_measures: pl.DataFrame  # marts.fct_occupation_automation_measure
+    programme_links: pl.DataFrame  # marts.fct_ca_service_programme
+    assumptions: pl.DataFrame  # seeds.assumptions (the production model's parameters)
     replication_reference: pl.DataFrame  # seeds.turing_replication_reference
 
 
 @dataclass(frozen=True)
 class ScoringOutputs:
+    service_activity: pl.DataFrame
+    domain_match: pl.DataFrame
     service_automation: pl.DataFrame
     summary: pl.DataFrame
     by_organisation: pl.DataFrame
     by_archetype: pl.DataFrame
     by_country: pl.DataFrame
+    by_activity: pl.DataFrame
     uk_replication: pl.DataFrame
+    calibration: pl.DataFrame
+    diagnostics: pl.DataFrame
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {
+            "fct_service_activity": self.service_activity,
+            "fct_service_domain_match": self.domain_match,
             "fct_service_automation": self.service_automation,
             "fct_service_automation_summary": self.summary,
             "agg_automation_by_organisation": self.by_organisation,
             "agg_automation_by_archetype": self.by_archetype,
             "agg_automation_by_country": self.by_country,
+            "agg_automation_by_activity": self.by_activity,
             "uk_replication": self.uk_replication,
+            "fct_unit_cost_calibration": self.calibration,
+            "model_diagnostics": self.diagnostics,
         }
 
 
 SUMMARY_SERVICE_COLUMNS = [
     "service_key", "fiscal_year", "country_code", "organisation_code", "organisation_name",
-    "service_name", "archetype_id", "involves_case_decision", "customer_type", "annual_volume",
-    "currency", "price_year", "labour_cost", "fte",
+    "delivery_body", "service_name", "archetype_id", "involves_case_decision", "customer_type",
+    "annual_volume", "volume_round", "volume_basis", "volume_modelled", "volume_modelled_low",
+    "volume_modelled_high", "currency", "price_year", "delivery_hours", "fte_bottom_up", "fte",
+    "is_capped_by_programme_fte", "labour_cost", "labour_cost_basis", "labour_cost_null_reason",
+    "reported_cost_per_transaction", "modelled_cost_per_transaction",
 ]
+
+
+def _cost_per_hour(services: pl.DataFrame, production) -> pl.DataFrame:
+    """Loaded cost of an hour of staff time per service: UK A202 x A203 / A057 (GBP 2012); Canada
+    A041 / A204 (CAD of the fiscal year)."""
+    return services.select(
+        *SERVICE_KEY, "country_code",
+        pl.when(pl.col("country_code") == "UK").then(pl.lit("GBP")).otherwise(pl.lit("CAD")).alias("currency"),
+        pl.when(pl.col("country_code") == "UK").then(pl.lit(2012))
+        .otherwise(pl.col("fiscal_year").str.split("-").list.get(1, null_on_oob=True).cast(pl.Int64, strict=False))
+        .alias("price_year"),
+        pl.when(pl.col("country_code") == "UK").then(pl.lit(production.uk_cost_per_hour))
+        .otherwise(pl.col("loaded_cost_per_fte_cad") / production.ca_hours_per_fte)
+        .alias("cost_per_hour"),
+        pl.when(pl.col("country_code") == "UK").then(pl.lit(production.uk_hours_per_fte))
+        .otherwise(pl.lit(production.ca_hours_per_fte)).alias("hours_per_fte"),
+    )
 
 
 def score(
@@ -64,43 +116,239 @@ def score(
     params: Parameters,
     progress: Callable[[int, int], None] | None = None,
 ) -> ScoringOutputs:
-    """Every score table from the marts. `progress(done, total)` follows the Monte Carlo."""
+    """Every score table from the marts and seeds. `progress(done, total)` follows the Monte Carlo."""
+    production = production_parameters(inputs.assumptions)
     parameters_json = pl.lit(params.to_json()).alias("parameters")
-    occupation_values = occupation_method_values(inputs.occupation_tasks, inputs.occupation_measures)
-    per_method = service_method_probability(inputs.service_occupations, occupation_values)
-    headline = headline_probability(per_method, params)
-    uncertainty = monte_carlo(
-        inputs.service_occupations, occupation_values,
-        inputs.services.select(*SERVICE_KEY, "country_code", "labour_cost", "total_cost"), params,
-        progress=progress,
+    services = inputs.services.sort(SERVICE_KEY)
+
+    # the production model: units, domain work, calibrated hours, ceiling, cost
+    modelled, volume_diagnostics = model_volumes(services)
+    units = service_activity_units(services, inputs.type_rules, modelled, production)
+    matches = match_domain_work(services, inputs.dwa_tasks, production)
+    minutes = activity_minutes(inputs.activities, production)
+    uk_reported = services.filter(
+        (pl.col("country_code") == "UK") & (pl.col("applications_total").fill_null(0) > 0)
+        & pl.col("cost_per_transaction_gbp").is_not_null()
     )
-    valued = service_value(inputs.services, headline, params)
+    per_transaction = minutes_per_transaction(
+        units.join(uk_reported.select(SERVICE_KEY), on=SERVICE_KEY, how="semi"), minutes,
+        uk_reported.select(*SERVICE_KEY, pl.col("applications_total").cast(pl.Float64).alias("volume")),
+    )
+    front_scale, back_scale, calibration, calibration_diagnostics = calibrate(
+        per_transaction,
+        uk_reported.select(*SERVICE_KEY, "service_name", "cost_per_transaction_gbp", "cost_round"),
+        production,
+    )
+    hours = service_hours(units, minutes, matches, (front_scale, back_scale), production)
+    ceiling = programme_ceiling(
+        hours.join(services.filter(pl.col("country_code") == "CA").select(SERVICE_KEY), on=SERVICE_KEY, how="semi"),
+        inputs.programme_links, production,
+    )
+    # the ceiling scales all of a service's activities alike: probabilities are weighted by the
+    # bottom-up hours (so that a programme reporting zero FTE does not erase the process), costs
+    # by the capped hours
+    # by the capped hours. A UK service that reports its cost per transaction keeps its reported
+    # cost: its hours are scaled to it (the model gives the mix of activities, the source the level).
+    reported_factor = (
+        hours.join(uk_reported.select(*SERVICE_KEY, "applications_total", "cost_per_transaction_gbp"), on=SERVICE_KEY, how="inner")
+        .group_by(SERVICE_KEY)
+        .agg(
+            (pl.col("cost_per_transaction_gbp").first() * pl.col("applications_total").first() * production.uk_labour_share
+             / (pl.col("hours").sum() * production.uk_cost_per_hour)).alias("reported_factor")
+        )
+        .filter(pl.col("reported_factor").is_finite())
+    )
+    hours = (
+        hours.join(ceiling.select(*SERVICE_KEY, "ceiling_factor"), on=SERVICE_KEY, how="left")
+        .join(reported_factor, on=SERVICE_KEY, how="left")
+        .with_columns(
+            pl.col("hours").alias("hours_bottom_up"),
+            (pl.col("hours") * pl.col("ceiling_factor").fill_null(1.0) * pl.col("reported_factor").fill_null(1.0)).alias("hours"),
+        )
+        .drop("ceiling_factor", "reported_factor")
+    )
+
+    # the automation model on the activities
+    dwa_values = dwa_method_values(inputs.dwa_tasks, inputs.occupation_measures)
+    activity_values = service_activity_values(hours, inputs.activity_dwa, matches, dwa_values)
+    activity_key = [*SERVICE_KEY, "activity_id"]
+    heads = activity_headline(activity_values, activity_key, params)
+    costs = _cost_per_hour(services, production)
+    rows = (
+        hours.join(heads, on=activity_key, how="left")
+        .join(costs, on=SERVICE_KEY, how="left")
+        .with_columns(
+            (pl.col("hours") * pl.col("cost_per_hour")).alias("labour_cost"),
+            (pl.col("hours") * pl.col("probability")).alias("automatable_hours"),
+            (pl.col("hours") * pl.col("routine_share")).alias("routine_hours"),
+        )
+        .with_columns(
+            (pl.col("labour_cost") * pl.col("probability")).alias("value_gross"),
+            (pl.col("hours_bottom_up") / pl.col("hours_bottom_up").sum().over(SERVICE_KEY)).alias("share_of_service_hours"),
+        )
+    )
+    weights = rows.with_columns(pl.col("hours_bottom_up").alias("hours"))
+    per_method = service_method_probability(weights, activity_values, params).with_columns(parameters_json)
+    headline = service_headline(weights, per_method, params)
+    explained = explain(weights, inputs.activities.select("activity_id", "activity_name"))
+
+    decision_activities = inputs.activities.filter(pl.col("is_case_decision"))["activity_id"].to_list()
+    totals = rows.group_by(SERVICE_KEY).agg(
+        pl.col("hours").sum().alias("delivery_hours"),
+        pl.col("hours_bottom_up").sum().alias("_hours_bottom_up"),
+        pl.col("labour_cost").sum().alias("_labour_cost"),
+        pl.col("labour_cost").is_null().any().alias("_cost_unknown"),
+        (pl.col("activity_id").is_in(decision_activities) & (pl.col("hours") > 0)).any().alias("_decision"),
+    )
+    frame = (
+        services.join(modelled, on=SERVICE_KEY, how="left")
+        .join(totals, on=SERVICE_KEY, how="left")
+        .join(costs.drop("country_code"), on=SERVICE_KEY, how="left")
+        .join(ceiling.select(*SERVICE_KEY, "fte_bottom_up", "is_capped_by_programme_fte"), on=SERVICE_KEY, how="left")
+        .join(units.select(*SERVICE_KEY, "volume_basis").unique(), on=SERVICE_KEY, how="left")
+        .with_columns(
+            pl.col("_decision").fill_null(False).alias("involves_case_decision"),
+            pl.col("volume_source").alias("volume_round"),
+            pl.when(pl.col("volume_basis") == "modelled").then(pl.col("volume_modelled")).otherwise(None).alias("volume_modelled"),
+            pl.when(pl.col("volume_basis") == "modelled").then(pl.col("volume_modelled_low")).otherwise(None).alias("volume_modelled_low"),
+            pl.when(pl.col("volume_basis") == "modelled").then(pl.col("volume_modelled_high")).otherwise(None).alias("volume_modelled_high"),
+            pl.when(pl.col("_cost_unknown") | (pl.col("delivery_hours").fill_null(0) <= 0)).then(None)
+            .otherwise(pl.col("_labour_cost")).alias("labour_cost"),
+            (pl.col("delivery_hours") / pl.col("hours_per_fte")).alias("fte"),
+            pl.col("fte_bottom_up").fill_null(pl.col("delivery_hours") / pl.col("hours_per_fte")),
+            pl.col("is_capped_by_programme_fte").fill_null(False),
+            pl.col("cost_per_transaction_gbp").alias("reported_cost_per_transaction"),
+            pl.when((pl.col("country_code") == "UK") & pl.col("cost_per_transaction_gbp").is_not_null()
+                    & (pl.col("applications_total").fill_null(0) > 0))
+            .then(pl.lit("reported cost per transaction x labour share (A040); activity mix from the model"))
+            .when(pl.col("is_capped_by_programme_fte").fill_null(False))
+            .then(pl.lit("bottom-up hours capped by programme FTE (A209) x loaded cost"))
+            .otherwise(pl.lit("bottom-up hours x loaded cost"))
+            .alias("labour_cost_basis"),
+        )
+        .with_columns(
+            pl.when(pl.col("_hours_bottom_up").is_null() | (pl.col("_hours_bottom_up") <= 0))
+            .then(pl.lit("no activity with hours: no recorded or modelled volume"))
+            .when(pl.col("delivery_hours") <= 0)
+            .then(pl.lit("its programmes report zero actual FTE (rbpo.csv), so the ceiling (A209) leaves no "
+                         "delivery staff: its staff are counted in another programme"))
+            .when(pl.col("labour_cost").is_null())
+            .then(pl.lit("no loaded cost per FTE for the fiscal year (A041: no internal-services actuals)"))
+            .otherwise(None)
+            .alias("labour_cost_null_reason"),
+            pl.when((pl.col("country_code") == "UK") & (pl.col("annual_volume").fill_null(0) > 0))
+            .then(pl.col("_hours_bottom_up") * pl.col("cost_per_hour") / production.uk_labour_share / pl.col("annual_volume"))
+            .otherwise(None)
+            .alias("modelled_cost_per_transaction"),
+        )
+    )
+    valued = service_value(frame, headline, params)
+    uncertainty = monte_carlo(
+        weights.select(*activity_key, "hours", "is_front_office"),
+        activity_values.join(heads.select(*activity_key, "probability"), on=activity_key, how="left"),
+        frame.select(*SERVICE_KEY, "country_code", "labour_cost"),
+        minutes, params, production, progress=progress,
+    )
     summary = valued.select(
         *SUMMARY_SERVICE_COLUMNS,
         "headline_probability", "method_min_probability", "method_max_probability",
-        "methods_used", "methods_used_ids", "probability_null_reason", "already_digital_share",
-        "value_gross", "value_net", "fte_automatable", "hours_automatable", "value_null_reason",
-    ).join(uncertainty, on=SERVICE_KEY, how="left")
-    summary = matrix(summary, params).with_columns(parameters_json).sort(
-        ["country_code", "priority_rank"]
+        "methods_used", "methods_used_ids", "probability_null_reason", "routine_share",
+        "already_digital_share", "value_gross", "value_net", "fte_automatable", "hours_automatable",
+        "value_null_reason",
+    ).join(explained, on=SERVICE_KEY, how="left").join(uncertainty, on=SERVICE_KEY, how="left")
+    summary = matrix(summary, params).with_columns(parameters_json).sort(["country_code", "priority_rank"])
+
+    service_activity = (
+        rows.join(services.select(*SERVICE_KEY, "country_code"), on=SERVICE_KEY, how="left", suffix="_s")
+        .select(
+            *SERVICE_KEY, "country_code", "activity_id", "volume_basis", "units", "units_source",
+            "minutes_per_unit", "hours_bottom_up", "hours", "share_of_service_hours", "probability", "methods_used_ids",
+            "routine_share", "automatable_hours", "labour_cost", "value_gross", "currency", "price_year",
+        )
+        .with_columns(parameters_json)
+        .sort(activity_key)
     )
-    per_method = per_method.with_columns(parameters_json)
     reference = inputs.replication_reference.select(
         "figure_id", "reference_value", "reference_data_year", "reference_source"
     )
     replication = (
-        uk_replication(summary, per_method, params)
-        .join(reference, on="figure_id", how="left")
-        .with_columns(parameters_json)
+        uk_replication(summary, params).join(reference, on="figure_id", how="left").with_columns(parameters_json)
+    )
+    diagnostics = model_diagnostics(
+        summary, {**volume_diagnostics, **calibration_diagnostics}, ceiling
     )
     return ScoringOutputs(
+        service_activity=service_activity,
+        domain_match=matches.join(services.select(*SERVICE_KEY, "country_code", "service_name"), on=SERVICE_KEY, how="left")
+        .select(*SERVICE_KEY, "country_code", "service_name", "match_rank", "dwa_id", "dwa_title", "match_score", "is_used"),
         service_automation=per_method,
         summary=summary,
         by_organisation=rollup(summary, ["country_code", "organisation_code"]).with_columns(parameters_json),
         by_archetype=rollup(summary, ["country_code", "archetype_id"]).with_columns(parameters_json),
         by_country=rollup(summary, ["country_code"]).with_columns(parameters_json),
+        by_activity=rollup_by_activity(service_activity).with_columns(parameters_json),
         uk_replication=replication,
+        calibration=calibration.select(
+            *SERVICE_KEY, "service_name", "cost_round", "cost_per_transaction_gbp",
+            "front_minutes_per_transaction", "back_minutes_per_transaction", "target_minutes",
+            "predicted_cost_per_transaction_gbp", "loo_predicted_cost_per_transaction_gbp", "loo_log_ratio",
+        ).with_columns(parameters_json),
+        diagnostics=diagnostics.with_columns(parameters_json),
     )
+
+
+def r_squared_by_group(frame: pl.DataFrame, value: str, group: str) -> float | None:
+    """Share of the variance of `value` explained by the means of `group` (one-way ANOVA R^2)."""
+    known = frame.filter(pl.col(value).is_not_null())
+    if known.height < 2:
+        return None
+    y = known[value].to_numpy()
+    means = known.with_columns(pl.col(value).mean().over(group).alias("_m"))["_m"].to_numpy()
+    total = float(((y - y.mean()) ** 2).sum())
+    return None if total == 0 else 1.0 - float(((y - means) ** 2).sum()) / total
+
+
+def model_diagnostics(summary: pl.DataFrame, fits: dict[str, float], ceiling: pl.DataFrame) -> pl.DataFrame:
+    """One row per diagnostic figure of the model: fits of the calibration and the volume model,
+    distinct probabilities, variance explained by the archetype, coverage of value by volume basis."""
+    rows: list[tuple[str, str, float | None, str]] = []
+    described = {
+        "calibration_services": ("UK services with a cost per transaction used in the calibration (A207)", "services"),
+        "calibration_front_office_scale": ("Fitted multiplier of front-office minutes (enquiries, intake)", "multiplier"),
+        "calibration_back_office_scale": ("Fitted multiplier of back-office minutes", "multiplier"),
+        "calibration_loo_median_abs_log_ratio": ("Leave-one-out median |log(predicted / reported cost per transaction)|", "natural log"),
+        "calibration_in_sample_median_abs_log_ratio": ("In-sample median |log(predicted / reported)|", "natural log"),
+        "calibration_loo_share_within_factor_2": ("Share of calibration services predicted within a factor 2, leave-one-out", "share"),
+        "volume_model_services_fitted": ("Services with a reported volume the volume model is fitted on (A208)", "services"),
+        "volume_model_oos_median_abs_log_error": ("5-fold out-of-sample median |log(predicted / reported volume)|", "natural log"),
+        "volume_model_oos_residual_sd_log": ("5-fold out-of-sample residual standard deviation of log volume", "natural log"),
+        "volume_model_in_sample_r_squared": ("In-sample R-squared of log volume", "share"),
+    }
+    for key, (text, unit) in described.items():
+        if key in fits:
+            rows.append((key, text, float(fits[key]), unit))
+    for country in sorted(summary["country_code"].unique().to_list()):
+        s = summary.filter(pl.col("country_code") == country)
+        p = s["headline_probability"].drop_nulls()
+        rows.append((f"{country.lower()}_distinct_headline_probabilities", f"{country}: distinct headline probabilities (12 significant digits)",
+                     float(p.round_sig_figs(12).n_unique()), "values"))
+        rows.append((f"{country.lower()}_archetype_r_squared", f"{country}: share of the headline probability's variance explained by the archetype",
+                     r_squared_by_group(s, "headline_probability", "archetype_id"), "share"))
+        for quadrant in ("automate_first", "quick_win", "augment", "monitor", "unscored"):
+            rows.append((f"{country.lower()}_services_{quadrant}", f"{country}: services in quadrant {quadrant}",
+                         float((s["quadrant"] == quadrant).sum()), "services"))
+        for basis in ("reported", "modelled"):
+            b = s.filter(pl.col("volume_basis") == basis)
+            rows.append((f"{country.lower()}_services_{basis}_volume", f"{country}: services with a {basis} volume", float(b.height), "services"))
+            rows.append((f"{country.lower()}_value_coverage_{basis}_volume",
+                         f"{country}: share of services with a {basis} volume that get a gross value",
+                         float(b["value_gross"].is_not_null().mean()) if b.height else None, "share"))
+        none = s.filter(pl.col("volume_basis").is_null())
+        rows.append((f"{country.lower()}_services_without_activities", f"{country}: services with no activity (no volume at all)", float(none.height), "services"))
+        rows.append((f"{country.lower()}_value_gross_total", f"{country}: gross value of all services", float(s["value_gross"].sum() or 0), "money a year"))
+    capped = ceiling.filter(pl.col("is_capped_by_programme_fte"))
+    rows.append(("ca_services_capped_by_programme_fte", "CA: services whose delivery FTE the programme ceiling reduced (A209)", float(capped.height), "services"))
+    return pl.DataFrame(rows, schema=["figure_id", "figure", "value", "unit"], orient="row")
 
 
 def invariant_failures(outputs: ScoringOutputs, services: int) -> list[str]:
@@ -109,7 +357,7 @@ def invariant_failures(outputs: ScoringOutputs, services: int) -> list[str]:
     problems = []
     if s.height != services or s.select(pl.struct(SERVICE_KEY).is_duplicated().any()).item():
         problems.append(f"summary has {s.height} rows for {services} services, or duplicates")
-    for column in ("headline_probability", "probability_p05", "probability_p50", "probability_p95"):
+    for column in ("headline_probability", "probability_p05", "probability_p50", "probability_p95", "routine_share"):
         if not s[column].drop_nulls().is_between(0.0, 1.0).all():
             problems.append(f"{column} outside [0, 1]")
     ordered = s.filter(pl.col("probability_p05").is_not_null()).select(
@@ -123,4 +371,10 @@ def invariant_failures(outputs: ScoringOutputs, services: int) -> list[str]:
     no_reason = s.filter(pl.col("value_gross").is_null() & pl.col("value_null_reason").is_null())
     if no_reason.height:
         problems.append(f"{no_reason.height} services have a null value without a reason")
+    negative = s.filter((pl.col("labour_cost") < 0) | (pl.col("value_gross") < 0))
+    if negative.height:
+        problems.append(f"{negative.height} services have a negative labour cost or value")
+    hours = outputs.service_activity
+    if hours.filter(pl.col("hours") < 0).height or not np.isfinite(hours["hours"].to_numpy()).all():
+        problems.append("negative or non-finite hours in fct_service_activity")
     return problems

@@ -1,25 +1,34 @@
-"""Monte Carlo over the uncertain inputs of the model, vectorised with numpy and run in batches of
-services so that memory stays bounded however many services there are.
+"""Monte Carlo over the uncertain inputs of the production model, with common random numbers.
 
-Per draw and service: the occupation mix shares are drawn from a Dirichlet centred on the seed
-shares with total concentration A054 (infinite: the seed shares themselves); one method is drawn
-uniformly from the methods eligible for the headline (coverage at least A055); for UK services the
-labour share of the unit cost is drawn uniformly on A040's range. Outputs are the 5th, 50th and
-95th percentiles of probability and of gross value per service.
+Every draw d fixes, for all services at once (A217):
+- each activity's staff minutes per unit: a lognormal multiplier centred on 1 whose 5th-95th
+  percentiles span the assumption's low/high around its value (A230-A249);
+- the domain-work share of back-office time, uniform on A212's range;
+- the automation method, one of the headline methods (A214), uniformly;
+- the cost of an hour: UK employer on-cost factor uniform on A203's range; Canada hours per FTE
+  uniform on A204's range (the loaded cost of an FTE is fixed, so an hour costs cost / hours).
+A service's probability and value in draw d follow from its own hours and activity values, so two
+services with identical inputs get identical draws and intervals. The Canadian programme ceiling
+(A209) is applied at the central estimate and held in the draws.
+
+For each service the interval driver is the input group that, varied alone with the others at
+their central values, gives the widest 5th-95th interval (unit times, method or hourly cost).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import polars as pl
 
-from scoring.model import METHODS, SERVICE_KEY
 from scoring.parameters import Parameters
+from scoring.production import DOMAIN_ACTIVITY, ProductionParameters
 
+SERVICE_KEY = ["service_key", "fiscal_year"]
 PERCENTILES = (5.0, 50.0, 95.0)
+Z90 = 1.6448536269514722
+DRIVERS = ("unit_times", "method", "hourly_cost")
 OUTPUT_SCHEMA = {
     "service_key": pl.String,
     "fiscal_year": pl.String,
@@ -29,108 +38,163 @@ OUTPUT_SCHEMA = {
     "value_gross_p05": pl.Float64,
     "value_gross_p50": pl.Float64,
     "value_gross_p95": pl.Float64,
+    "probability_interval_driver": pl.String,
+    "value_interval_driver": pl.String,
 }
 
 
-def _batches(keys: list[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
-    for start in range(0, len(keys), size):
-        yield keys[start : start + size]
+def draw_inputs(
+    activities: list[str],
+    minutes: pl.DataFrame,
+    params: Parameters,
+    production: ProductionParameters,
+) -> dict[str, np.ndarray]:
+    """The common random numbers: per draw, a minutes multiplier per activity, the domain share,
+    the method index and the hourly cost factor per country (CA, UK)."""
+    rng = np.random.default_rng(params.monte_carlo_seed)
+    draws = int(params.monte_carlo_draws)
+    ranges = {r["activity_id"]: r for r in minutes.iter_rows(named=True)}
+    sigma = np.zeros(len(activities))
+    for i, a in enumerate(activities):
+        r = ranges.get(a)
+        if r and r["minutes_low"] and r["minutes_high"] and r["minutes_high"] > r["minutes_low"] > 0:
+            sigma[i] = np.log(r["minutes_high"] / r["minutes_low"]) / (2 * Z90)
+    unit = np.exp(sigma[:, None] * rng.standard_normal((len(activities), draws)))
+    share = rng.uniform(production.domain_share_low, production.domain_share_high, size=draws)
+    method = rng.integers(0, len(params.headline_methods), size=draws)
+    uk = rng.uniform(production.uk_oncost_low, production.uk_oncost_high, size=draws) / production.uk_oncost_factor
+    ca = production.ca_hours_per_fte / rng.uniform(
+        production.ca_hours_per_fte_low, production.ca_hours_per_fte_high, size=draws
+    )
+    return {"unit": unit, "share": share, "method": method, "cost": np.vstack([ca, uk])}
+
+
+def _column_factors(
+    activities: list[str], back: np.ndarray, unit: np.ndarray, share: np.ndarray, central_share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-draw multipliers of each activity's hours, for services without and with domain work."""
+    no_domain = unit.copy()
+    with_domain = unit.copy()
+    scale_back = (1.0 - share) / (1.0 - central_share) if central_share < 1 else np.ones_like(share)
+    with_domain[back, :] *= scale_back[None, :]
+    if DOMAIN_ACTIVITY in activities:
+        d = activities.index(DOMAIN_ACTIVITY)
+        with_domain[d, :] = share / central_share if central_share > 0 else 0.0
+        no_domain[d, :] = 0.0
+    return no_domain, with_domain
 
 
 def monte_carlo(
-    service_occupations: pl.DataFrame,
-    occupation_values: pl.DataFrame,
+    hours: pl.DataFrame,
+    values: pl.DataFrame,
     costs: pl.DataFrame,
+    minutes: pl.DataFrame,
     params: Parameters,
+    production: ProductionParameters,
     progress: Callable[[int, int], None] | None = None,
 ) -> pl.DataFrame:
-    """Percentiles of probability and gross value per service (one row per service).
+    """Percentiles of probability and gross value per service, and the interval drivers.
 
-    `costs`: service_key, fiscal_year, country_code, labour_cost, total_cost.
-    Services no method covers enough get null percentiles. `progress`, if given, is called after
-    each batch with (services done, services in all); it does not change the draws."""
-    method_ids = [m.method_id for m in METHODS]
-    method_index = {m: i for i, m in enumerate(method_ids)}
-    rng = np.random.default_rng(params.monte_carlo_seed)
-    draws = int(params.monte_carlo_draws)
-    kappa = float(params.occupation_mix_concentration)
+    `hours`: service_key, fiscal_year, activity_id, hours, is_front_office (central estimate, after
+    the ceiling). `values`: service_key, fiscal_year, activity_id, method_id, value, coverage (the
+    activity's method values) and probability (the activity's headline). `costs`: service_key,
+    fiscal_year, country_code, labour_cost. `minutes`: activity_id, minutes_low, minutes_high."""
+    methods = list(params.headline_methods)
+    activities = sorted(set(hours["activity_id"].to_list()) | {DOMAIN_ACTIVITY})
+    a_index = {a: i for i, a in enumerate(activities)}
+    front = set(hours.filter(pl.col("is_front_office"))["activity_id"].to_list())
+    back = np.array([a not in front and a != DOMAIN_ACTIVITY for a in activities])
+    common = draw_inputs(activities, minutes, params, production)
+    draws = common["unit"].shape[1]
 
-    occupations = service_occupations.sort([*SERVICE_KEY, "onet_soc_code"])
-    values = {
-        (r["onet_soc_code"], r["method_id"]): (r["value"], r["coverage"])
-        for r in occupation_values.iter_rows(named=True)
-        if r["method_id"] in method_index
-    }
-    by_service: dict[tuple[str, str], list[tuple[str, float]]] = {}
-    for r in occupations.iter_rows(named=True):
-        by_service.setdefault((r["service_key"], r["fiscal_year"]), []).append(
-            (r["onet_soc_code"], float(r["occupation_share"]))
-        )
-    cost_rows = {
-        (r["service_key"], r["fiscal_year"]): r for r in costs.iter_rows(named=True)
-    }
-    keys = sorted(by_service)
-    out: list[dict[str, object]] = []
-    done = 0
-    for batch in _batches(keys, max(1, int(params.monte_carlo_batch_services))):
-        n = len(batch)
-        k_max = max(len(by_service[key]) for key in batch)
-        m_count = len(method_ids)
-        shares = np.zeros((n, k_max))
-        coverage = np.zeros((n, m_count, k_max))
-        value = np.zeros((n, m_count, k_max))
-        for i, key in enumerate(batch):
-            for k, (occupation, share) in enumerate(by_service[key]):
-                shares[i, k] = share
-                for m, method in enumerate(method_ids):
-                    found = values.get((occupation, method))
-                    if found is not None and found[0] is not None:
-                        value[i, m, k] = found[0]
-                        coverage[i, m, k] = found[1]
-        base_cov = np.einsum("nk,nmk->nm", shares, coverage)
-        eligible = base_cov >= params.method_coverage_threshold
-        if math.isinf(kappa):
-            drawn = np.broadcast_to(shares[:, None, :], (n, draws, k_max))
+    services = hours.select(SERVICE_KEY).unique().sort(SERVICE_KEY)
+    keys = list(zip(services["service_key"].to_list(), services["fiscal_year"].to_list(), strict=True))
+    s_index = {k: i for i, k in enumerate(keys)}
+    n = len(keys)
+    h = np.zeros((n, len(activities)))
+    for r in hours.iter_rows(named=True):
+        h[s_index[(r["service_key"], r["fiscal_year"])], a_index[r["activity_id"]]] += r["hours"] or 0.0
+    central = np.zeros((n, len(activities)))
+    scored = np.zeros((n, len(activities)), dtype=bool)
+    p = np.zeros((len(methods), n, len(activities)))
+    eligible = values.filter(pl.col("coverage") >= params.method_coverage_threshold)
+    for r in values.select(*SERVICE_KEY, "activity_id", "probability").unique().iter_rows(named=True):
+        if r["probability"] is not None:
+            i, a = s_index[(r["service_key"], r["fiscal_year"])], a_index[r["activity_id"]]
+            central[i, a] = r["probability"]
+            scored[i, a] = True
+    p[:] = central[None, :, :]  # a method that does not cover an activity takes the activity's headline
+    m_index = {m: i for i, m in enumerate(methods)}
+    for r in eligible.filter(pl.col("method_id").is_in(methods)).iter_rows(named=True):
+        p[m_index[r["method_id"]], s_index[(r["service_key"], r["fiscal_year"])], a_index[r["activity_id"]]] = r["value"]
+    # activities without a probability count in hours and cost, not in the probability (as in
+    # scoring.model.service_headline: the service's probability is over its scored hours)
+    h_scored = np.where(scored, h, 0.0)
+    has_domain = h[:, a_index[DOMAIN_ACTIVITY]] > 0
+    cost_rows = {(r["service_key"], r["fiscal_year"]): r for r in costs.iter_rows(named=True)}
+    total_hours = h.sum(axis=1)
+    cost_per_hour = np.full(n, np.nan)
+    country = np.zeros(n, dtype=int)
+    for k, i in s_index.items():
+        r = cost_rows.get(k)
+        if r is None:
+            continue
+        country[i] = 1 if r["country_code"] == "UK" else 0
+        if r["labour_cost"] is not None and total_hours[i] > 0:
+            cost_per_hour[i] = r["labour_cost"] / total_hours[i]
+
+    def run(unit: np.ndarray, share: np.ndarray, method: np.ndarray | None, cost: np.ndarray,
+            rows: slice) -> tuple[np.ndarray, np.ndarray]:
+        no_dom, with_dom = _column_factors(activities, back, unit, share, production.domain_share)
+        hb, hs, dom = h[rows], h_scored[rows], has_domain[rows]
+        hours_d = np.where(dom[:, None], hb @ with_dom, hb @ no_dom)
+        scored_d = np.where(dom[:, None], hs @ with_dom, hs @ no_dom)
+        nums = np.stack([np.where(dom[:, None], (hs * pm[rows]) @ with_dom, (hs * pm[rows]) @ no_dom) for pm in p])
+        if method is None:  # the central combination: the mean over methods
+            num = nums.mean(axis=0)
         else:
-            shape = np.where(shares > 0, shares * kappa, 1.0)
-            gamma = rng.gamma(shape[:, None, :], size=(n, draws, k_max)) * (shares > 0)[:, None, :]
-            drawn = gamma / gamma.sum(axis=2, keepdims=True)
-        numerator = np.einsum("ndk,nmk->ndm", drawn, coverage * value)
-        denominator = np.einsum("ndk,nmk->ndm", drawn, coverage)
+            num = np.take_along_axis(nums, method[None, None, :].repeat(nums.shape[1], axis=1), axis=0)[0]
         with np.errstate(invalid="ignore", divide="ignore"):
-            probability_all = np.where(denominator > 0, numerator / denominator, np.nan)
-        keys_random = rng.random((n, draws, m_count))
-        keys_random = np.where(eligible[:, None, :], keys_random, -1.0)
-        chosen = keys_random.argmax(axis=2)
-        probability = np.take_along_axis(probability_all, chosen[:, :, None], axis=2)[:, :, 0]
-        probability = np.clip(probability, 0.0, 1.0)
-        labour = np.full((n, draws), np.nan)
-        for i, key in enumerate(batch):
-            cost = cost_rows.get(key)
-            if cost is None:
-                continue
-            if cost["country_code"] == "UK" and cost["total_cost"] is not None:
-                labour[i] = cost["total_cost"] * rng.uniform(
-                    params.uk_labour_share_low, params.uk_labour_share_high, size=draws
-                )
-            elif cost["labour_cost"] is not None:
-                labour[i] = cost["labour_cost"]
-        value_gross = labour * probability
-        for i, key in enumerate(batch):
-            row: dict[str, object] = {"service_key": key[0], "fiscal_year": key[1]}
-            has_method = bool(eligible[i].any())
-            p = np.percentile(probability[i], PERCENTILES) if has_method else [None] * 3
-            v = (
-                np.percentile(value_gross[i], PERCENTILES)
-                if has_method and not np.isnan(value_gross[i]).any()
-                else [None] * 3
-            )
-            for label, x in zip(("p05", "p50", "p95"), p, strict=True):
-                row[f"probability_{label}"] = None if x is None else float(x)
-            for label, x in zip(("p05", "p50", "p95"), v, strict=True):
-                row[f"value_gross_{label}"] = None if x is None else float(x)
+            prob = np.where(scored_d > 0, num / scored_d, np.nan)
+        prob = np.clip(prob, 0.0, 1.0)
+        value = cost_per_hour[rows, None] * cost[country[rows], :] * hours_d * prob
+        return prob, value
+
+    ones_unit = np.ones_like(common["unit"])
+    central_share = np.full(draws, production.domain_share)
+    ones_cost = np.ones_like(common["cost"])
+    batch = max(1, int(params.monte_carlo_batch_services))
+    out: list[dict[str, object]] = []
+    for start in range(0, n, batch):
+        rows = slice(start, min(n, start + batch))
+        prob, value = run(common["unit"], common["share"], common["method"], common["cost"], rows)
+        widths_p, widths_v = [], []
+        for variant in (
+            (common["unit"], common["share"], None, ones_cost),  # unit times and domain share
+            (ones_unit, central_share, common["method"], ones_cost),  # method
+            (ones_unit, central_share, None, common["cost"]),  # hourly cost
+        ):
+            vp, vv = run(*variant, rows)
+            qp = np.nanpercentile(vp, [5, 95], axis=1) if vp.size else np.zeros((2, 0))
+            qv = np.nanpercentile(vv, [5, 95], axis=1) if vv.size else np.zeros((2, 0))
+            widths_p.append(qp[1] - qp[0])
+            widths_v.append(qv[1] - qv[0])
+        wp, wv = np.vstack(widths_p), np.vstack(widths_v)
+        with np.errstate(all="ignore"):
+            qp = np.nanpercentile(prob, PERCENTILES, axis=1)
+            qv = np.nanpercentile(value, PERCENTILES, axis=1)
+        for j, i in enumerate(range(rows.start, rows.stop)):
+            known = bool((h_scored[i] > 0).any())
+            has_value = known and np.isfinite(cost_per_hour[i])
+            row: dict[str, object] = {"service_key": keys[i][0], "fiscal_year": keys[i][1]}
+            for label, x in zip(("p05", "p50", "p95"), qp[:, j], strict=True):
+                row[f"probability_{label}"] = float(x) if known else None
+            for label, x in zip(("p05", "p50", "p95"), qv[:, j], strict=True):
+                row[f"value_gross_{label}"] = float(x) if has_value else None
+            # ties (e.g. all zero) go to the first driver, so the choice is deterministic
+            row["probability_interval_driver"] = DRIVERS[int(np.argmax(np.round(wp[:2, j], 12)))] if known else None
+            row["value_interval_driver"] = DRIVERS[int(np.argmax(np.round(wv[:, j] / max(abs(qv[1, j]), 1e-300), 12)))] if has_value else None
             out.append(row)
-        done += n
         if progress is not None:
-            progress(done, len(keys))
+            progress(rows.stop, n)
     return pl.DataFrame(out, schema=OUTPUT_SCHEMA, orient="row")

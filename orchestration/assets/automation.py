@@ -13,18 +13,31 @@ from scoring.pipeline import ScoringInputs, invariant_failures, score
 
 OWNER = "team:atlas-economics"
 KEYS = {
-    "fct_service_automation": "One row per service and automation method: probability, coverage "
-    "(share of the service's labour time the method knows) and the method's level.",
-    "fct_service_automation_summary": "One row per service: headline probability with its spread "
-    "across methods and Monte Carlo interval, value gross and net, quadrant and priority rank.",
+    "fct_service_activity": "One row per service, fiscal year and activity of its production: units "
+    "and where they come from, calibrated minutes per unit, hours (bottom-up and after the Canadian "
+    "programme ceiling or the UK reported cost), probability, routine share, labour cost and value.",
+    "fct_service_domain_match": "One row per service and O*NET detailed work activity among its best "
+    "text matches (TF-IDF of its name and description, A210-A211): score, rank, whether used.",
+    "fct_service_automation": "One row per service and automation method: probability over the "
+    "hours the method covers, coverage, what the measure is, whether it enters the headline, and "
+    "its percentile among the services of the country.",
+    "fct_service_automation_summary": "One row per service: volume (reported or modelled), hours, "
+    "FTE and labour cost, headline probability with its spread and Monte Carlo interval, routine "
+    "share, value gross and net, quadrant, priority rank and a one-sentence explanation.",
     "agg_automation_by_organisation": "One row per country and organisation: services, volume, "
     "value and volume-weighted probability.",
-    "agg_automation_by_archetype": "One row per country and archetype: services, volume, value and "
-    "volume-weighted probability.",
+    "agg_automation_by_archetype": "One row per country and archetype (a label of the first native "
+    "type): services, volume, value and volume-weighted probability.",
     "agg_automation_by_country": "One row per country: services, volume, value and volume-weighted "
     "probability.",
+    "agg_automation_by_activity": "One row per country and activity: services, units, hours, labour "
+    "cost, automatable hours and value across all services (the general procedures).",
     "uk_replication": "One row per figure of the Turing Institute's UK arithmetic: our value on the "
-    "2012-13 Transactions Explorer beside theirs, with the data year of each.",
+    "2012-13 Transactions Explorer beside theirs, with both definitions.",
+    "fct_unit_cost_calibration": "One row per UK service with a reported cost per transaction: "
+    "reported against predicted cost, in sample and leave-one-out (A207).",
+    "model_diagnostics": "One row per diagnostic figure of the model: calibration and volume-model "
+    "fit, distinct probabilities, variance explained by the archetype, quadrant counts, coverage.",
 }
 
 
@@ -35,7 +48,7 @@ class ScoringConfig(dg.Config):
     value_threshold_quantile: float | None = None
     monte_carlo_draws: int | None = None
     monte_carlo_seed: int | None = None
-    occupation_mix_concentration: float | None = None
+    routine_threshold: float | None = None
     method_coverage_threshold: float | None = None
     minutes_saved_per_transaction: float | None = None
     hours_per_person_year: float | None = None
@@ -68,9 +81,10 @@ def _monte_carlo_progress(context: dg.AssetExecutionContext):
             ["scoring", name], description=text, group_name="scoring", owners=[OWNER],
             kinds={"polars", "duckdb"},
             deps=[
-                ["marts", "dim_service"], ["marts", "fct_service_cost"],
-                ["marts", "fct_service_occupation"], ["marts", "fct_service_task"],
+                ["marts", "dim_service"], ["marts", "fct_service_process_input"],
+                ["marts", "fct_dwa_task"], ["marts", "fct_ca_service_programme"],
                 ["marts", "fct_occupation_automation_measure"], ["seeds", "assumptions"],
+                ["seeds", "activities"], ["seeds", "activity_dwa"], ["seeds", "service_type_activity"],
                 ["seeds", "turing_replication_reference"],
             ],
         )

@@ -17,6 +17,7 @@ from scoring.evidence import (
 )
 from scoring.evidence_parameters import EvidenceParameters, evidence_parameters_from_assumptions
 from scoring.parameters import from_assumptions
+from scoring.production import service_occupation_mix
 from scoring.workforce import (
     occupation_outlook,
     occupation_probability,
@@ -172,8 +173,8 @@ WORKFORCE_TABLES = {
     "of the model's methods), whether its time is highly automatable (A112) and its projected US "
     "employment 2024-34.",
     "fct_organisation_occupation_workforce": "One row per country, organisation, fiscal year and "
-    "occupation: FTE (service FTE x occupation share; Canada only), automatable FTE and FTE whose "
-    "time is highly automatable (A112).",
+    "occupation: FTE (each service's delivery FTE spread over the occupations of its activities' "
+    "tasks), automatable FTE and FTE whose time is highly automatable (A112).",
     "fct_occupation_redeployment_option": "One row per highly automatable occupation and "
     "redeployment option: the A113 most similar occupations by O*NET Skills and Knowledge (A114) "
     "with a lower automation probability and non-declining projected employment (A115).",
@@ -186,8 +187,9 @@ WORKFORCE_TABLES = {
             ["scoring", name], description=text, group_name="scoring", owners=[OWNER],
             kinds={"polars", "numpy", "duckdb"},
             deps=[
-                ["marts", "fct_occupation_automation_measure"], ["marts", "fct_service_occupation"],
-                ["marts", "fct_service_cost"], ["marts", "dim_service"],
+                ["marts", "fct_occupation_automation_measure"], ["scoring", "fct_service_activity"],
+                ["scoring", "fct_service_domain_match"], ["scoring", "fct_service_automation_summary"],
+                ["marts", "fct_dwa_task"], ["seeds", "activity_dwa"],
                 ["marts", "fct_occupation_projection"], ["staging", "stg_onet__skills"],
                 ["staging", "stg_onet__knowledge"], ["seeds", "assumptions"],
             ],
@@ -213,12 +215,17 @@ def workforce_transitions(
         probabilities = occupation_probability(
             con.sql("SELECT * FROM marts.fct_occupation_automation_measure").pl(), model_params
         )
+        # delivery FTE and the occupation mix implied by each service's activities (scoring/production.py)
         services = con.sql(
-            """SELECT s.service_key, s.fiscal_year, s.country_code, s.organisation_code,
-                      s.organisation_name, c.fte
-               FROM marts.dim_service s JOIN marts.fct_service_cost c USING (service_key, fiscal_year)"""
+            """SELECT service_key, fiscal_year, country_code, organisation_code, organisation_name, fte
+               FROM scoring.fct_service_automation_summary"""
         ).pl()
-        mix = con.sql("SELECT * FROM marts.fct_service_occupation").pl()
+        mix = service_occupation_mix(
+            con.sql("SELECT service_key, fiscal_year, activity_id, hours FROM scoring.fct_service_activity").pl(),
+            con.sql("SELECT * FROM seeds.activity_dwa").pl(),
+            con.sql("SELECT * FROM scoring.fct_service_domain_match").pl(),
+            con.sql("SELECT dwa_id, onet_soc_code, task_weight_in_dwa FROM marts.fct_dwa_task").pl(),
+        )
         workforce = organisation_occupation_fte(services, mix, probabilities, params)
         projections = con.sql("SELECT * FROM marts.fct_occupation_projection").pl()
         profiles = con.sql(

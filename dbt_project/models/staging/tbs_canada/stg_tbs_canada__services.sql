@@ -20,6 +20,8 @@ select
     os_decision as is_online_decision,
     os_issuance as is_online_issuance,
     os_issue_resolution_feedback as is_online_issue_resolution,
+    sin_usage as uses_sin,
+    cra_bn_identifier_usage as uses_business_number,
     cast(num_applications_total as bigint) as applications_total,
     num_applications_total_status as applications_total_status,
     cast(num_applications_online as bigint) as applications_online,

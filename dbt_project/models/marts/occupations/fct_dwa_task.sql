@@ -1,0 +1,64 @@
+-- One row per O*NET detailed work activity (DWA) and task that performs it: the task's occupation,
+-- its weight within the DWA (core 2, supplemental 1, untyped 1 as in A030-A032, normalised to sum
+-- to 1 per DWA) and the task-level labels of Eloundou et al. where the task has them. The
+-- production model (scoring/production.py) reaches tasks and occupations from activities this way.
+with links as (
+    select distinct
+        o_net_soc_code as onet_soc_code,
+        task_id,
+        dwa_id
+    from {{ ref('stg_onet__tasks_to_dwas') }}
+),
+
+dwas as (
+    select dwa_id, dwa_title, iwa_id, iwa_title, _source_sha256
+    from {{ ref('stg_onet__dwa_reference') }}
+),
+
+tasks as (
+    select * from {{ ref('dim_task') }}
+),
+
+exposure as (
+    select * from {{ ref('fct_task_exposure') }}
+),
+
+weighted as (
+    select
+        links.dwa_id,
+        links.task_id,
+        links.onet_soc_code,
+        tasks.task_statement,
+        tasks.task_type,
+        tasks.task_weight,
+        sum(tasks.task_weight) over (partition by links.dwa_id) as dwa_weight_total
+    from links
+    inner join tasks
+        on tasks.task_id = links.task_id
+        and tasks.onet_soc_code = links.onet_soc_code
+)
+
+select
+    weighted.dwa_id,
+    dwas.dwa_title,
+    dwas.iwa_id,
+    dwas.iwa_title,
+    weighted.task_id,
+    weighted.onet_soc_code,
+    weighted.task_statement,
+    weighted.task_type,
+    cast(weighted.task_weight / weighted.dwa_weight_total as double) as task_weight_in_dwa,
+    exposure.gpt4_beta,
+    exposure.human_beta,
+    exposure.gpt4_automation_01,
+    exposure.gpt4_automation_label,
+    case
+        when exposure.gpt4_automation_label is null then cast(null as boolean)
+        else exposure.gpt4_automation_label in ('T3', 'T4')
+    end as is_routine_task,
+    dwas._source_sha256 as source_sha256
+from weighted
+inner join dwas
+    on dwas.dwa_id = weighted.dwa_id
+left join exposure
+    on exposure.task_id = weighted.task_id

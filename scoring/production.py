@@ -1,0 +1,643 @@
+"""The production model of a public service: the activities that produce it, their volumes, hours
+and labour cost, from what each service publishes about itself. Pure polars and numpy.
+
+A service is decomposed into activities (seeds/activities.csv, A200):
+- enquiries and intake come from its channel counts (applications by channel, phone enquiries,
+  website visits; UK: digital and assisted transactions), unspecified channels split by A206;
+- processing activities come from every native service type it carries (A201), plus an identity
+  check where it uses the SIN or a business number and a payment step where it charges a fee;
+- its own domain work comes from matching its name and description to O*NET detailed work
+  activities by TF-IDF (A210-A212).
+Hours = units x staff minutes per unit (A230-A249), calibrated on the UK services that report a
+cost per transaction (A207). Canada: programme FTE cap the delivery FTE of their services (A209).
+Services with no recorded volume get a modelled one (A208), flagged as such.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+SERVICE_KEY = ["service_key", "fiscal_year"]
+
+# Channel count column of fct_service_process_input -> intake activity.
+INTAKE_CHANNELS = {
+    "applications_online": "intake_online",
+    "applications_phone": "intake_phone",
+    "applications_in_person": "intake_in_person",
+    "applications_mail": "intake_mail",
+    "applications_email": "intake_email",
+    "applications_fax": "intake_fax",
+    "applications_other": "intake_other",
+}
+ENQUIRY_CHANNELS = {"phone_enquiries": "enquiry_phone", "website_visits": "web_content"}
+FRONT_OFFICE_STAGES = ("enquiry", "intake")
+DOMAIN_ACTIVITY = "domain_work"
+IDENTITY_ACTIVITY = "identity_eligibility_check"
+PAYMENT_ACTIVITY = "payment_processing"
+FALLBACK_ACTIVITY = "record_update"
+
+
+@dataclass(frozen=True)
+class ProductionParameters:
+    """The production model's assumptions (seeds/assumptions.csv, A200-A249)."""
+
+    unit_minutes: dict[str, tuple[float, float, float]]  # activity -> (value, low, high), A230-A249
+    uk_pay_gbp: float = 23900.0  # A202
+    uk_oncost_factor: float = 1.3  # A203
+    uk_oncost_low: float = 1.2
+    uk_oncost_high: float = 1.4
+    uk_hours_per_fte: float = 1650.0  # A057
+    uk_labour_share: float = 0.7  # A040
+    ca_hours_per_fte: float = 1755.0  # A204
+    ca_hours_per_fte_low: float = 1650.0
+    ca_hours_per_fte_high: float = 1860.0
+    unspecified_online_share: float = 0.5  # A206
+    domain_min_score: float = 0.2  # A210
+    domain_top_k: int = 3  # A211
+    domain_share: float = 0.5  # A212
+    domain_share_low: float = 0.25
+    domain_share_high: float = 0.75
+
+    @property
+    def uk_cost_per_hour(self) -> float:
+        """Loaded GBP an hour of UK staff time (A202 x A203 / A057)."""
+        return self.uk_pay_gbp * self.uk_oncost_factor / self.uk_hours_per_fte
+
+
+def production_parameters(assumptions: pl.DataFrame) -> ProductionParameters:
+    """ProductionParameters from the assumptions seed; raises naming any missing row."""
+    rows = {r["parameter"]: r for r in assumptions.iter_rows(named=True)}
+
+    def get(parameter: str, column: str = "value") -> float:
+        row = rows.get(parameter)
+        if row is None or row.get(column) in (None, ""):
+            raise ValueError(
+                f"assumptions seed lacks {parameter}.{column} (dbt_project/seeds/assumptions.csv)"
+            )
+        return float(row[column])
+
+    minutes = {
+        p.removeprefix("unit_minutes__"): (get(p), get(p, "low"), get(p, "high"))
+        for p in rows
+        if p.startswith("unit_minutes__")
+    }
+    if not minutes:
+        raise ValueError("assumptions seed has no unit_minutes__<activity> rows (A230-A249)")
+    return ProductionParameters(
+        unit_minutes=minutes,
+        uk_pay_gbp=get("uk_median_civil_service_pay_gbp"),
+        uk_oncost_factor=get("uk_employer_oncost_factor"),
+        uk_oncost_low=get("uk_employer_oncost_factor", "low"),
+        uk_oncost_high=get("uk_employer_oncost_factor", "high"),
+        uk_hours_per_fte=get("hours_per_person_year"),
+        uk_labour_share=get("uk_labour_share_of_unit_cost"),
+        ca_hours_per_fte=get("ca_hours_per_fte"),
+        ca_hours_per_fte_low=get("ca_hours_per_fte", "low"),
+        ca_hours_per_fte_high=get("ca_hours_per_fte", "high"),
+        unspecified_online_share=get("ca_unspecified_channel_online_share"),
+        domain_min_score=get("domain_match_min_score"),
+        domain_top_k=int(get("domain_match_top_k")),
+        domain_share=get("domain_work_share"),
+        domain_share_low=get("domain_work_share", "low"),
+        domain_share_high=get("domain_work_share", "high"),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Volumes: reported, or modelled from attributes (A208)
+# --------------------------------------------------------------------------------------------
+
+
+def has_recorded_volume(inputs: pl.DataFrame) -> pl.Expr:
+    """A service records a volume when it reports applications, phone enquiries or website visits."""
+    del inputs
+    return (
+        (pl.col("applications_total").fill_null(0) > 0)
+        | (pl.col("phone_enquiries").fill_null(0) > 0)
+        | (pl.col("website_visits").fill_null(0) > 0)
+    )
+
+
+def _split_codes(column: str) -> pl.Expr:
+    return pl.col(column).fill_null("").str.split(",").list.eval(pl.element().str.strip_chars())
+
+
+def volume_features(services: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Design matrix of the volume model: an intercept and 0/1 indicators of country, each native
+    service type, recipient type, target group, online stage, fee and identifier use, plus the log
+    of the number of services the organisation lists (a proxy for its size)."""
+    frame = services.with_columns(
+        _split_codes("native_service_types").alias("_types"),
+        _split_codes("client_target_groups").alias("_groups"),
+        pl.len().over(["country_code", "organisation_code"]).alias("_org_services"),
+    )
+    names: list[str] = ["intercept"]
+    columns: list[np.ndarray] = [np.ones(frame.height)]
+
+    def add(name: str, values: pl.Series) -> None:
+        names.append(name)
+        columns.append(values.cast(pl.Float64).fill_null(0.0).to_numpy())
+
+    for country in sorted(frame["country_code"].unique().to_list()):
+        if country != "CA":
+            add(f"country={country}", frame["country_code"] == country)
+    for list_column, prefix in (("_types", "type"), ("_groups", "group")):
+        values = sorted({v for vs in frame[list_column].to_list() for v in vs if v})
+        for v in values:
+            add(f"{prefix}={v}", frame[list_column].list.contains(v))
+    for v in sorted(frame["recipient_type"].drop_nulls().unique().to_list()):
+        add(f"recipient={v}", frame["recipient_type"] == v)
+    for flag in ("is_online_application", "is_online_decision", "is_online_issuance",
+                 "has_service_fee", "uses_sin", "uses_business_number"):
+        add(f"{flag}=true", frame[flag].fill_null(False))
+        add(f"{flag}=unknown", frame[flag].is_null())
+    add("log_org_services", frame["_org_services"].cast(pl.Float64).log1p())
+    return np.column_stack(columns), names
+
+
+def _ridge(x: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
+    eye = np.eye(x.shape[1])
+    eye[0, 0] = 0.0  # the intercept is not shrunk
+    return np.linalg.solve(x.T @ x + penalty * eye, x.T @ y)
+
+
+VOLUME_RIDGE_PENALTY = 1.0
+VOLUME_FOLDS = 5
+Z90 = 1.6448536269514722
+
+
+def model_volumes(services: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, float]]:
+    """Modelled annual applications for every service (A208): ridge regression of log volume on
+    attributes, fitted on the services that report applications. Returns one row per service with
+    volume_modelled and its 90% interval, and the fit's diagnostics (5-fold out-of-sample median
+    absolute error of log volume, residual sd, services fitted). Folds are assigned by service key
+    order, so the result does not depend on row order."""
+    frame = services.sort(SERVICE_KEY)
+    x, _ = volume_features(frame)
+    volume = frame["applications_total"].cast(pl.Float64).to_numpy()
+    known = np.isfinite(volume) & (np.nan_to_num(volume) > 0)
+    y = np.log(np.where(known, volume, 1.0))
+    xk, yk = x[known], y[known]
+    diagnostics: dict[str, float] = {"volume_model_services_fitted": float(known.sum())}
+    if known.sum() < 2 * VOLUME_FOLDS:
+        raise ValueError(f"volume model: only {known.sum()} services report a volume; need {2 * VOLUME_FOLDS}")
+    fold = np.arange(known.sum()) % VOLUME_FOLDS
+    residuals = np.empty(known.sum())
+    for k in range(VOLUME_FOLDS):
+        beta = _ridge(xk[fold != k], yk[fold != k], VOLUME_RIDGE_PENALTY)
+        residuals[fold == k] = yk[fold == k] - xk[fold == k] @ beta
+    sd = float(np.sqrt(np.mean(residuals**2)))
+    diagnostics["volume_model_oos_median_abs_log_error"] = float(np.median(np.abs(residuals)))
+    diagnostics["volume_model_oos_residual_sd_log"] = sd
+    beta = _ridge(xk, yk, VOLUME_RIDGE_PENALTY)
+    fitted = x @ beta
+    in_sample = yk - xk @ beta
+    diagnostics["volume_model_in_sample_r_squared"] = float(1 - in_sample.var() / yk.var())
+    out = frame.select(*SERVICE_KEY).with_columns(
+        pl.Series("volume_modelled", np.exp(fitted)),
+        pl.Series("volume_modelled_low", np.exp(fitted - Z90 * sd)),
+        pl.Series("volume_modelled_high", np.exp(fitted + Z90 * sd)),
+    )
+    return out, diagnostics
+
+
+# --------------------------------------------------------------------------------------------
+# Activities and their units per service
+# --------------------------------------------------------------------------------------------
+
+
+def service_activity_units(
+    services: pl.DataFrame,
+    type_rules: pl.DataFrame,
+    modelled: pl.DataFrame,
+    params: ProductionParameters,
+) -> pl.DataFrame:
+    """Units of each activity a service performs in a year: one row per service, fiscal year and
+    activity, with where the units come from (units_source) and whether the volume behind them is
+    reported or modelled (volume_basis).
+
+    `services`: dim_service joined to fct_service_process_input. `type_rules`:
+    seeds.service_type_activity. `modelled`: model_volumes' output."""
+    base = services.join(modelled, on=SERVICE_KEY, how="left").with_columns(
+        has_recorded_volume(services).alias("_recorded")
+    ).with_columns(
+        pl.when(pl.col("applications_total").fill_null(0) > 0)
+        .then(pl.col("applications_total").cast(pl.Float64))
+        .when(~pl.col("_recorded"))
+        .then(pl.col("volume_modelled"))
+        .otherwise(None)
+        .alias("_applications"),
+        pl.when(pl.col("_recorded")).then(pl.lit("reported")).otherwise(pl.lit("modelled")).alias("volume_basis"),
+    )
+    parts: list[pl.DataFrame] = []
+    keep = [*SERVICE_KEY, "volume_basis"]
+
+    # intake from the channel counts the publisher reports
+    for column, activity in INTAKE_CHANNELS.items():
+        parts.append(
+            base.filter(pl.col(column).fill_null(0) > 0).select(
+                *keep, pl.lit(activity).alias("activity_id"),
+                pl.col(column).cast(pl.Float64).alias("units"),
+                pl.lit(f"reported {column}").alias("units_source"),
+            )
+        )
+    # applications whose channel is not given (Canada: total above the channels, or a modelled
+    # volume; UK: transactions not completed digitally): A206
+    unspecified = base.with_columns(
+        pl.when(pl.col("volume_basis") == "modelled")
+        .then(pl.col("_applications"))
+        .otherwise(pl.col("applications_unspecified").cast(pl.Float64))
+        .alias("_unspecified"),
+        pl.when((pl.col("country_code") == "CA") & pl.col("is_online_application").fill_null(False))
+        .then(pl.lit(params.unspecified_online_share))
+        .otherwise(0.0)
+        .alias("_online_share"),
+    ).filter(pl.col("_unspecified").fill_null(0) > 0)
+    source = (
+        pl.when(pl.col("volume_basis") == "modelled").then(pl.lit("modelled applications (A208), channel split A206"))
+        .when(pl.col("country_code") == "UK").then(pl.lit("transactions not completed digitally, handled as paper (A206)"))
+        .otherwise(pl.lit("applications_total above the channels, split A206"))
+    )
+    parts.append(unspecified.filter(pl.col("_online_share") > 0).select(
+        *keep, pl.lit("intake_online").alias("activity_id"),
+        (pl.col("_unspecified") * pl.col("_online_share")).alias("units"), source.alias("units_source"),
+    ))
+    parts.append(unspecified.filter(pl.col("_online_share") < 1).select(
+        *keep, pl.lit("intake_mail").alias("activity_id"),
+        (pl.col("_unspecified") * (1 - pl.col("_online_share"))).alias("units"), source.alias("units_source"),
+    ))
+    for column, activity in ENQUIRY_CHANNELS.items():
+        parts.append(
+            base.filter(pl.col(column).fill_null(0) > 0).select(
+                *keep, pl.lit(activity).alias("activity_id"),
+                pl.col(column).cast(pl.Float64).alias("units"),
+                pl.lit(f"reported {column}").alias("units_source"),
+            )
+        )
+
+    # processing activities from every native type the service carries (A201)
+    typed = base.filter(pl.col("_applications").is_not_null()).with_columns(
+        _split_codes("native_service_types").alias("native_service_type")
+    ).explode("native_service_type").filter(pl.col("native_service_type") != "")
+    rules = type_rules.select(
+        "country_code", "native_service_type", "activity_id",
+        pl.col("units_per_application").cast(pl.Float64),
+    )
+    by_type = (
+        typed.join(rules, on=["country_code", "native_service_type"], how="inner")
+        .group_by([*keep, "activity_id"])
+        .agg(
+            (pl.col("units_per_application").max() * pl.col("_applications").first()).alias("units"),
+            pl.col("native_service_type").sort().unique(maintain_order=True).str.join(",").alias("_types"),
+        )
+        .select(*keep, "activity_id", "units",
+                pl.concat_str(pl.lit("service type "), pl.col("_types"), pl.lit(" x applications (A201)")).alias("units_source"))
+    )
+    parts.append(by_type)
+    typed_services = by_type.select(SERVICE_KEY).unique()
+    with_apps = base.filter(pl.col("_applications").is_not_null())
+    # no mapped type: a labelled fallback of record keeping per application
+    parts.append(
+        with_apps.join(typed_services, on=SERVICE_KEY, how="anti").select(
+            *keep, pl.lit(FALLBACK_ACTIVITY).alias("activity_id"), pl.col("_applications").alias("units"),
+            pl.lit("no service type mapped: record keeping per application (fallback, A201)").alias("units_source"),
+        )
+    )
+    have = pl.concat([by_type.select(*SERVICE_KEY, "activity_id")])
+    for flag_expr, activity, why in (
+        (pl.col("uses_sin").fill_null(False) | pl.col("uses_business_number").fill_null(False),
+         IDENTITY_ACTIVITY, "uses the SIN or a business number: identity check per application (A201)"),
+        (pl.col("has_service_fee").fill_null(False), PAYMENT_ACTIVITY,
+         "charges a fee: payment per application (A201)"),
+    ):
+        extra = with_apps.filter(flag_expr).select(
+            *keep, pl.lit(activity).alias("activity_id"), pl.col("_applications").alias("units"),
+            pl.lit(why).alias("units_source"),
+        ).join(have, on=[*SERVICE_KEY, "activity_id"], how="anti")
+        parts.append(extra)
+    # an activity fed twice (online intake reported and from the unspecified split) sums its units
+    return (
+        pl.concat(parts, how="vertical_relaxed")
+        .filter(pl.col("units") > 0)
+        .group_by([*keep, "activity_id"])
+        .agg(pl.col("units").sum(), pl.col("units_source").sort().str.join("; "))
+        .sort([*SERVICE_KEY, "activity_id"])
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Domain work: the service's own text matched to O*NET DWAs (A210-A212)
+# --------------------------------------------------------------------------------------------
+
+
+def dwa_documents(dwa_tasks: pl.DataFrame) -> pl.DataFrame:
+    """One text per DWA: its title (three times, so that it weighs more than any one task) and the
+    statements of the tasks that perform it."""
+    return (
+        dwa_tasks.group_by("dwa_id")
+        .agg(
+            pl.col("dwa_title").first(),
+            pl.col("task_statement").drop_nulls().unique().sort().str.join(" ").alias("_tasks"),
+        )
+        .with_columns(
+            pl.concat_str([pl.col("dwa_title")] * 3 + [pl.col("_tasks")], separator=" ").alias("document")
+        )
+        .select("dwa_id", "dwa_title", "document")
+        .sort("dwa_id")
+    )
+
+
+def match_domain_work(
+    services: pl.DataFrame, dwa_tasks: pl.DataFrame, params: ProductionParameters
+) -> pl.DataFrame:
+    """The O*NET DWAs closest to each service's name and description by TF-IDF cosine similarity
+    (scikit-learn; English stop words, unigrams and bigrams, sublinear term frequency, fitted on the
+    DWA texts). One row per service and matched DWA among its top A211, with the score, the rank
+    and whether it is used (score at least A210)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # imported here: 1 s at import
+
+    documents = dwa_documents(dwa_tasks)
+    vectorizer = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+    dwa_matrix = vectorizer.fit_transform(documents["document"].to_list())
+    frame = services.select(
+        *SERVICE_KEY,
+        pl.concat_str(
+            [pl.col("service_name").fill_null(""), pl.col("service_description").fill_null("")],
+            separator=". ",
+        ).alias("_text"),
+    ).sort(SERVICE_KEY)
+    service_matrix = vectorizer.transform(frame["_text"].to_list())
+    scores = (service_matrix @ dwa_matrix.T).toarray()  # rows are L2-normalised: cosine
+    k = max(1, int(params.domain_top_k))
+    # ties broken by DWA id order (documents are sorted), so the result is deterministic
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    rows_service, rows_rank = np.meshgrid(np.arange(frame.height), np.arange(k), indexing="ij")
+    picked = order.ravel()
+    out = pl.DataFrame(
+        {
+            "service_key": frame["service_key"].gather(rows_service.ravel()),
+            "fiscal_year": frame["fiscal_year"].gather(rows_service.ravel()),
+            "match_rank": (rows_rank.ravel() + 1).astype(np.int64),
+            "dwa_id": documents["dwa_id"].gather(picked),
+            "dwa_title": documents["dwa_title"].gather(picked),
+            "match_score": scores[rows_service.ravel(), picked],
+        }
+    )
+    return out.filter(pl.col("match_score") > 0).with_columns(
+        (pl.col("match_score") >= params.domain_min_score).alias("is_used")
+    ).sort([*SERVICE_KEY, "match_rank"])
+
+
+# --------------------------------------------------------------------------------------------
+# Hours, calibration, Canadian FTE ceiling, labour cost
+# --------------------------------------------------------------------------------------------
+
+
+def activity_minutes(activities: pl.DataFrame, params: ProductionParameters) -> pl.DataFrame:
+    """Prior staff minutes per unit and range per activity (A230-A249), with its office side."""
+    missing = [a for a in activities["activity_id"].to_list()
+               if a != DOMAIN_ACTIVITY and a not in params.unit_minutes]
+    if missing:
+        raise ValueError(f"assumptions seed lacks unit_minutes__<activity> for {missing}")
+    return activities.select(
+        "activity_id",
+        pl.col("stage").is_in(FRONT_OFFICE_STAGES).alias("is_front_office"),
+        pl.col("activity_id").replace_strict(
+            {a: v[0] for a, v in params.unit_minutes.items()}, default=None, return_dtype=pl.Float64
+        ).alias("prior_minutes"),
+        pl.col("activity_id").replace_strict(
+            {a: v[1] for a, v in params.unit_minutes.items()}, default=None, return_dtype=pl.Float64
+        ).alias("minutes_low"),
+        pl.col("activity_id").replace_strict(
+            {a: v[2] for a, v in params.unit_minutes.items()}, default=None, return_dtype=pl.Float64
+        ).alias("minutes_high"),
+    )
+
+
+def minutes_per_transaction(units: pl.DataFrame, minutes: pl.DataFrame, volume: pl.DataFrame) -> pl.DataFrame:
+    """Front- and back-office prior minutes per transaction of each service (units x minutes / volume)."""
+    return (
+        units.join(minutes, on="activity_id", how="inner")
+        .group_by(SERVICE_KEY)
+        .agg(
+            (pl.col("units") * pl.col("prior_minutes")).filter(pl.col("is_front_office")).sum().alias("_front"),
+            (pl.col("units") * pl.col("prior_minutes")).filter(~pl.col("is_front_office")).sum().alias("_back"),
+        )
+        .join(volume, on=SERVICE_KEY, how="inner")
+        .select(
+            *SERVICE_KEY,
+            (pl.col("_front") / pl.col("volume")).alias("front_minutes_per_transaction"),
+            (pl.col("_back") / pl.col("volume")).alias("back_minutes_per_transaction"),
+        )
+    )
+
+
+SCALE_BOUNDS = (0.1, 10.0)
+
+
+def fit_scales(front: np.ndarray, back: np.ndarray, target_minutes: np.ndarray) -> tuple[float, float]:
+    """Front- and back-office multipliers minimising the squared log ratio of predicted
+    (front x a + back x b) to target minutes, each within SCALE_BOUNDS (A207)."""
+    from scipy.optimize import least_squares
+
+    def residuals(theta: np.ndarray) -> np.ndarray:
+        a, b = np.exp(theta)
+        return np.log(front * a + back * b) - np.log(target_minutes)
+
+    lo, hi = np.log(SCALE_BOUNDS[0]), np.log(SCALE_BOUNDS[1])
+    fit = least_squares(residuals, x0=np.zeros(2), bounds=([lo, lo], [hi, hi]), method="trf")
+    a, b = np.exp(fit.x)
+    return float(a), float(b)
+
+
+def calibrate(
+    per_transaction: pl.DataFrame, reported: pl.DataFrame, params: ProductionParameters
+) -> tuple[float, float, pl.DataFrame, dict[str, float]]:
+    """Fit the two scales on the UK services that report a cost per transaction and judge them by
+    leave-one-out. `reported`: service_key, fiscal_year, service_name, cost_per_transaction_gbp,
+    cost_round. Target minutes = cost x labour share (A040) / GBP a minute (A202, A203, A057).
+    Returns the scales, one row per calibration service, and the diagnostics."""
+    per_minute = params.uk_cost_per_hour / 60.0
+    frame = (
+        reported.join(per_transaction, on=SERVICE_KEY, how="inner")
+        .filter(
+            (pl.col("cost_per_transaction_gbp") > 0)
+            & ((pl.col("front_minutes_per_transaction") + pl.col("back_minutes_per_transaction")) > 0)
+        )
+        .sort(SERVICE_KEY)
+        .with_columns(
+            (pl.col("cost_per_transaction_gbp") * params.uk_labour_share / per_minute).alias("target_minutes")
+        )
+    )
+    if frame.height < 3:
+        raise ValueError(f"calibration: only {frame.height} UK services with a cost per transaction and a process")
+    front = frame["front_minutes_per_transaction"].to_numpy()
+    back = frame["back_minutes_per_transaction"].to_numpy()
+    target = frame["target_minutes"].to_numpy()
+    a, b = fit_scales(front, back, target)
+    loo = np.empty(frame.height)
+    for i in range(frame.height):
+        mask = np.arange(frame.height) != i
+        ai, bi = fit_scales(front[mask], back[mask], target[mask])
+        loo[i] = front[i] * ai + back[i] * bi
+    to_cost = per_minute / params.uk_labour_share
+    out = frame.with_columns(
+        pl.Series("predicted_cost_per_transaction_gbp", (front * a + back * b) * to_cost),
+        pl.Series("loo_predicted_cost_per_transaction_gbp", loo * to_cost),
+    ).with_columns(
+        (pl.col("loo_predicted_cost_per_transaction_gbp") / pl.col("cost_per_transaction_gbp")).log().alias("loo_log_ratio")
+    )
+    ratios = np.abs(out["loo_log_ratio"].to_numpy())
+    in_sample = np.abs(np.log((front * a + back * b) / target))
+    diagnostics = {
+        "calibration_services": float(frame.height),
+        "calibration_front_office_scale": a,
+        "calibration_back_office_scale": b,
+        "calibration_loo_median_abs_log_ratio": float(np.median(ratios)),
+        "calibration_in_sample_median_abs_log_ratio": float(np.median(in_sample)),
+        "calibration_loo_share_within_factor_2": float(np.mean(ratios <= math.log(2))),
+    }
+    return a, b, out, diagnostics
+
+
+def service_hours(
+    units: pl.DataFrame,
+    minutes: pl.DataFrame,
+    matches: pl.DataFrame,
+    scales: tuple[float, float],
+    params: ProductionParameters,
+) -> pl.DataFrame:
+    """Hours per service and activity before the Canadian ceiling: units x calibrated minutes / 60;
+    where the service has used domain matches, domain_work takes A212 of its back-office hours."""
+    front_scale, back_scale = scales
+    rows = units.join(minutes, on="activity_id", how="left").with_columns(
+        (pl.col("prior_minutes") * pl.when(pl.col("is_front_office")).then(front_scale).otherwise(back_scale))
+        .alias("minutes_per_unit")
+    ).with_columns((pl.col("units") * pl.col("minutes_per_unit") / 60.0).alias("hours"))
+    matched = matches.filter(pl.col("is_used")).select(SERVICE_KEY).unique().with_columns(
+        pl.lit(True).alias("_has_domain")
+    )
+    rows = rows.join(matched, on=SERVICE_KEY, how="left").with_columns(pl.col("_has_domain").fill_null(False))
+    back = (~pl.col("is_front_office")) & pl.col("_has_domain")
+    domain = (
+        rows.filter(back)
+        .group_by([*SERVICE_KEY, "volume_basis"])
+        .agg((pl.col("hours").sum() * params.domain_share).alias("hours"))
+        .filter(pl.col("hours") > 0)
+        .with_columns(
+            pl.lit(DOMAIN_ACTIVITY).alias("activity_id"),
+            pl.lit(None, dtype=pl.Float64).alias("units"),
+            pl.lit(f"{params.domain_share:g} of back-office hours (A212), matched DWAs (A210)").alias("units_source"),
+            pl.lit(False).alias("is_front_office"),
+            pl.lit(None, dtype=pl.Float64).alias("minutes_per_unit"),
+        )
+    )
+    rows = rows.with_columns(
+        pl.when(back).then(pl.col("hours") * (1 - params.domain_share)).otherwise(pl.col("hours")).alias("hours")
+    )
+    columns = [*SERVICE_KEY, "activity_id", "volume_basis", "units", "units_source", "is_front_office",
+               "minutes_per_unit", "hours"]
+    return pl.concat([rows.select(columns), domain.select(columns)], how="vertical_relaxed").sort(
+        [*SERVICE_KEY, "activity_id"]
+    )
+
+
+def programme_ceiling(
+    hours: pl.DataFrame, links: pl.DataFrame, params: ProductionParameters
+) -> pl.DataFrame:
+    """The Canadian programme FTE ceiling (A209): one row per Canadian service with its delivery FTE
+    before and after the ceiling and the factor applied to its hours.
+
+    `links`: fct_ca_service_programme (service_key, fiscal_year, organisation_id, programme_id,
+    is_programme_matched, programme_actual_fte). A service in k programmes counts 1/k of its FTE in
+    each; a programme whose services add up to more than its actual FTE scales them down to it.
+    Programmes without a match or without an FTE figure set no ceiling (flagged)."""
+    fte = hours.group_by(SERVICE_KEY).agg((pl.col("hours").sum() / params.ca_hours_per_fte).alias("fte_bottom_up"))
+    programme_key = ["fiscal_year", "organisation_id", "programme_id"]
+    service_links = links.select(
+        *SERVICE_KEY, "organisation_id", "programme_id", "is_programme_matched", "programme_actual_fte"
+    ).with_columns(pl.len().over(SERVICE_KEY).alias("_k"))
+    parts = service_links.join(fte, on=SERVICE_KEY, how="inner").with_columns(
+        (pl.col("fte_bottom_up") / pl.col("_k")).alias("_part"),
+        (pl.col("is_programme_matched") & pl.col("programme_actual_fte").is_not_null()).alias("_capped"),
+    )
+    demand = parts.filter(pl.col("_capped")).group_by(programme_key).agg(
+        pl.col("_part").sum().alias("_demand"), pl.col("programme_actual_fte").first().alias("_ceiling")
+    ).with_columns(
+        pl.when(pl.col("_demand") > pl.col("_ceiling"))
+        .then(pl.when(pl.col("_demand") > 0).then(pl.col("_ceiling") / pl.col("_demand")).otherwise(1.0))
+        .otherwise(1.0)
+        .alias("_factor")
+    )
+    scaled = parts.join(demand.select(*programme_key, "_factor"), on=programme_key, how="left").with_columns(
+        pl.when(pl.col("_capped")).then(pl.col("_factor")).otherwise(1.0).alias("_factor")
+    )
+    per_service = scaled.group_by(SERVICE_KEY).agg(
+        (pl.col("_part") * pl.col("_factor")).sum().alias("fte_after"),
+        pl.col("_capped").all().alias("is_every_programme_ceiling_known"),
+        (pl.col("_factor") < 1).any().alias("is_capped_by_programme_fte"),
+        pl.col("programme_actual_fte").filter(pl.col("_capped")).sum().alias("programme_fte_total"),
+    )
+    return fte.join(per_service, on=SERVICE_KEY, how="left").with_columns(
+        pl.col("fte_after").fill_null(pl.col("fte_bottom_up")),
+        pl.col("is_capped_by_programme_fte").fill_null(False),
+        pl.col("is_every_programme_ceiling_known").fill_null(False),
+    ).with_columns(
+        pl.when(pl.col("fte_bottom_up") > 0)
+        .then(pl.col("fte_after") / pl.col("fte_bottom_up"))
+        .otherwise(1.0)
+        .alias("ceiling_factor")
+    ).select(
+        *SERVICE_KEY, "fte_bottom_up", pl.col("fte_after").alias("fte_delivery"), "ceiling_factor",
+        "is_capped_by_programme_fte", "is_every_programme_ceiling_known", "programme_fte_total",
+    )
+
+
+def service_occupation_mix(
+    activity_rows: pl.DataFrame,
+    activity_dwa: pl.DataFrame,
+    domain_matches: pl.DataFrame,
+    dwa_tasks: pl.DataFrame,
+) -> pl.DataFrame:
+    """Each service's occupation mix implied by its activities: one row per service and O*NET-SOC
+    occupation with the occupation's share of the service's hours (shares sum to 1 per service).
+    An activity's hours spread over the occupations of its DWAs' tasks (DWAs in equal weights, tasks
+    by their weight in the DWA); domain work over its matched DWAs, weighted by score.
+
+    `activity_rows`: service_key, fiscal_year, activity_id, hours (scoring.fct_service_activity)."""
+    tasks = dwa_tasks.select("dwa_id", "onet_soc_code", pl.col("task_weight_in_dwa").cast(pl.Float64))
+    activity_mix = (
+        activity_dwa.select("activity_id", "dwa_id")
+        .with_columns((1.0 / pl.len().over("activity_id")).alias("_u"))
+        .join(tasks, on="dwa_id", how="inner")
+        .group_by(["activity_id", "onet_soc_code"])
+        .agg((pl.col("_u") * pl.col("task_weight_in_dwa")).sum().alias("_share"))
+        .with_columns(pl.col("_share") / pl.col("_share").sum().over("activity_id"))
+    )
+    domain_mix = (
+        domain_matches.filter(pl.col("is_used"))
+        .select(*SERVICE_KEY, "dwa_id", pl.col("match_score").alias("_u"))
+        .join(tasks, on="dwa_id", how="inner")
+        .group_by([*SERVICE_KEY, "onet_soc_code"])
+        .agg((pl.col("_u") * pl.col("task_weight_in_dwa")).sum().alias("_share"))
+        .with_columns(pl.col("_share") / pl.col("_share").sum().over(SERVICE_KEY))
+        .with_columns(pl.lit(DOMAIN_ACTIVITY).alias("activity_id"))
+    )
+    rows = activity_rows.filter(pl.col("hours") > 0).select(*SERVICE_KEY, "activity_id", "hours")
+    standard = rows.filter(pl.col("activity_id") != DOMAIN_ACTIVITY).join(activity_mix, on="activity_id", how="inner")
+    domain = rows.filter(pl.col("activity_id") == DOMAIN_ACTIVITY).join(
+        domain_mix, on=[*SERVICE_KEY, "activity_id"], how="inner"
+    )
+    columns = [*SERVICE_KEY, "onet_soc_code", "hours", "_share"]
+    return (
+        pl.concat([standard.select(columns), domain.select(columns)])
+        .group_by([*SERVICE_KEY, "onet_soc_code"])
+        .agg((pl.col("hours") * pl.col("_share")).sum().alias("_hours"))
+        .with_columns((pl.col("_hours") / pl.col("_hours").sum().over(SERVICE_KEY)).alias("occupation_share"))
+        .select(*SERVICE_KEY, "onet_soc_code", "occupation_share")
+        .sort([*SERVICE_KEY, "onet_soc_code"])
+    )

@@ -1,0 +1,268 @@
+"""The production model (scoring/production.py) on tiny hand-made frames, values worked out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+
+from scoring.production import (
+    ProductionParameters,
+    activity_minutes,
+    calibrate,
+    fit_scales,
+    match_domain_work,
+    minutes_per_transaction,
+    model_volumes,
+    programme_ceiling,
+    service_activity_units,
+    service_hours,
+    service_occupation_mix,
+)
+
+MINUTES = {
+    "intake_online": (1.0, 0.5, 2.0), "intake_mail": (10.0, 5.0, 20.0), "intake_phone": (6.0, 4.0, 9.0),
+    "enquiry_phone": (5.0, 4.0, 7.0), "web_content": (0.1, 0.05, 0.2),
+    "identity_eligibility_check": (4.0, 2.0, 8.0), "grant_assessment_monitoring": (100.0, 50.0, 200.0),
+    "payment_processing": (2.0, 1.0, 4.0), "issuance_notification": (3.0, 2.0, 6.0),
+    "record_update": (2.0, 1.0, 4.0), "review_appeal_complaint": (50.0, 20.0, 100.0),
+    "assessment_decision": (20.0, 10.0, 40.0),
+}
+PARAMS = ProductionParameters(unit_minutes=MINUTES)
+
+ACTIVITIES = pl.DataFrame(
+    {
+        "activity_id": [*MINUTES, "domain_work"],
+        "stage": ["intake", "intake", "intake", "enquiry", "enquiry", "processing", "processing", "output",
+                  "output", "processing", "aftercare", "processing", "processing"],
+    }
+)
+
+TYPE_RULES = pl.DataFrame(
+    [
+        ("CA", "GNC", "identity_eligibility_check", 1.0),
+        ("CA", "GNC", "grant_assessment_monitoring", 1.0),
+        ("CA", "GNC", "issuance_notification", 1.0),
+        ("CA", "GNC", "review_appeal_complaint", 0.02),
+        ("CA", "RES", "issuance_notification", 1.0),
+        ("UK", "Providing/reporting information", "record_update", 1.0),
+    ],
+    schema=["country_code", "native_service_type", "activity_id", "units_per_application"],
+    orient="row",
+)
+
+SERVICE_COLUMNS = {
+    "service_key": pl.String, "fiscal_year": pl.String, "country_code": pl.String,
+    "organisation_code": pl.String, "service_name": pl.String, "service_description": pl.String,
+    "native_service_types": pl.String, "recipient_type": pl.String, "client_target_groups": pl.String,
+    "applications_total": pl.Int64, "applications_online": pl.Int64, "applications_phone": pl.Int64,
+    "applications_in_person": pl.Int64, "applications_mail": pl.Int64, "applications_email": pl.Int64,
+    "applications_fax": pl.Int64, "applications_other": pl.Int64, "applications_unspecified": pl.Int64,
+    "phone_enquiries": pl.Int64, "website_visits": pl.Int64, "has_service_fee": pl.Boolean,
+    "uses_sin": pl.Boolean, "uses_business_number": pl.Boolean, "is_online_application": pl.Boolean,
+    "is_online_decision": pl.Boolean, "is_online_issuance": pl.Boolean,
+}
+
+
+def _services(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame([{c: r.get(c) for c in SERVICE_COLUMNS} for r in rows], schema=SERVICE_COLUMNS)
+
+
+def _units(services: pl.DataFrame) -> dict[tuple[str, str], float]:
+    modelled = services.select("service_key", "fiscal_year").with_columns(
+        pl.lit(50.0).alias("volume_modelled"), pl.lit(5.0).alias("volume_modelled_low"),
+        pl.lit(500.0).alias("volume_modelled_high"),
+    )
+    units = service_activity_units(services, TYPE_RULES, modelled, PARAMS)
+    return {(r["service_key"], r["activity_id"]): r["units"] for r in units.iter_rows(named=True)}
+
+
+def test_a_grant_service_with_a_fee_and_the_sin_gets_intake_by_channel_and_every_processing_step():
+    services = _services([dict(
+        service_key="CA-1", fiscal_year="2023-2024", country_code="CA", native_service_types="GNC,RES",
+        applications_total=15, applications_online=10, applications_mail=5, applications_unspecified=0,
+        phone_enquiries=7, has_service_fee=True, uses_sin=True,
+    )])
+    units = _units(services)
+    assert units[("CA-1", "intake_online")] == 10
+    assert units[("CA-1", "intake_mail")] == 5
+    assert units[("CA-1", "enquiry_phone")] == 7
+    assert units[("CA-1", "grant_assessment_monitoring")] == 15
+    # GNC and RES both bring issuance: the larger units, not the sum
+    assert units[("CA-1", "issuance_notification")] == 15
+    assert units[("CA-1", "review_appeal_complaint")] == pytest.approx(0.3)
+    # the fee adds a payment per application; the identity check comes from GNC already
+    assert units[("CA-1", "payment_processing")] == 15
+    assert units[("CA-1", "identity_eligibility_check")] == 15
+
+
+def test_unreported_channels_split_online_only_where_the_application_stage_is_online():
+    services = _services([
+        dict(service_key="CA-2", fiscal_year="y", country_code="CA", native_service_types="RES",
+             applications_total=20, applications_online=10, applications_unspecified=10, is_online_application=True),
+        dict(service_key="CA-3", fiscal_year="y", country_code="CA", native_service_types="RES",
+             applications_total=20, applications_unspecified=20, is_online_application=False),
+    ])
+    units = _units(services)
+    assert units[("CA-2", "intake_online")] == 15  # 10 reported + half of 10 (A206)
+    assert units[("CA-2", "intake_mail")] == 5
+    assert ("CA-3", "intake_online") not in units
+    assert units[("CA-3", "intake_mail")] == 20
+
+
+def test_a_uk_service_splits_digital_and_assisted_transactions_and_a_silent_one_gets_a_modelled_volume():
+    services = _services([
+        dict(service_key="UK-a", fiscal_year="2012-2013", country_code="UK",
+             native_service_types="Providing/reporting information",
+             applications_total=100, applications_online=60, applications_unspecified=40),
+        dict(service_key="UK-b", fiscal_year="2012-2013", country_code="UK", native_service_types=None),
+    ])
+    units = _units(services)
+    assert units[("UK-a", "intake_online")] == 60
+    assert units[("UK-a", "intake_mail")] == 40
+    assert units[("UK-a", "record_update")] == 100
+    # no volume at all: the modelled 50 applications, as paper, with the labelled fallback process
+    assert units[("UK-b", "intake_mail")] == 50
+    assert units[("UK-b", "record_update")] == 50
+
+
+def test_the_volume_model_gives_identical_services_identical_volumes_and_an_interval_around_them():
+    rows = []
+    for i in range(40):
+        rows.append(dict(service_key=f"CA-{i:02d}", fiscal_year="y", country_code="CA", organisation_code="o",
+                         native_service_types="GNC" if i % 2 else "INFO", applications_total=1000 if i % 2 else 10))
+    rows += [dict(service_key="CA-x", fiscal_year="y", country_code="CA", organisation_code="o", native_service_types="GNC"),
+             dict(service_key="CA-y", fiscal_year="y", country_code="CA", organisation_code="o", native_service_types="GNC")]
+    modelled, diagnostics = model_volumes(_services(rows))
+    x, y = (modelled.filter(pl.col("service_key") == k).row(0, named=True) for k in ("CA-x", "CA-y"))
+    assert x["volume_modelled"] == y["volume_modelled"]
+    assert x["volume_modelled_low"] < x["volume_modelled"] < x["volume_modelled_high"]
+    # the type explains the volume exactly, up to the ridge's shrinkage towards the mean (log 10 to 1000)
+    assert abs(math.log(x["volume_modelled"] / 1000)) < 0.15
+    assert diagnostics["volume_model_services_fitted"] == 40
+    assert diagnostics["volume_model_oos_median_abs_log_error"] < 0.2
+
+
+def test_the_calibration_recovers_known_scales_and_its_leave_one_out_error_is_zero_on_exact_data():
+    front = np.array([1.0, 2.0, 4.0, 1.0])
+    back = np.array([3.0, 1.0, 2.0, 5.0])
+    target = 2.0 * front + 0.5 * back
+    a, b = fit_scales(front, back, target)
+    assert (a, b) == pytest.approx((2.0, 0.5), rel=1e-6)
+    per_minute = PARAMS.uk_cost_per_hour / 60
+    per_tx = pl.DataFrame({"service_key": list("abcd"), "fiscal_year": ["y"] * 4,
+                           "front_minutes_per_transaction": front, "back_minutes_per_transaction": back})
+    reported = pl.DataFrame({"service_key": list("abcd"), "fiscal_year": ["y"] * 4, "service_name": list("abcd"),
+                             "cost_per_transaction_gbp": target * per_minute / PARAMS.uk_labour_share,
+                             "cost_round": ["2012-Q4"] * 4})
+    a, b, table, diagnostics = calibrate(per_tx, reported, PARAMS)
+    assert diagnostics["calibration_loo_median_abs_log_ratio"] == pytest.approx(0.0, abs=1e-6)
+    assert table["loo_log_ratio"].abs().max() < 1e-6
+
+
+def test_minutes_per_transaction_separate_front_and_back_office():
+    units = pl.DataFrame({"service_key": ["s", "s", "s"], "fiscal_year": ["y"] * 3,
+                          "activity_id": ["intake_mail", "intake_online", "record_update"],
+                          "units": [4.0, 6.0, 10.0]})
+    per_tx = minutes_per_transaction(units, activity_minutes(ACTIVITIES, PARAMS),
+                                     pl.DataFrame({"service_key": ["s"], "fiscal_year": ["y"], "volume": [10.0]}))
+    row = per_tx.row(0, named=True)
+    assert row["front_minutes_per_transaction"] == pytest.approx((4 * 10 + 6 * 1) / 10)
+    assert row["back_minutes_per_transaction"] == pytest.approx(10 * 2 / 10)
+
+
+def _hours(units_rows, matched=(), scales=(1.0, 1.0), params=PARAMS):
+    units = pl.DataFrame(units_rows, schema=["service_key", "fiscal_year", "activity_id", "units"], orient="row").with_columns(
+        pl.lit("reported").alias("volume_basis"), pl.lit("test").alias("units_source"))
+    matches = pl.DataFrame({"service_key": [m for m in matched], "fiscal_year": ["y"] * len(matched),
+                            "dwa_id": ["d"] * len(matched), "match_score": [0.5] * len(matched),
+                            "is_used": [True] * len(matched)},
+                           schema={"service_key": pl.String, "fiscal_year": pl.String, "dwa_id": pl.String,
+                                   "match_score": pl.Float64, "is_used": pl.Boolean})
+    return service_hours(units, activity_minutes(ACTIVITIES, params), matches, scales, params)
+
+
+def test_hours_are_units_times_calibrated_minutes_and_domain_work_takes_its_share_of_the_back_office():
+    rows = [("s", "y", "intake_mail", 60.0), ("s", "y", "assessment_decision", 30.0)]
+    plain = {r["activity_id"]: r["hours"] for r in _hours(rows, scales=(0.5, 2.0)).iter_rows(named=True)}
+    assert plain == pytest.approx({"intake_mail": 60 * 10 * 0.5 / 60, "assessment_decision": 30 * 20 * 2 / 60})
+    with_domain = {r["activity_id"]: r["hours"] for r in _hours(rows, matched=["s"]).iter_rows(named=True)}
+    back = 30 * 20 / 60
+    assert with_domain["domain_work"] == pytest.approx(back * PARAMS.domain_share)
+    assert with_domain["assessment_decision"] == pytest.approx(back * (1 - PARAMS.domain_share))
+    assert with_domain["intake_mail"] == pytest.approx(60 * 10 / 60)  # the front office is untouched
+
+
+def test_doubling_every_unit_time_doubles_hours():
+    rows = [("s", "y", "intake_mail", 60.0), ("s", "y", "assessment_decision", 30.0), ("s", "y", "web_content", 1000.0)]
+    double = ProductionParameters(unit_minutes={a: (2 * v, 2 * lo, 2 * hi) for a, (v, lo, hi) in MINUTES.items()})
+    base = _hours(rows, matched=["s"]).sort("activity_id")
+    doubled = _hours(rows, matched=["s"], params=double).sort("activity_id")
+    assert doubled["hours"].to_list() == pytest.approx([2 * h for h in base["hours"].to_list()])
+
+
+def _links(rows):
+    return pl.DataFrame(rows, schema=["service_key", "fiscal_year", "organisation_id", "programme_id",
+                                      "is_programme_matched", "programme_actual_fte"], orient="row")
+
+
+def test_programme_fte_cap_the_services_that_share_them_and_leave_the_rest_untouched():
+    hpf = PARAMS.ca_hours_per_fte
+    hours = pl.DataFrame({"service_key": ["a", "b", "c"], "fiscal_year": ["y"] * 3,
+                          "hours": [1.5 * hpf, 0.5 * hpf, 4.0 * hpf]})
+    links = _links([
+        ("a", "y", "1", "P", True, 1.0),  # a and b need 2 FTE, P has 1: both halved
+        ("b", "y", "1", "P", True, 1.0),
+        ("c", "y", "1", "Q", True, 10.0),  # c is in two programmes: 2 FTE in Q (room), 2 in R (cap 1)
+        ("c", "y", "1", "R", True, 1.0),
+    ])
+    out = {r["service_key"]: r for r in programme_ceiling(hours, links, PARAMS).iter_rows(named=True)}
+    assert out["a"]["fte_delivery"] == pytest.approx(0.75)
+    assert out["b"]["fte_delivery"] == pytest.approx(0.25)
+    assert out["c"]["fte_delivery"] == pytest.approx(2.0 + 1.0)
+    assert out["a"]["is_capped_by_programme_fte"] and out["c"]["is_capped_by_programme_fte"]
+    # no programme's services exceed its FTE
+    assert out["a"]["fte_delivery"] + out["b"]["fte_delivery"] <= 1.0 + 1e-12
+
+
+def test_an_unmatched_programme_sets_no_ceiling():
+    hpf = PARAMS.ca_hours_per_fte
+    hours = pl.DataFrame({"service_key": ["a"], "fiscal_year": ["y"], "hours": [5 * hpf]})
+    out = programme_ceiling(hours, _links([("a", "y", None, "X", False, None)]), PARAMS).row(0, named=True)
+    assert out["fte_delivery"] == pytest.approx(5.0)
+    assert out["is_capped_by_programme_fte"] is False
+    assert out["is_every_programme_ceiling_known"] is False
+
+
+def test_the_text_match_finds_the_dwa_a_service_names_and_is_deterministic():
+    dwa_tasks = pl.DataFrame({
+        "dwa_id": ["d1", "d2", "d3"],
+        "dwa_title": ["Inspect food products.", "Answer telephones to direct calls.", "Conduct climatological research."],
+        "task_statement": ["Inspect meat and poultry for contamination.", "Answer incoming calls.", "Study weather and drought."],
+    })
+    services = pl.DataFrame({"service_key": ["s", "t"], "fiscal_year": ["y", "y"],
+                             "service_name": ["Food inspection", "Drought Watch"],
+                             "service_description": ["Inspectors inspect food products and meat plants.",
+                                                     "Research on drought and weather for farmers."]})
+    first = match_domain_work(services, dwa_tasks, PARAMS)
+    best = {r["service_key"]: r["dwa_id"] for r in first.filter(pl.col("match_rank") == 1).iter_rows(named=True)}
+    assert best == {"s": "d1", "t": "d3"}
+    assert first.equals(match_domain_work(services.reverse(), dwa_tasks, PARAMS))
+    assert first.filter(pl.col("is_used"))["match_score"].min() >= PARAMS.domain_min_score
+
+
+def test_an_activitys_hours_spread_over_the_occupations_of_its_dwas():
+    rows = pl.DataFrame({"service_key": ["s", "s"], "fiscal_year": ["y", "y"],
+                         "activity_id": ["intake_mail", "domain_work"], "hours": [30.0, 10.0]})
+    activity_dwa = pl.DataFrame({"activity_id": ["intake_mail", "intake_mail"], "dwa_id": ["d1", "d2"]})
+    dwa_tasks = pl.DataFrame({"dwa_id": ["d1", "d1", "d2", "d9"], "onet_soc_code": ["A", "B", "A", "C"],
+                              "task_weight_in_dwa": [0.5, 0.5, 1.0, 1.0]})
+    matches = pl.DataFrame({"service_key": ["s"], "fiscal_year": ["y"], "dwa_id": ["d9"],
+                            "match_score": [0.4], "is_used": [True]})
+    mix = {r["onet_soc_code"]: r["occupation_share"]
+           for r in service_occupation_mix(rows, activity_dwa, matches, dwa_tasks).iter_rows(named=True)}
+    # intake: d1 and d2 in equal weights -> A 0.75, B 0.25; domain work all C
+    assert mix == pytest.approx({"A": 30 * 0.75 / 40, "B": 30 * 0.25 / 40, "C": 10 / 40})
+    assert math.isclose(sum(mix.values()), 1.0)
