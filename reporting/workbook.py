@@ -27,7 +27,7 @@ HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 MAX_WIDTH = 60
 SHEETS = (
     "Priority list", "Matrix summary", "Services", "Organisations", "Archetypes",
-    "UK replication", "Assumptions", "Data dictionary", "Sources and licences",
+    "Activities", "Calibration", "UK replication", "Assumptions", "Data dictionary", "Sources and licences",
 )
 
 

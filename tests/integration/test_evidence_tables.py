@@ -103,10 +103,10 @@ def test_the_access_flag_follows_its_rule_on_every_row(con):
     assert bad == 0
 
 
-def test_organisation_fte_by_occupation_adds_up_to_the_canadian_service_fte(con):
+def test_organisation_fte_by_occupation_adds_up_to_the_delivery_fte_of_the_services(con):
     workforce, services = con.execute(
         """select (select sum(fte) from scoring.fct_organisation_occupation_workforce),
-                  (select sum(fte) from marts.fct_service_cost where fte is not null)"""
+                  (select sum(fte) from scoring.fct_service_automation_summary where fte is not null)"""
     ).fetchall()[0]
     assert workforce == pytest.approx(services, rel=1e-9)
 

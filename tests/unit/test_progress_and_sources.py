@@ -13,34 +13,42 @@ import pytest
 from ingestion.registry import Source, SourceFile
 from ingestion.upstream import detect_changes, published_checksums
 from scoring.parameters import Parameters
+from scoring.production import ProductionParameters
 from scoring.uncertainty import monte_carlo
 
 
 def _inputs():
     services = [(f"S{i}", "2023-2024") for i in range(7)]
-    occupations = pl.DataFrame(
-        [{"service_key": s, "fiscal_year": y, "onet_soc_code": o, "occupation_share": share}
-         for s, y in services for o, share in (("11-0000.00", 0.6), ("43-0000.00", 0.4))]
-    )
-    values = pl.DataFrame(
-        [{"onet_soc_code": o, "method_id": m, "value": v, "coverage": 1.0}
-         for o, v in (("11-0000.00", 0.2), ("43-0000.00", 0.8))
-         for m in ("gpt4_beta", "frey_osborne_probability")]
-    )
+    keys = [(s, y, a) for s, y in services for a in ("intake_mail", "assessment_decision")]
+    hours = pl.DataFrame({"service_key": [k[0] for k in keys], "fiscal_year": [k[1] for k in keys],
+                          "activity_id": [k[2] for k in keys], "hours": [10.0 + i for i in range(len(keys))],
+                          "is_front_office": [k[2] == "intake_mail" for k in keys]})
+    values = pl.DataFrame({"service_key": [k[0] for k in keys for _ in range(2)],
+                           "fiscal_year": [k[1] for k in keys for _ in range(2)],
+                           "activity_id": [k[2] for k in keys for _ in range(2)],
+                           "method_id": ["gpt4_beta", "frey_osborne_probability"] * len(keys),
+                           "value": [0.2, 0.8] * len(keys), "coverage": [1.0] * 2 * len(keys),
+                           "probability": [0.5] * 2 * len(keys)})
     costs = pl.DataFrame({"service_key": [s for s, _ in services], "fiscal_year": [y for _, y in services],
-                          "country_code": ["CA"] * 4 + ["UK"] * 3, "labour_cost": [1e6] * 7,
-                          "total_cost": [2e6] * 7})
-    return occupations, values, costs
+                          "country_code": ["CA"] * 4 + ["UK"] * 3, "labour_cost": [1e6] * 7})
+    minutes = pl.DataFrame({"activity_id": ["intake_mail", "assessment_decision"],
+                            "minutes_low": [12.0, 10.0], "minutes_high": [27.0, 90.0]})
+    return hours, values, costs, minutes
 
 
 def test_the_monte_carlo_reports_each_batch_and_gives_the_same_numbers_with_or_without_it():
-    occupations, values, costs = _inputs()
+    hours, values, costs, minutes = _inputs()
     params = Parameters(monte_carlo_draws=200, monte_carlo_batch_services=3)
+    production = ProductionParameters(unit_minutes={})
     calls: list[tuple[int, int]] = []
-    with_progress = monte_carlo(occupations, values, costs, params, progress=lambda d, t: calls.append((d, t)))
-    without = monte_carlo(occupations, values, costs, params)
+    with_progress = monte_carlo(hours, values, costs, minutes, params, production,
+                                progress=lambda d, t: calls.append((d, t)))
+    without = monte_carlo(hours, values, costs, minutes, params, production)
     assert calls == [(3, 7), (6, 7), (7, 7)]
     assert with_progress.equals(without)
+    # batches do not change the numbers: the draws are common to all services
+    assert without.equals(monte_carlo(hours, values, costs, minutes,
+                                      params.override(monte_carlo_batch_services=7), production))
 
 
 class _Response:

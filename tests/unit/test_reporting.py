@@ -49,6 +49,11 @@ def _summary() -> pl.DataFrame:
             "value_threshold": 1e6, "is_highly_automatable": p >= 0.75, "is_high_value": bool(value and value >= 1e6),
             "quadrant": "unscored" if not placed else ("automate_first" if p >= 0.75 and value >= 1e6 else "monitor"),
             "priority_rank": i + 1, "parameters": PARAMETERS,
+            "volume_basis": "reported" if i % 4 else "modelled", "volume_modelled": None if i % 4 else 500.0,
+            "delivery_hours": 16500.0, "labour_cost_basis": "bottom-up hours x loaded cost",
+            "labour_cost_null_reason": None if placed else "no loaded cost", "routine_share": 0.5, "top_activity_id": "intake_mail",
+            "explanation": "hours: 60% application intake by mail (p 0.69)",
+            "probability_interval_driver": "method", "value_interval_driver": "unit_times",
         })
     return pl.DataFrame(rows)
 
@@ -84,6 +89,18 @@ def published(tmp_path) -> Path:
                                                 "atlas_data_year": ["2012-13"], "reference_value": [377.0],
                                                 "reference_data_year": ["2024"], "reference_source": ["Turing"],
                                                 "parameters": [PARAMETERS]}),
+        "scoring.agg_automation_by_activity": pl.DataFrame({
+            "country_code": ["CA"], "activity_id": ["intake_mail"], "services": [3], "units": [100.0],
+            "hours": [50.0], "labour_cost": [5000.0], "automatable_hours": [30.0], "value_gross": [3000.0],
+            "hours_weighted_probability": [0.6], "hours_weighted_routine_share": [0.8],
+            "rows_on_modelled_volume": [1], "currency": ["CAD"], "price_year": [2024],
+            "share_of_country_hours": [1.0], "parameters": [PARAMETERS]}),
+        "scoring.fct_unit_cost_calibration": pl.DataFrame({
+            "service_key": ["UK-8"], "fiscal_year": ["2012-2013"], "service_name": ["Service 8"],
+            "cost_round": ["2012-Q4"], "cost_per_transaction_gbp": [2.5], "front_minutes_per_transaction": [3.0],
+            "back_minutes_per_transaction": [4.0], "target_minutes": [5.6],
+            "predicted_cost_per_transaction_gbp": [2.0], "loo_predicted_cost_per_transaction_gbp": [1.9],
+            "loo_log_ratio": [-0.27], "parameters": [PARAMETERS]}),
         "marts.dim_service": dim,
         "marts.fct_service_cost": cost,
         "seeds.archetypes": pl.DataFrame({"archetype_id": ["benefit", "licence", "info"],
