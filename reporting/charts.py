@@ -155,3 +155,45 @@ def organisations_png(points: pl.DataFrame, path: Path, *, title: str, top: int 
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path
+
+
+def calibration_png(calibration: pl.DataFrame, path: Path, *, title: str, label: int = 8, dpi: int = 130) -> Path:
+    """Write the unit-cost calibration chart (A207): reported against leave-one-out predicted cost
+    per transaction of the UK services that report one, log-log, with the identity line and a
+    factor-2 band; the services the model gets most wrong are named."""
+    rows = calibration.filter(
+        (pl.col("cost_per_transaction_gbp") > 0) & (pl.col("loo_predicted_cost_per_transaction_gbp") > 0)
+    )
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    x = rows["cost_per_transaction_gbp"].to_list()
+    y = rows["loo_predicted_cost_per_transaction_gbp"].to_list()
+    ax.scatter(x, y, s=22, color="#08519c", alpha=0.8, label="UK service (leave-one-out prediction)")
+    if x:
+        low = min(min(x), min(y)) / 2
+        high = max(max(x), max(y)) * 2
+        ax.plot([low, high], [low, high], color="#444444", linewidth=0.8, label="prediction = reported")
+        ax.fill_between([low, high], [low / 2, high / 2], [low * 2, high * 2], color="#dddddd", alpha=0.5,
+                        label="within a factor 2")
+        ax.set_xlim(low, high)
+        ax.set_ylim(low, high)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    worst = rows.with_columns(pl.col("loo_log_ratio").abs().alias("_abs")).sort("_abs", descending=True).head(label)
+    for i, r in enumerate(worst.sort("cost_per_transaction_gbp").iter_rows(named=True)):
+        # alternate above and below the point so that neighbours' names do not overprint
+        ax.annotate(short(r["service_name"], 34), (r["cost_per_transaction_gbp"], r["loo_predicted_cost_per_transaction_gbp"]),
+                    fontsize=7, xytext=(4, 10 if i % 2 else -12), textcoords="offset points", color="#333333",
+                    arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.5})
+    median = float(rows["loo_log_ratio"].abs().median()) if rows.height else float("nan")
+    ax.set_xlabel("reported cost per transaction (GBP, 2012)")
+    ax.set_ylabel("predicted cost per transaction, leave-one-out (GBP, 2012)")
+    ax.set_title(f"{rows.height} services; median |log ratio| {median:.2f} (a factor {math.exp(median):.1f})",
+                 fontsize=10, loc="left")
+    ax.grid(True, which="major", color="#dddddd", linewidth=0.6)
+    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    fig.suptitle(title, fontsize=12, x=0.01, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path

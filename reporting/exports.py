@@ -7,7 +7,7 @@
         atlas-<publish_id>.xlsx                    the economists' workbook
         data_dictionary.csv                        every column: type, description, unit, source
         charts/matrix.png, charts/matrix.html      the probability x value matrix (PNG; offline page)
-        charts/value_by_organisation.png
+        charts/value_by_organisation.png, charts/calibration.png (unit-cost calibration, A207)
         manifest.json                              what is here: files with sha256, rows, publish id
 
 Everything is read from the published copy (the file the pointer names when the export starts),
@@ -33,7 +33,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from reporting.charts import matrix_png, organisations_png
+from reporting.charts import calibration_png, matrix_png, organisations_png
 from reporting.dictionary import describe, table_docs
 from reporting.interactive import matrix_html
 from reporting.matrix import matrix_points
@@ -228,9 +228,14 @@ def write_exports(
                         subtitle=f"Published version {publish_id} ({published_at[:19]} UTC, run "
                                  f"{run_id[:8]}); {points.height:,} services.",
                         organisations_png=org)
-            result.charts = {n: final / "charts" / n for n in
-                             ("matrix.png", "matrix.html", "value_by_organisation.png")}
-            log("drew the matrix and value-by-organisation charts")
+            names = ["matrix.png", "matrix.html", "value_by_organisation.png"]
+            calibration = frames.get("scoring.fct_unit_cost_calibration")
+            if calibration is not None and calibration.height:
+                calibration_png(calibration, folder / "calibration.png",
+                                title=f"Unit-cost calibration (A207), published {publish_id}")
+                names.append("calibration.png")
+            result.charts = {n: final / "charts" / n for n in names}
+            log("drew the matrix, value-by-organisation and calibration charts")
         files = sorted(p for p in staging.rglob("*") if p.is_file())
         (staging / "manifest.json").write_text(json.dumps({
             "publish_id": publish_id,

@@ -248,6 +248,7 @@ def score(
         activity_values.join(heads.select(*activity_key, "probability"), on=activity_key, how="left"),
         frame.select(*SERVICE_KEY, "country_code", "labour_cost"),
         minutes, params, production, progress=progress,
+        calibration_sd=float(calibration["loo_log_ratio"].std() or 0.0),
     )
     summary = valued.select(
         *SUMMARY_SERVICE_COLUMNS,

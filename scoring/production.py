@@ -554,46 +554,51 @@ def programme_ceiling(
 
     `links`: fct_ca_service_programme (service_key, fiscal_year, organisation_id, programme_id,
     is_programme_matched, programme_actual_fte). A service in k programmes counts 1/k of its FTE in
-    each; a programme whose services add up to more than its actual FTE scales them down to it.
-    Programmes without a match or without an FTE figure set no ceiling (flagged)."""
+    each. A programme whose services add up to more than its actual FTE scales them down to it; a
+    service in several programmes takes the smallest of their factors, so that it still counts
+    equally in each and no programme is exceeded. A programme reporting zero FTE holds no delivery
+    staff: it is left out of k, and a service whose every programme reports zero keeps no FTE (its
+    staff are counted in another programme). Unmatched programmes and those without an FTE figure
+    set no ceiling (flagged)."""
     fte = hours.group_by(SERVICE_KEY).agg((pl.col("hours").sum() / params.ca_hours_per_fte).alias("fte_bottom_up"))
     programme_key = ["fiscal_year", "organisation_id", "programme_id"]
     service_links = links.select(
         *SERVICE_KEY, "organisation_id", "programme_id", "is_programme_matched", "programme_actual_fte"
-    ).with_columns(pl.len().over(SERVICE_KEY).alias("_k"))
-    parts = service_links.join(fte, on=SERVICE_KEY, how="inner").with_columns(
-        (pl.col("fte_bottom_up") / pl.col("_k")).alias("_part"),
+    ).with_columns(
+        (pl.col("is_programme_matched") & (pl.col("programme_actual_fte") == 0)).fill_null(False).alias("_zero"),
         (pl.col("is_programme_matched") & pl.col("programme_actual_fte").is_not_null()).alias("_capped"),
+    ).with_columns((~pl.col("_zero")).sum().over(SERVICE_KEY).alias("_k"))
+    parts = service_links.filter(~pl.col("_zero")).join(fte, on=SERVICE_KEY, how="inner").with_columns(
+        (pl.col("fte_bottom_up") / pl.col("_k")).alias("_part")
     )
     demand = parts.filter(pl.col("_capped")).group_by(programme_key).agg(
         pl.col("_part").sum().alias("_demand"), pl.col("programme_actual_fte").first().alias("_ceiling")
     ).with_columns(
-        pl.when(pl.col("_demand") > pl.col("_ceiling"))
-        .then(pl.when(pl.col("_demand") > 0).then(pl.col("_ceiling") / pl.col("_demand")).otherwise(1.0))
-        .otherwise(1.0)
-        .alias("_factor")
+        pl.when(pl.col("_demand") > pl.col("_ceiling")).then(pl.col("_ceiling") / pl.col("_demand"))
+        .otherwise(1.0).alias("_factor")
     )
-    scaled = parts.join(demand.select(*programme_key, "_factor"), on=programme_key, how="left").with_columns(
-        pl.when(pl.col("_capped")).then(pl.col("_factor")).otherwise(1.0).alias("_factor")
-    )
-    per_service = scaled.group_by(SERVICE_KEY).agg(
-        (pl.col("_part") * pl.col("_factor")).sum().alias("fte_after"),
+    factors = parts.join(demand.select(*programme_key, "_factor"), on=programme_key, how="left").group_by(
+        SERVICE_KEY
+    ).agg(
+        pl.col("_factor").fill_null(1.0).min().alias("_factor"),
         pl.col("_capped").all().alias("is_every_programme_ceiling_known"),
-        (pl.col("_factor") < 1).any().alias("is_capped_by_programme_fte"),
         pl.col("programme_actual_fte").filter(pl.col("_capped")).sum().alias("programme_fte_total"),
     )
-    return fte.join(per_service, on=SERVICE_KEY, how="left").with_columns(
-        pl.col("fte_after").fill_null(pl.col("fte_bottom_up")),
-        pl.col("is_capped_by_programme_fte").fill_null(False),
-        pl.col("is_every_programme_ceiling_known").fill_null(False),
-    ).with_columns(
-        pl.when(pl.col("fte_bottom_up") > 0)
-        .then(pl.col("fte_after") / pl.col("fte_bottom_up"))
-        .otherwise(1.0)
-        .alias("ceiling_factor")
-    ).select(
-        *SERVICE_KEY, "fte_bottom_up", pl.col("fte_after").alias("fte_delivery"), "ceiling_factor",
-        "is_capped_by_programme_fte", "is_every_programme_ceiling_known", "programme_fte_total",
+    all_zero = service_links.group_by(SERVICE_KEY).agg((pl.col("_k").first() == 0).alias("_all_zero"))
+    return (
+        fte.join(factors, on=SERVICE_KEY, how="left")
+        .join(all_zero, on=SERVICE_KEY, how="left")
+        .with_columns(
+            pl.when(pl.col("_all_zero").fill_null(False)).then(0.0)
+            .otherwise(pl.col("_factor").fill_null(1.0)).alias("ceiling_factor"),
+            pl.col("is_every_programme_ceiling_known").fill_null(False),
+        )
+        .with_columns(
+            (pl.col("fte_bottom_up") * pl.col("ceiling_factor")).alias("fte_delivery"),
+            (pl.col("ceiling_factor") < 1).alias("is_capped_by_programme_fte"),
+        )
+        .select(*SERVICE_KEY, "fte_bottom_up", "fte_delivery", "ceiling_factor", "is_capped_by_programme_fte",
+                "is_every_programme_ceiling_known", "programme_fte_total")
     )
 
 

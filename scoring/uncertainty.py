@@ -6,7 +6,9 @@ Every draw d fixes, for all services at once (A217):
 - the domain-work share of back-office time, uniform on A212's range;
 - the automation method, one of the headline methods (A214), uniformly;
 - the cost of an hour: UK employer on-cost factor uniform on A203's range; Canada hours per FTE
-  uniform on A204's range (the loaded cost of an FTE is fixed, so an hour costs cost / hours).
+  uniform on A204's range (the loaded cost of an FTE is fixed, so an hour costs cost / hours);
+- the level of all unit times: a lognormal multiplier with the calibration's leave-one-out residual
+  standard deviation (A207), which moves value, not probability (probability is a ratio of hours).
 A service's probability and value in draw d follow from its own hours and activity values, so two
 services with identical inputs get identical draws and intervals. The Canadian programme ceiling
 (A209) is applied at the central estimate and held in the draws.
@@ -48,6 +50,7 @@ def draw_inputs(
     minutes: pl.DataFrame,
     params: Parameters,
     production: ProductionParameters,
+    calibration_sd: float = 0.0,
 ) -> dict[str, np.ndarray]:
     """The common random numbers: per draw, a minutes multiplier per activity, the domain share,
     the method index and the hourly cost factor per country (CA, UK)."""
@@ -66,7 +69,8 @@ def draw_inputs(
     ca = production.ca_hours_per_fte / rng.uniform(
         production.ca_hours_per_fte_low, production.ca_hours_per_fte_high, size=draws
     )
-    return {"unit": unit, "share": share, "method": method, "cost": np.vstack([ca, uk])}
+    level = np.exp(calibration_sd * rng.standard_normal(draws))
+    return {"unit": unit, "share": share, "method": method, "cost": np.vstack([ca, uk]), "level": level}
 
 
 def _column_factors(
@@ -92,6 +96,7 @@ def monte_carlo(
     params: Parameters,
     production: ProductionParameters,
     progress: Callable[[int, int], None] | None = None,
+    calibration_sd: float = 0.0,
 ) -> pl.DataFrame:
     """Percentiles of probability and gross value per service, and the interval drivers.
 
@@ -104,7 +109,7 @@ def monte_carlo(
     a_index = {a: i for i, a in enumerate(activities)}
     front = set(hours.filter(pl.col("is_front_office"))["activity_id"].to_list())
     back = np.array([a not in front and a != DOMAIN_ACTIVITY for a in activities])
-    common = draw_inputs(activities, minutes, params, production)
+    common = draw_inputs(activities, minutes, params, production, calibration_sd)
     draws = common["unit"].shape[1]
 
     services = hours.select(SERVICE_KEY).unique().sort(SERVICE_KEY)
@@ -144,7 +149,7 @@ def monte_carlo(
             cost_per_hour[i] = r["labour_cost"] / total_hours[i]
 
     def run(unit: np.ndarray, share: np.ndarray, method: np.ndarray | None, cost: np.ndarray,
-            rows: slice) -> tuple[np.ndarray, np.ndarray]:
+            level: np.ndarray, rows: slice) -> tuple[np.ndarray, np.ndarray]:
         no_dom, with_dom = _column_factors(activities, back, unit, share, production.domain_share)
         hb, hs, dom = h[rows], h_scored[rows], has_domain[rows]
         hours_d = np.where(dom[:, None], hb @ with_dom, hb @ no_dom)
@@ -157,22 +162,23 @@ def monte_carlo(
         with np.errstate(invalid="ignore", divide="ignore"):
             prob = np.where(scored_d > 0, num / scored_d, np.nan)
         prob = np.clip(prob, 0.0, 1.0)
-        value = cost_per_hour[rows, None] * cost[country[rows], :] * hours_d * prob
+        value = cost_per_hour[rows, None] * cost[country[rows], :] * level[None, :] * hours_d * prob
         return prob, value
 
     ones_unit = np.ones_like(common["unit"])
     central_share = np.full(draws, production.domain_share)
     ones_cost = np.ones_like(common["cost"])
+    ones_level = np.ones_like(common["level"])
     batch = max(1, int(params.monte_carlo_batch_services))
     out: list[dict[str, object]] = []
     for start in range(0, n, batch):
         rows = slice(start, min(n, start + batch))
-        prob, value = run(common["unit"], common["share"], common["method"], common["cost"], rows)
+        prob, value = run(common["unit"], common["share"], common["method"], common["cost"], common["level"], rows)
         widths_p, widths_v = [], []
         for variant in (
-            (common["unit"], common["share"], None, ones_cost),  # unit times and domain share
-            (ones_unit, central_share, common["method"], ones_cost),  # method
-            (ones_unit, central_share, None, common["cost"]),  # hourly cost
+            (common["unit"], common["share"], None, ones_cost, common["level"]),  # unit times, level, domain share
+            (ones_unit, central_share, common["method"], ones_cost, ones_level),  # method
+            (ones_unit, central_share, None, common["cost"], ones_level),  # hourly cost
         ):
             vp, vv = run(*variant, rows)
             qp = np.nanpercentile(vp, [5, 95], axis=1) if vp.size else np.zeros((2, 0))

@@ -35,7 +35,7 @@ def test_every_service_of_dim_service_has_exactly_one_summary_row(con):
              (select count(*) from marts.dim_service d anti join scoring.fct_service_automation_summary s using (service_key, fiscal_year)),
              (select count(*) from scoring.fct_service_automation_summary s anti join marts.dim_service d using (service_key, fiscal_year)),
              (select count(*) - count(distinct (service_key, fiscal_year)) from scoring.fct_service_automation_summary)"""
-    ).fetchone()
+    ).fetchall()[0]
     assert (missing, extra, duplicated) == (0, 0, 0)
 
 
@@ -52,12 +52,19 @@ def test_canadian_services_fill_all_four_quadrants(summary):
 
 def test_no_canadian_service_needs_more_fte_than_its_programmes_report(con):
     over = con.sql(
-        """with parts as (
+        """with links as (
+               select *, coalesce(is_programme_matched and programme_actual_fte = 0, false) as zero
+               from marts.fct_ca_service_programme),
+           counted as (
+               select *, count(*) filter (where not zero) over (partition by service_key, fiscal_year) as programmes
+               from links),
+           parts as (
+               -- a service in k programmes that report staff counts 1/k of its FTE in each (A209)
                select l.fiscal_year, l.organisation_id, l.programme_id, l.programme_actual_fte,
-                      s.fte / count(*) over (partition by l.service_key, l.fiscal_year) as fte_part
-               from marts.fct_ca_service_programme l
+                      s.fte / l.programmes as fte_part
+               from counted l
                join scoring.fct_service_automation_summary s using (service_key, fiscal_year)
-               where l.is_programme_matched and l.programme_actual_fte is not null)
+               where l.is_programme_matched and l.programme_actual_fte is not null and not l.zero)
            select programme_id, sum(fte_part) as fte, any_value(programme_actual_fte) as ceiling
            from parts group by fiscal_year, organisation_id, programme_id
            having sum(fte_part) > any_value(programme_actual_fte) * (1 + 1e-9) + 1e-9"""
@@ -114,7 +121,7 @@ def test_the_general_procedures_hold_every_hour_of_every_service(con):
     by_activity, by_service = con.execute(
         """select (select sum(hours) from scoring.agg_automation_by_activity),
                   (select sum(hours) from scoring.fct_service_activity where hours > 0)"""
-    ).fetchone()
+    ).fetchall()[0]
     assert by_activity == pytest.approx(by_service, rel=1e-9)
 
 
@@ -148,5 +155,5 @@ def test_the_uk_replication_counts_match_the_transactions_explorer(con, mirror):
            from scoring.fct_service_automation_summary
            where country_code = 'UK' and involves_case_decision and volume_basis = 'reported'
              and annual_volume > 0"""
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert figures["share_highly_automatable_routine"] == pytest.approx(share)

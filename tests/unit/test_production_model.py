@@ -216,15 +216,23 @@ def test_programme_fte_cap_the_services_that_share_them_and_leave_the_rest_untou
         ("a", "y", "1", "P", True, 1.0),  # a and b need 2 FTE, P has 1: both halved
         ("b", "y", "1", "P", True, 1.0),
         ("c", "y", "1", "Q", True, 10.0),  # c is in two programmes: 2 FTE in Q (room), 2 in R (cap 1)
+        ("c", "y", "1", "Z", True, 0.0),  # a programme with no staff holds none of c's FTE
         ("c", "y", "1", "R", True, 1.0),
     ])
     out = {r["service_key"]: r for r in programme_ceiling(hours, links, PARAMS).iter_rows(named=True)}
     assert out["a"]["fte_delivery"] == pytest.approx(0.75)
     assert out["b"]["fte_delivery"] == pytest.approx(0.25)
-    assert out["c"]["fte_delivery"] == pytest.approx(2.0 + 1.0)
+    # c takes R's factor 0.5 (the smallest of its programmes'), so it still counts equally in each
+    assert out["c"]["fte_delivery"] == pytest.approx(2.0)
     assert out["a"]["is_capped_by_programme_fte"] and out["c"]["is_capped_by_programme_fte"]
     # no programme's services exceed its FTE
     assert out["a"]["fte_delivery"] + out["b"]["fte_delivery"] <= 1.0 + 1e-12
+
+
+def test_a_service_whose_every_programme_reports_zero_fte_keeps_none():
+    hours = pl.DataFrame({"service_key": ["a"], "fiscal_year": ["y"], "hours": [100.0]})
+    out = programme_ceiling(hours, _links([("a", "y", "1", "Z", True, 0.0)]), PARAMS).row(0, named=True)
+    assert out["fte_delivery"] == 0.0 and out["is_capped_by_programme_fte"] is True
 
 
 def test_an_unmatched_programme_sets_no_ceiling():
