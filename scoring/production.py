@@ -351,17 +351,49 @@ def dwa_documents(dwa_tasks: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def public_sector_dwas(dwa_tasks: pl.DataFrame) -> pl.DataFrame:
+    """The rows of DWAs that public administrations do (A218): those whose occupations, weighted by
+    task, have at least the share of their employment in government that all occupations have.
+    DWAs none of whose occupations OEWS details are kept (unknown is not evidence against them).
+    Without the government columns (a hand-made frame) every DWA is kept."""
+    if "occupation_government_share" not in dwa_tasks.columns:
+        return dwa_tasks
+    known = pl.col("occupation_government_share").is_not_null()
+    weight = pl.col("task_weight_in_dwa")
+    relevance = dwa_tasks.group_by("dwa_id").agg(
+        (pl.when(known).then(weight * pl.col("occupation_government_share")).otherwise(0.0).sum()
+         / pl.when(known).then(weight).otherwise(0.0).sum()).alias("_relevance"),
+        pl.col("all_occupations_government_share").first().alias("_benchmark"),
+    )
+    keep = relevance.filter(
+        pl.col("_relevance").is_nan() | pl.col("_relevance").is_null() | pl.col("_benchmark").is_null()
+        | (pl.col("_relevance") >= pl.col("_benchmark"))
+    ).select("dwa_id")
+    return dwa_tasks.join(keep, on="dwa_id", how="semi")
+
+
+# Words every service description uses about itself, which say nothing of its domain work: without
+# them "Other service areas" matches "Clean food service areas".
+GENERIC_SERVICE_WORDS = frozenset({
+    "application", "applications", "apply", "area", "areas", "canada", "canadian", "client", "clients",
+    "government", "information", "online", "program", "programme", "programmes", "programs", "provide",
+    "provided", "provides", "public", "request", "requests", "service", "services", "support", "uk",
+})
+
+
 def match_domain_work(
     services: pl.DataFrame, dwa_tasks: pl.DataFrame, params: ProductionParameters
 ) -> pl.DataFrame:
-    """The O*NET DWAs closest to each service's name and description by TF-IDF cosine similarity
-    (scikit-learn; English stop words, unigrams and bigrams, sublinear term frequency, fitted on the
-    DWA texts). One row per service and matched DWA among its top A211, with the score, the rank
-    and whether it is used (score at least A210)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer  # imported here: 1 s at import
+    """The O*NET DWAs closest to each service's name and description by TF-IDF cosine similarity,
+    among the DWAs public administrations do (A218) (scikit-learn; English stop words, unigrams and bigrams, sublinear term frequency, fitted on the
+    DWA texts; words every service uses of itself, GENERIC_SERVICE_WORDS, left out). One row per
+    service and matched DWA among its top A211, with the score, the rank and whether it is used
+    (score at least A210)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer  # 1 s at import
 
-    documents = dwa_documents(dwa_tasks)
-    vectorizer = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+    documents = dwa_documents(public_sector_dwas(dwa_tasks))
+    stop_words = sorted(ENGLISH_STOP_WORDS | GENERIC_SERVICE_WORDS)
+    vectorizer = TfidfVectorizer(stop_words=stop_words, ngram_range=(1, 2), sublinear_tf=True, min_df=1)
     dwa_matrix = vectorizer.fit_transform(documents["document"].to_list())
     frame = services.select(
         *SERVICE_KEY,

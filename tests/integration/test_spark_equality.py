@@ -34,6 +34,11 @@ SCORE_KEYS = {
     "agg_automation_by_archetype": ["country_code", "archetype_id"],
     "agg_automation_by_country": ["country_code"],
     "uk_replication": ["figure_id"],
+    "fct_service_activity": ["service_key", "fiscal_year", "activity_id"],
+    "fct_service_domain_match": ["service_key", "fiscal_year", "match_rank"],
+    "agg_automation_by_activity": ["country_code", "activity_id"],
+    "fct_unit_cost_calibration": ["service_key", "fiscal_year"],
+    "model_diagnostics": ["figure_id"],
 }
 
 

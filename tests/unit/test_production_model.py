@@ -17,6 +17,7 @@ from scoring.production import (
     minutes_per_transaction,
     model_volumes,
     programme_ceiling,
+    public_sector_dwas,
     service_activity_units,
     service_hours,
     service_occupation_mix,
@@ -274,3 +275,21 @@ def test_an_activitys_hours_spread_over_the_occupations_of_its_dwas():
     # intake: d1 and d2 in equal weights -> A 0.75, B 0.25; domain work all C
     assert mix == pytest.approx({"A": 30 * 0.75 / 40, "B": 30 * 0.25 / 40, "C": 10 / 40})
     assert math.isclose(sum(mix.values()), 1.0)
+
+
+def test_the_text_match_keeps_to_work_public_administrations_do():
+    # d1's occupation has 30% of its employment in government, d2's 1%, the economy 6.6%; d3 unknown
+    dwa_tasks = pl.DataFrame({
+        "dwa_id": ["d1", "d2", "d3"],
+        "dwa_title": ["Register vital records.", "Operate cash registers.", "Register vessels."],
+        "task_statement": ["Register births and deaths.", "Ring up sales on a register.", "Record vessel owners."],
+        "task_weight_in_dwa": [1.0, 1.0, 1.0],
+        "occupation_government_share": [0.30, 0.01, None],
+        "all_occupations_government_share": [0.066, 0.066, 0.066],
+    })
+    kept = set(public_sector_dwas(dwa_tasks)["dwa_id"].to_list())
+    assert kept == {"d1", "d3"}
+    services = pl.DataFrame({"service_key": ["s"], "fiscal_year": ["y"], "service_name": ["Register industrial designs"],
+                             "service_description": ["Registration of designs on a register."]})
+    matched = match_domain_work(services, dwa_tasks, PARAMS)
+    assert "d2" not in matched["dwa_id"].to_list()

@@ -2,6 +2,10 @@
 -- its weight within the DWA (core 2, supplemental 1, untyped 1 as in A030-A032, normalised to sum
 -- to 1 per DWA) and the task-level labels of Eloundou et al. where the task has them. The
 -- production model (scoring/production.py) reaches tasks and occupations from activities this way.
+-- The share of the occupation's US employment that works in government (OEWS May 2025, federal,
+-- state and local government excluding schools, hospitals and the postal service) tells which
+-- work public administrations do: the text match of a service's domain work keeps to DWAs whose
+-- occupations are in government at least as much as all occupations are (A218).
 with links as (
     select distinct
         o_net_soc_code as onet_soc_code,
@@ -21,6 +25,26 @@ tasks as (
 
 exposure as (
     select * from {{ ref('fct_task_exposure') }}
+),
+
+government as (
+    select
+        occ_code_soc2018,
+        max(case when industry_code = '999000' then tot_emp end) as government_employment,
+        max(case when industry_code = '000000' then tot_emp end) as all_employment
+    from {{ ref('stg_bls__oews_government_2025') }}
+    where industry_code in ('000000', '999000')
+    group by occ_code_soc2018
+),
+
+government_share as (
+    select
+        occ_code_soc2018,
+        case
+            when all_employment > 0 and government_employment is not null
+                then cast(government_employment as double) / all_employment
+        end as government_share
+    from government
 ),
 
 weighted as (
@@ -56,9 +80,16 @@ select
         when exposure.gpt4_automation_label is null then cast(null as boolean)
         else exposure.gpt4_automation_label in ('T3', 'T4')
     end as is_routine_task,
+    occupation.government_share as occupation_government_share,
+    all_occupations.government_share as all_occupations_government_share,
     dwas._source_sha256 as source_sha256
 from weighted
 inner join dwas
     on dwas.dwa_id = weighted.dwa_id
 left join exposure
     on exposure.task_id = weighted.task_id
+left join government_share as occupation
+    on occupation.occ_code_soc2018 = substring(weighted.onet_soc_code, 1, 7)
+cross join (
+    select government_share from government_share where occ_code_soc2018 = '00-0000'
+) as all_occupations
