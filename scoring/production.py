@@ -404,7 +404,7 @@ def match_domain_work(
     ).sort(SERVICE_KEY)
     service_matrix = vectorizer.transform(frame["_text"].to_list())
     scores = (service_matrix @ dwa_matrix.T).toarray()  # rows are L2-normalised: cosine
-    k = max(1, int(params.domain_top_k))
+    k = max(1, min(int(params.domain_top_k), documents.height))
     # ties broken by DWA id order (documents are sorted), so the result is deterministic
     order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
     rows_service, rows_rank = np.meshgrid(np.arange(frame.height), np.arange(k), indexing="ij")
