@@ -505,14 +505,10 @@ def bench_factor(factor: int, work_root: Path, draws: int | None, years: int, se
         if stage in floor and floor[stage]["seconds"] > 0:
             values["floor_s"] = floor[stage]["seconds"]
             values["ratio_to_floor"] = values["wall_s"] / floor[stage]["seconds"]
-    print(f"== {factor}x: scoring point estimates, polars against DuckDB SQL", flush=True)
-    from benchmarks.scoring_engines import compare_engines
-
     record: dict[str, Any] = {
         "factor": factor, "years": years, "draws": draws, "seed": seed,
         "services": services_in(warehouse), "generate_inputs_s": generate_s,
         "warehouse_mb": warehouse.stat().st_size / 2**20, "cold": cold, "floors": floor,
-        "scoring_engines": compare_engines(warehouse, repeats=3),
     }
     if incremental:
         print(f"== {factor}x: incremental, nothing changed", flush=True)
@@ -595,11 +591,6 @@ def table(records: list[dict[str, Any]]) -> str:
             lines.append(f"{r['factor']:>6} {r['services']:>9} {'  dbt itself':<14} "
                          f"{invocation['dbt_elapsed_s']:>8.1f}   {invocation['invocation'].split('-')[0]}: "
                          f"{kinds} (summed over threads)")
-        engines = r.get("scoring_engines", {}).get("seconds", {})
-        if engines:
-            lines.append(f"{r['factor']:>6} {r['services']:>9} {'point estimates':<14} polars "
-                         f"{engines['polars_with_read']:.2f} s (with reading its inputs), DuckDB SQL "
-                         f"{engines['sql']:.2f} s; results agree")
         for key, label in (("unchanged", "nothing changed"), ("one_changed", "one changed")):
             if key in r:
                 inc = r[key]

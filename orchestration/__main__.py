@@ -74,6 +74,7 @@ def run(selection: str | None) -> int:
         error = event.event_specific_data.error  # type: ignore[union-attr]
         print(f"  failed step {event.step_key}: {error.message.strip().splitlines()[0] if error else ''}")
     _print_built(result)
+    _print_model(result)
     _print_publication(result)
     _print_where_to_look(result)
     return 0 if result.success else 1
@@ -93,6 +94,16 @@ def _print_built(result) -> None:
     order = ["raw", "staging", "intermediate", "seeds", "marts", "scoring", "published", "exports"]
     layers = sorted(counts, key=lambda k: (order.index(k) if k in order else len(order), k))
     print("built: " + (", ".join(f"{counts[k]} {k}" for k in layers) if counts else "nothing"))
+
+
+def _print_model(result) -> None:
+    """The automation model's summary line per country, when the run scored (scoring/pipeline.py)."""
+    for event in _materialisations(result):
+        if event.asset_key.path == ["scoring", "fct_service_automation_summary"]:
+            metadata = event.event_specific_data.materialization.metadata
+            if "model_summary" in metadata:
+                for line in str(metadata["model_summary"].value).splitlines():
+                    print(f"model: {line}")
 
 
 def _print_where_to_look(result) -> None:

@@ -275,8 +275,10 @@ def score(
     replication = (
         uk_replication(summary, params).join(reference, on="figure_id", how="left").with_columns(parameters_json)
     )
+    fallback = units.filter(pl.col("units_source").str.contains("fallback")).select(SERVICE_KEY).unique()
     diagnostics = model_diagnostics(
-        summary, {**volume_diagnostics, **calibration_diagnostics}, ceiling
+        summary, {**volume_diagnostics, **calibration_diagnostics}, ceiling,
+        summary.join(fallback, on=SERVICE_KEY, how="semi"),
     )
     return ScoringOutputs(
         service_activity=service_activity,
@@ -309,7 +311,9 @@ def r_squared_by_group(frame: pl.DataFrame, value: str, group: str) -> float | N
     return None if total == 0 else 1.0 - float(((y - means) ** 2).sum()) / total
 
 
-def model_diagnostics(summary: pl.DataFrame, fits: dict[str, float], ceiling: pl.DataFrame) -> pl.DataFrame:
+def model_diagnostics(
+    summary: pl.DataFrame, fits: dict[str, float], ceiling: pl.DataFrame, fallback: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """One row per diagnostic figure of the model: fits of the calibration and the volume model,
     distinct probabilities, variance explained by the archetype, coverage of value by volume basis."""
     rows: list[tuple[str, str, float | None, str]] = []
@@ -344,12 +348,47 @@ def model_diagnostics(summary: pl.DataFrame, fits: dict[str, float], ceiling: pl
             rows.append((f"{country.lower()}_value_coverage_{basis}_volume",
                          f"{country}: share of services with a {basis} volume that get a gross value",
                          float(b["value_gross"].is_not_null().mean()) if b.height else None, "share"))
+        if fallback is not None:
+            rows.append((f"{country.lower()}_services_on_fallback_process",
+                         f"{country}: services with no mapped service type, on the labelled fallback process (record keeping, A201)",
+                         float(fallback.filter(pl.col("country_code") == country).height), "services"))
         none = s.filter(pl.col("volume_basis").is_null())
         rows.append((f"{country.lower()}_services_without_activities", f"{country}: services with no activity (no volume at all)", float(none.height), "services"))
         rows.append((f"{country.lower()}_value_gross_total", f"{country}: gross value of all services", float(s["value_gross"].sum() or 0), "money a year"))
     capped = ceiling.filter(pl.col("is_capped_by_programme_fte"))
     rows.append(("ca_services_capped_by_programme_fte", "CA: services whose delivery FTE the programme ceiling reduced (A209)", float(capped.height), "services"))
     return pl.DataFrame(rows, schema=["figure_id", "figure", "value", "unit"], orient="row")
+
+
+def model_summary(diagnostics: pl.DataFrame) -> str:
+    """One line per country for the run summary: distinct probabilities, archetype R-squared,
+    quadrants, modelled volumes and fallbacks; then the calibration's out-of-sample fit."""
+    d = dict(diagnostics.select("figure_id", "value").iter_rows())
+
+    def n(key: str) -> int:
+        return int(d.get(key) or 0)
+
+    lines = []
+    for country in ("ca", "uk"):
+        if f"{country}_distinct_headline_probabilities" not in d:
+            continue
+        r2 = d.get(f"{country}_archetype_r_squared")
+        lines.append(
+            f"{country.upper()}: {n(f'{country}_distinct_headline_probabilities')} distinct probabilities, "
+            f"archetype R-squared {r2:.2f}; quadrants automate first/quick win/augment/monitor/unscored "
+            f"{n(f'{country}_services_automate_first')}/{n(f'{country}_services_quick_win')}/"
+            f"{n(f'{country}_services_augment')}/{n(f'{country}_services_monitor')}/"
+            f"{n(f'{country}_services_unscored')}; {n(f'{country}_services_modelled_volume')} modelled volumes; "
+            f"{n(f'{country}_services_on_fallback_process')} on the fallback process"
+            if r2 is not None else f"{country.upper()}: no probabilities"
+        )
+    if "calibration_loo_median_abs_log_ratio" in d:
+        lines.append(
+            f"unit-cost calibration on {n('calibration_services')} UK services: leave-one-out median "
+            f"|log ratio| {d['calibration_loo_median_abs_log_ratio']:.2f}; volume model out-of-sample "
+            f"median |log error| {d.get('volume_model_oos_median_abs_log_error', float('nan')):.2f}"
+        )
+    return "\n".join(lines)
 
 
 def invariant_failures(outputs: ScoringOutputs, services: int) -> list[str]:

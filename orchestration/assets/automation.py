@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 from orchestration.assets.scoring import table_metadata, write_table
 from scoring.io import read_scoring_inputs
 from scoring.parameters import Parameters, from_assumptions
-from scoring.pipeline import ScoringInputs, invariant_failures, score
+from scoring.pipeline import ScoringInputs, invariant_failures, model_summary, score
 
 OWNER = "team:atlas-economics"
 KEYS = {
@@ -123,9 +123,13 @@ def automation_model(context: dg.AssetExecutionContext, config: ScoringConfig, w
         )
         if problems:
             raise dg.Failure(f"scoring invariants failed: {problems}; nothing written")
+        summary_text = model_summary(outputs.diagnostics)
+        for line in summary_text.splitlines():
+            context.log.info(f"model: {line}")
         for name, frame in outputs.tables().items():
             write_table(con, name, frame)
+            extra = {"model_summary": summary_text} if name == "fct_service_automation_summary" else {}
             yield dg.MaterializeResult(
                 asset_key=["scoring", name],
-                metadata={**table_metadata(frame), "parameters": params.to_json()},
+                metadata={**table_metadata(frame), "parameters": params.to_json(), **extra},
             )

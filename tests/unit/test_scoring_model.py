@@ -281,3 +281,20 @@ def test_the_general_procedures_add_up_hours_and_value_across_services():
     assert intake["value_gross"] == pytest.approx(26.0)
     assert intake["share_of_country_hours"] == pytest.approx(4 / 6)
     assert intake["rows_on_modelled_volume"] == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hours=st.lists(st.floats(0.01, 1e6), min_size=1, max_size=6),
+    probabilities=st.lists(st.floats(0.0, 1.0), min_size=6, max_size=6),
+    factor=st.floats(0.1, 100.0),
+)
+def test_probabilities_stay_in_0_1_and_scaling_every_hour_leaves_them_unchanged(hours, probabilities, factor):
+    rows = _rows([("s", "y", "CA", f"a{i}", h, probabilities[i], probabilities[i]) for i, h in enumerate(hours)])
+    methods = pl.DataFrame(schema={"service_key": pl.String, "fiscal_year": pl.String, "method_id": pl.String,
+                                   "probability": pl.Float64, "coverage": pl.Float64, "enters_headline": pl.Boolean})
+    base = service_headline(rows, methods, P).row(0, named=True)
+    scaled = service_headline(rows.with_columns(pl.col("hours") * factor), methods, P).row(0, named=True)
+    assert 0.0 <= base["headline_probability"] <= 1.0
+    assert scaled["headline_probability"] == pytest.approx(base["headline_probability"], rel=1e-9, abs=1e-12)
+    assert scaled["routine_share"] == pytest.approx(base["routine_share"], rel=1e-9, abs=1e-12)
