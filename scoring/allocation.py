@@ -4,7 +4,9 @@ A programme's actual spending and FTEs are shared among the services delivered u
 proportion to their annual applications. Only services with a positive reported number of
 applications take a share; every other service stays in the output with null cost and a reason,
 so no service is dropped and no programme money is invented or lost: wherever a programme has
-services with volumes, the shares of its spending add back to its spending exactly.
+services with volumes, the shares of its spending add back to its spending exactly. A programme
+reporting zero or negative spending (net of revenue) has none to allocate: its services get a null
+spending with that reason, never a negative cost; its FTE are still shared.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ REASON_NO_PROGRAMME = "no programme of the service was found in rbpo.csv for the
 REASON_NO_VOLUME = "applications not reported (NA/ND/missing), so no volume to allocate by"
 REASON_ZERO_VOLUME = "zero applications reported, so no volume to allocate by"
 REASON_NO_SPENDING = "the matched programmes report no actual spending for the fiscal year"
+REASON_NET_SPENDING = (
+    "the matched programmes report zero or negative actual spending (net of revenue), so there is "
+    "no spending to allocate"
+)
 
 
 def _sum_or_null(column: str) -> pl.Expr:
@@ -35,6 +41,11 @@ def allocate_programme_costs(links: pl.DataFrame) -> pl.DataFrame:
     reason wherever a figure is null.
     """
     has_volume = pl.col("applications_total").fill_null(0) > 0
+    spending = pl.col("programme_actual_spending_cad")
+    links = links.with_columns(
+        (spending <= 0).fill_null(False).alias("_net"),
+        pl.when(spending > 0).then(spending).otherwise(None).alias("programme_actual_spending_cad"),
+    )
     matched = links.filter(pl.col("is_programme_matched"))
     programme_key = ["fiscal_year", "organisation_id", "programme_id"]
     totals = (
@@ -61,6 +72,7 @@ def allocate_programme_costs(links: pl.DataFrame) -> pl.DataFrame:
         _sum_or_null("allocated_spending_cad"),
         _sum_or_null("allocated_fte"),
         pl.col("programme_actual_spending_cad").is_not_null().any().alias("_any_spending"),
+        pl.col("_net").any().alias("_any_net"),
         pl.len().cast(pl.Int64).alias("matched_programmes"),
     )
     services = links.group_by(["service_key", "service_id", "fiscal_year"]).agg(
@@ -74,14 +86,17 @@ def allocate_programme_costs(links: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("matched_programmes") == 0).then(pl.lit(REASON_NO_PROGRAMME))
         .when(pl.col("applications_total").is_null()).then(pl.lit(REASON_NO_VOLUME))
         .when(pl.col("applications_total") == 0).then(pl.lit(REASON_ZERO_VOLUME))
+        .when(~pl.col("_any_spending").fill_null(False) & pl.col("_any_net").fill_null(False))
+        .then(pl.lit(REASON_NET_SPENDING))
         .when(~pl.col("_any_spending").fill_null(False)).then(pl.lit(REASON_NO_SPENDING))
         .otherwise(None)
     )
     out = out.with_columns(reason.alias("cost_null_reason")).with_columns(
-        [
-            pl.when(pl.col("cost_null_reason").is_null()).then(pl.col(c)).otherwise(None).alias(c)
-            for c in ("allocated_spending_cad", "allocated_fte")
-        ]
+        pl.when(pl.col("cost_null_reason").is_null()).then(pl.col("allocated_spending_cad"))
+        .otherwise(None).alias("allocated_spending_cad"),
+        # FTE are shared wherever there is a volume to share them by, even when spending is net
+        pl.when(pl.col("cost_null_reason").is_null() | (pl.col("cost_null_reason") == REASON_NET_SPENDING))
+        .then(pl.col("allocated_fte")).otherwise(None).alias("allocated_fte"),
     )
     return (
         out.with_columns(

@@ -324,10 +324,11 @@ def service_value(services: pl.DataFrame, headline: pl.DataFrame, params: Parame
     """Gross and net value of automating each service (currency and price year of its costs).
 
     gross value = labour cost x P; FTE value = FTE x P; hours = delivery hours x P; net = gross x
-    (1 - already digital share) (A058). Nulls carry a reason."""
+    (1 - already digital share) (A058), null where that share is unknown (unknown is not zero: the
+    gross value is still published). Nulls carry a reason."""
     frame = already_digital_share(services).join(headline, on=SERVICE_KEY, how="left")
     p = pl.col("headline_probability")
-    not_digital = 1.0 - pl.col("already_digital_share").fill_null(0.0)
+    not_digital = 1.0 - pl.col("already_digital_share")
     reason = (
         pl.when(p.is_null()).then(pl.col("probability_null_reason"))
         .when(pl.col("labour_cost").is_null()).then(pl.col("labour_cost_null_reason"))
@@ -339,13 +340,24 @@ def service_value(services: pl.DataFrame, headline: pl.DataFrame, params: Parame
         (pl.col("fte") * p).alias("fte_automatable"),
         (pl.col("delivery_hours") * p).alias("hours_automatable"),
         reason.alias("value_null_reason"),
+        pl.when(reason.is_not_null()).then(reason)
+        .when(pl.col("already_digital_share").is_null())
+        .then(pl.when(pl.col("country_code") == "UK")
+              .then(pl.lit(NET_UNKNOWN_UK)).otherwise(pl.lit(NET_UNKNOWN_CA)))
+        .otherwise(None)
+        .alias("value_net_null_reason"),
     )
+
+
+NET_UNKNOWN_UK = "no digital volume reported (or it exceeds the total), so the share already digital is unknown (A058)"
+NET_UNKNOWN_CA = ("none of the application, decision and issuance stages applies, so the share already online "
+                  "is unknown (A058)")
 
 
 def matrix(summary: pl.DataFrame, params: Parameters) -> pl.DataFrame:
     """Quadrant and rank per service: high probability if P >= threshold (A050); high value if the
     gross value is in the top quartile (A051) of its country. Rank 1 = first priority: highly
-    automatable and high value, then by net value."""
+    automatable and high value, then by net value (unknown net values last, by gross value)."""
     threshold = (
         summary.filter(pl.col("value_gross").is_not_null())
         .group_by("country_code")
@@ -368,11 +380,12 @@ def matrix(summary: pl.DataFrame, params: Parameters) -> pl.DataFrame:
         high_v.fill_null(False).alias("is_high_value"),
         quadrant.alias("quadrant"),
     ).with_columns(pl.col("quadrant").replace_strict(order, return_dtype=pl.Int64).alias("_q"))
-    # fiscal_year breaks the last ties (a service listed in two years with the same value), so
-    # that the rank does not depend on the order in which the engine returned the rows.
-    frame = frame.sort([pl.col("country_code"), pl.col("_q"), rank_value("value_net"),
+    # Within a quadrant by net value; services whose net value is unknown (A058) follow, by gross
+    # value. fiscal_year breaks the last ties (a service listed in two years with the same value),
+    # so that the rank does not depend on the order in which the engine returned the rows.
+    frame = frame.sort([pl.col("country_code"), pl.col("_q"), rank_value("value_net"), rank_value("value_gross"),
                         pl.col("service_key"), pl.col("fiscal_year")],
-                       descending=[False, False, True, False, False], nulls_last=True)
+                       descending=[False, False, True, True, False, False], nulls_last=True)
     return frame.with_columns(
         pl.int_range(1, pl.len() + 1).over("country_code").cast(pl.Int64).alias("priority_rank")
     ).drop("_q")

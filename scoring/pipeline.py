@@ -248,14 +248,16 @@ def score(
         activity_values.join(heads.select(*activity_key, "probability"), on=activity_key, how="left"),
         frame.select(*SERVICE_KEY, "country_code", "labour_cost"),
         minutes, params, production, progress=progress,
-        calibration_sd=float(calibration["loo_log_ratio"].std() or 0.0),
+        # the standard error of the calibrated level (a common uncertainty), not a service's own
+        # misfit, which the calibration table reports and no common draw can represent
+        calibration_sd=float(calibration["loo_log_ratio"].std() or 0.0) / max(calibration.height, 1) ** 0.5,
     )
     summary = valued.select(
         *SUMMARY_SERVICE_COLUMNS,
         "headline_probability", "method_min_probability", "method_max_probability",
         "methods_used", "methods_used_ids", "probability_null_reason", "routine_share",
         "already_digital_share", "value_gross", "value_net", "fte_automatable", "hours_automatable",
-        "value_null_reason",
+        "value_null_reason", "value_net_null_reason",
     ).join(explained, on=SERVICE_KEY, how="left").join(uncertainty, on=SERVICE_KEY, how="left")
     summary = matrix(summary, params).with_columns(parameters_json).sort(["country_code", "priority_rank"])
 

@@ -7,8 +7,10 @@ Every draw d fixes, for all services at once (A217):
 - the automation method, one of the headline methods (A214), uniformly;
 - the cost of an hour: UK employer on-cost factor uniform on A203's range; Canada hours per FTE
   uniform on A204's range (the loaded cost of an FTE is fixed, so an hour costs cost / hours);
-- the level of all unit times: a lognormal multiplier with the calibration's leave-one-out residual
-  standard deviation (A207), which moves value, not probability (probability is a ratio of hours).
+- the level of all unit times: a lognormal multiplier with the standard error of the calibrated
+  level (the leave-one-out residual sd over the square root of the services, A207), which moves
+  value, not probability (probability is a ratio of hours). A service's own misfit (a factor of
+  about 3, scoring.fct_unit_cost_calibration) is not a common draw and is reported, not drawn.
 A service's probability and value in draw d follow from its own hours and activity values, so two
 services with identical inputs get identical draws and intervals. The Canadian programme ceiling
 (A209) is applied at the central estimate and held in the draws.

@@ -104,7 +104,7 @@ def conservation_gaps(links: pl.DataFrame, allocated: pl.DataFrame) -> pl.DataFr
     with_volume = links.filter(
         pl.col("is_programme_matched")
         & (pl.col("applications_total").fill_null(0) > 0)
-        & pl.col("programme_actual_spending_cad").is_not_null()
+        & (pl.col("programme_actual_spending_cad") > 0)  # net or zero spending is not allocated
     )
     apps = with_volume.group_by(key).agg(pl.col("applications_total").sum().alias("apps"))
     joined = with_volume.join(apps, on=key).with_columns(

@@ -68,7 +68,8 @@ def test_allocated_spending_adds_back_to_each_programme_with_volumes(con, mirror
                    l.applications_total
             from marts.fct_ca_service_programme l
             where l.is_programme_matched and l.applications_total > 0
-              and l.programme_actual_spending_cad is not null
+              -- spending net of revenue (zero or negative) is not allocated (scoring/allocation.py)
+              and l.programme_actual_spending_cad > 0
         ),
         shares as (
             select *, applications_total * 1.0

@@ -1,5 +1,5 @@
 """Access risk (scoring/access.py) on hand-made services: A110 = 0.2 of transactions through
-assisted channels, and an automation threshold set to 0.5 here (A111 is 0.7 in the seed)."""
+assisted channels, and an automation threshold set to 0.5 here (as A111 in the seed)."""
 
 from __future__ import annotations
 

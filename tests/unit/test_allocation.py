@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from scoring.allocation import (
+    REASON_NET_SPENDING,
     REASON_NO_PROGRAMME,
     REASON_NO_SPENDING,
     REASON_NO_VOLUME,
@@ -80,3 +81,19 @@ def test_services_listing_no_programme_are_added_back_with_a_reason():
     assert extra["cost_null_reason"].to_list() == ["the service lists no programme"]
     combined = pl.concat([allocated, extra])
     assert combined.height == 2
+
+
+def test_a_programme_with_spending_net_of_revenue_gives_no_negative_cost_but_shares_its_fte():
+    # Employment Insurance-like programme: -5,000 CAD net of premiums, 10 FTE; a second service also
+    # takes a share of a positive programme, so only its positive part is allocated.
+    frame = links([
+        ("CA-A", "A", "2023-2024", "N", "1", True, -5000.0, 10.0, 30),
+        ("CA-B", "B", "2023-2024", "N", "1", True, -5000.0, 10.0, 10),
+        ("CA-B", "B", "2023-2024", "P", "1", True, 400.0, 4.0, 10),
+    ])
+    out = {r["service_key"]: r for r in allocate_programme_costs(frame).iter_rows(named=True)}
+    assert out["CA-A"]["allocated_spending_cad"] is None
+    assert out["CA-A"]["cost_null_reason"] == REASON_NET_SPENDING
+    assert out["CA-A"]["allocated_fte"] == pytest.approx(7.5)
+    assert out["CA-B"]["allocated_spending_cad"] == pytest.approx(400.0)
+    assert out["CA-B"]["allocated_fte"] == pytest.approx(2.5 + 4.0)

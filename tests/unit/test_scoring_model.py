@@ -98,16 +98,25 @@ def test_net_value_removes_what_is_already_digital_or_automated():
         ("uk", "y", "UK", 1000.0, None, None, None, 0.25, None, None, None, None),
         ("ca", "y", "CA", 1000.0, None, 10.0, 17550.0, None, True, False, None, True),
         ("ca2", "y", "CA", 1000.0, None, 10.0, 17550.0, None, True, False, False, False),
+        ("ca3", "y", "CA", 1000.0, None, 10.0, 17550.0, None, None, None, None, False),
+        ("uk2", "y", "UK", 1000.0, None, None, None, None, None, None, None, None),
     ])
     shares = already_digital_share(services)["already_digital_share"].to_list()
-    # ca: application online, decision automated (ADS), issuance not applicable -> 2/2
-    assert shares == pytest.approx([0.25, 1.0, 1 / 3])
-    headline = pl.DataFrame({"service_key": ["uk", "ca", "ca2"], "fiscal_year": ["y"] * 3,
-                             "headline_probability": [0.8, 0.5, 0.5], "probability_null_reason": [None] * 3})
-    value = service_value(services, headline, P).sort("service_key")
-    assert value["value_gross"].to_list() == pytest.approx([500.0, 500.0, 800.0])
-    assert value["value_net"].to_list() == pytest.approx([0.0, 500.0 * 2 / 3, 600.0])
-    assert value["hours_automatable"].to_list()[0] == pytest.approx(17550 * 0.5)
+    # ca: application online, decision automated (ADS), issuance not applicable -> 2/2;
+    # ca3: no stage applies and uk2 reports no digital volume -> unknown, not 0% digital
+    assert shares[:3] == pytest.approx([0.25, 1.0, 1 / 3])
+    assert shares[3:] == [None, None]
+    headline = pl.DataFrame({"service_key": ["uk", "ca", "ca2", "ca3", "uk2"], "fiscal_year": ["y"] * 5,
+                             "headline_probability": [0.8, 0.5, 0.5, 0.5, 0.5], "probability_null_reason": [None] * 5})
+    value = {r["service_key"]: r for r in service_value(services, headline, P).iter_rows(named=True)}
+    assert [value[k]["value_gross"] for k in ("ca", "ca2", "uk")] == pytest.approx([500.0, 500.0, 800.0])
+    assert [value[k]["value_net"] for k in ("ca", "ca2", "uk")] == pytest.approx([0.0, 500.0 * 2 / 3, 600.0])
+    for key in ("ca3", "uk2"):
+        assert value[key]["value_gross"] == pytest.approx(500.0)  # gross is still published
+        assert value[key]["value_net"] is None
+        assert "unknown" in value[key]["value_net_null_reason"]
+    assert value["ca"]["value_net_null_reason"] is None
+    assert value["ca"]["hours_automatable"] == pytest.approx(17550 * 0.5)
 
 
 
@@ -298,3 +307,20 @@ def test_probabilities_stay_in_0_1_and_scaling_every_hour_leaves_them_unchanged(
     assert 0.0 <= base["headline_probability"] <= 1.0
     assert scaled["headline_probability"] == pytest.approx(base["headline_probability"], rel=1e-9, abs=1e-12)
     assert scaled["routine_share"] == pytest.approx(base["routine_share"], rel=1e-9, abs=1e-12)
+
+
+def test_the_run_summary_names_each_countrys_fit_and_the_calibration():
+    from scoring.pipeline import model_summary
+
+    diagnostics = pl.DataFrame({
+        "figure_id": ["ca_distinct_headline_probabilities", "ca_archetype_r_squared", "ca_services_automate_first",
+                      "ca_services_modelled_volume", "ca_services_on_fallback_process",
+                      "calibration_services", "calibration_loo_median_abs_log_ratio",
+                      "volume_model_oos_median_abs_log_error"],
+        "value": [900.0, 0.4812, 25.0, 504.0, 0.0, 73.0, 1.1597, 1.93],
+    })
+    lines = model_summary(diagnostics).splitlines()
+    assert lines[0].startswith("CA: 900 distinct probabilities, archetype R-squared 0.48;")
+    assert "504 modelled volumes; 0 on the fallback process" in lines[0]
+    assert lines[1] == ("unit-cost calibration on 73 UK services: leave-one-out median |log ratio| 1.16; "
+                        "volume model out-of-sample median |log error| 1.93")
