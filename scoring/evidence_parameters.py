@@ -27,7 +27,7 @@ class EvidenceParameters:
     voi_reference_observations: float = 30.0  # A109
     access_assisted_share_threshold: float = 0.2  # A110
     access_probability_threshold: float = 0.5  # A111
-    workforce_high_automation_threshold: float = 0.6  # A112
+    workforce_high_automation_threshold: float = 0.7  # A112
     redeployment_options: int = 5  # A113
 
     def to_json(self) -> str:

@@ -1,8 +1,8 @@
 """Workforce transitions (docs/workforce-transitions.md): who in the public services does highly
 automatable work, and which occupations could they move to.
 
-- Occupation probability: the median of the model's methods (scoring.model.METHODS) over those
-  that cover at least A055 of the occupation, the occupation-level twin of the service headline.
+- Occupation probability: the mean of the headline methods (A214) that cover at least A055 of the
+  occupation (two at least), the occupation-level twin of the service headline.
 - FTE by organisation and occupation: a service's FTE (Canada; the UK publishes none) times the
   occupation's share of its labour time (fct_service_occupation), summed over the organisation's
   services; automatable FTE = FTE x probability; highly automatable when probability >= A112.
@@ -18,33 +18,37 @@ import numpy as np
 import polars as pl
 
 from scoring.evidence_parameters import EvidenceParameters
-from scoring.model import METHODS
 from scoring.parameters import Parameters
 
 SIMILARITY_MEASURE = "A114"
 
 
+MIN_OCCUPATION_METHODS = 2
+
+
 def occupation_probability(occupation_measures: pl.DataFrame, params: Parameters) -> pl.DataFrame:
-    """One row per occupation with at least one eligible method: the median of the model's
-    methods whose coverage is at least A055, with their count, range and ids.
+    """One row per occupation that at least two headline methods cover: the occupation-level twin
+    of the service headline, the mean of the probability-scale methods (A214) whose coverage is at
+    least A055, with their count, range and ids. One method alone does not make a probability: the
+    catch-all "All Other" occupations have only Frey and Osborne's value, often near 0 or 1.
 
     `occupation_measures`: fct_occupation_automation_measure (onet_soc_code, measure_id,
     value_01, coverage_share)."""
-    method_ids = [m.method_id for m in METHODS]
     eligible = occupation_measures.filter(
-        pl.col("measure_id").is_in(method_ids)
+        pl.col("measure_id").is_in(list(params.headline_methods))
         & pl.col("value_01").is_not_null()
         & (pl.col("coverage_share") >= params.method_coverage_threshold)
     )
     return (
         eligible.group_by("onet_soc_code")
         .agg(
-            pl.col("value_01").median().alias("automation_probability"),
+            pl.col("value_01").mean().alias("automation_probability"),
             pl.col("value_01").min().alias("method_min_probability"),
             pl.col("value_01").max().alias("method_max_probability"),
             pl.len().cast(pl.Int64).alias("methods_used"),
             pl.col("measure_id").sort().str.join(",").alias("methods_used_ids"),
         )
+        .filter(pl.col("methods_used") >= MIN_OCCUPATION_METHODS)
         .sort("onet_soc_code")
     )
 

@@ -169,9 +169,9 @@ def service_access_risk(
 
 
 WORKFORCE_TABLES = {
-    "fct_occupation_outlook": "One row per O*NET-SOC occupation: automation probability (median "
-    "of the model's methods), whether its time is highly automatable (A112) and its projected US "
-    "employment 2024-34.",
+    "fct_occupation_outlook": "One row per O*NET-SOC occupation: automation probability (mean of "
+    "the headline methods, A214), whether its time is highly automatable (A112) and its projected "
+    "US employment 2024-34.",
     "fct_organisation_occupation_workforce": "One row per country, organisation, fiscal year and "
     "occupation: FTE (each service's delivery FTE spread over the occupations of its activities' "
     "tasks), automatable FTE and FTE whose time is highly automatable (A112).",

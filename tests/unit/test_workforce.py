@@ -18,7 +18,7 @@ from scoring.workforce import (
     redeployment_options,
 )
 
-E = EvidenceParameters()  # A112 = 0.6, A113 = 5
+E = EvidenceParameters(workforce_high_automation_threshold=0.6)  # A112 set to 0.6 here; A113 = 5
 P = Parameters()  # A055 = 0.5
 
 
@@ -48,17 +48,19 @@ def _projections(rows):
     )
 
 
-def test_occupation_probability_is_the_median_of_well_covered_model_methods():
+def test_occupation_probability_is_the_mean_of_well_covered_headline_methods():
     probs = occupation_probability(_measures([
         ("X", "gpt4_beta", 0.5, 1.0),
         ("X", "frey_osborne_probability", 0.9, 1.0),
-        ("X", "rti_mihaylov_tijdens", 0.7, 1.0),
-        ("X", "ilo_genai_2025", 0.2, 0.3),        # covers 30% < A055: left out
-        ("X", "felten_lm_aioe", 0.0, 1.0),        # not a model method: left out
-    ]), P).row(0, named=True)
-    assert probs["automation_probability"] == pytest.approx(0.7)  # median of 0.5, 0.7, 0.9
-    assert probs["methods_used"] == 3
-    assert probs["methods_used_ids"] == "frey_osborne_probability,gpt4_beta,rti_mihaylov_tijdens"
+        ("X", "human_beta", 0.4, 0.3),            # covers 30% < A055: left out
+        ("X", "rti_mihaylov_tijdens", 0.7, 1.0),  # an exposure index, not in the headline (A214)
+        ("Y", "frey_osborne_probability", 0.99, 1.0),  # one method alone: no probability
+    ]), P)
+    row = probs.row(0, named=True)
+    assert row["automation_probability"] == pytest.approx(0.7)  # mean of 0.5 and 0.9
+    assert row["methods_used"] == 2
+    assert row["methods_used_ids"] == "frey_osborne_probability,gpt4_beta"
+    assert probs["onet_soc_code"].to_list() == ["X"]
 
 
 def test_fte_by_organisation_and_occupation_adds_service_fte_times_occupation_share():
@@ -73,7 +75,7 @@ def test_fte_by_organisation_and_occupation_adds_service_fte_times_occupation_sh
     })
     probs = pl.DataFrame({"onet_soc_code": ["X", "Y"], "automation_probability": [0.7, 0.3]})
     out = {r["onet_soc_code"]: r for r in organisation_occupation_fte(services, mix, probs, E).iter_rows(named=True)}
-    # X: 10 x 0.4 + 5 x 1.0 = 9 FTE, 9 x 0.7 = 6.3 automatable, all 9 highly automatable (0.7 >= 0.6)
+    # X: 10 x 0.4 + 5 x 1.0 = 9 FTE, 9 x 0.7 = 6.3 automatable, all 9 highly automatable (0.7 >= A112)
     assert (out["X"]["fte"], out["X"]["automatable_fte"], out["X"]["highly_automatable_fte"]) == pytest.approx((9.0, 6.3, 9.0))
     assert out["X"]["services"] == 2 and out["X"]["is_highly_automatable"] is True
     # Y: 10 x 0.6 = 6 FTE, 1.8 automatable, none highly automatable
