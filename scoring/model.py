@@ -29,9 +29,9 @@ from scoring.parameters import Parameters
 @dataclass(frozen=True)
 class Method:
     method_id: str
-    level: str  # "task" or "occupation"
+    level: str  # "task", "dwa" or "occupation"
     description: str
-    task_column: str | None = None  # column of fct_dwa_task for task-level methods
+    task_column: str | None = None  # column of fct_dwa_task for task- and DWA-level methods
     quantity: str = "exposure index"  # what the measure is (docs/production-model.md)
 
 
@@ -49,6 +49,12 @@ METHODS: tuple[Method, ...] = (
     Method("felten_aioe", "occupation", "AI occupational exposure, normalised, Felten et al."),
     Method("microsoft_ai_applicability", "occupation", "AI applicability score, Tomlinson et al. 2025"),
     Method("nesta_automation_risk", "occupation", "Automation risk, normalised, Nesta Mapping Career Causeways"),
+    # measures of the detailed work activity itself, the same for every task that performs it
+    Method("nesta_dwa_impact", "dwa", "Impact of the DWA on automation risk, rescaled, Nesta Mapping Career Causeways",
+           "nesta_dwa_impact_01"),
+    Method("microsoft_iwa_applicability", "dwa",
+           "AI applicability of the DWA's intermediate work activity (completion x scope x coverage), Tomlinson et al. 2025",
+           "microsoft_iwa_applicability"),
 )
 SERVICE_KEY = ["service_key", "fiscal_year"]
 # Ranks order services by floating-point values rounded to this many significant digits, then by
@@ -82,15 +88,17 @@ def dwa_method_values(dwa_tasks: pl.DataFrame, occupation_measures: pl.DataFrame
     """value and coverage of every method (and the routine share, A215) for every DWA: one row per
     DWA and method. `dwa_tasks`: marts.fct_dwa_task. `occupation_measures`:
     marts.fct_occupation_automation_measure (onet_soc_code, measure_id, value_01, coverage_share)."""
+    # task- and DWA-level methods read their column of fct_dwa_task (a hand-made frame may lack some)
+    labelled = [m for m in METHODS if m.task_column and m.task_column in dwa_tasks.columns]
     tasks = dwa_tasks.select(
         "dwa_id", "task_id", "onet_soc_code", pl.col("task_weight_in_dwa").cast(pl.Float64),
-        *[pl.col(m.task_column).cast(pl.Float64) for m in METHODS if m.task_column],
+        *[pl.col(m.task_column).cast(pl.Float64) for m in labelled],
         pl.col("is_routine_task").cast(pl.Float64).alias(ROUTINE),
     ).unique(subset=["dwa_id", "task_id", "onet_soc_code"]).sort(["dwa_id", "task_id", "onet_soc_code"])
     long_parts = [
         tasks.select("dwa_id", "task_weight_in_dwa", pl.lit(column_id).alias("method_id"),
                      pl.col(column).alias("value"), pl.col(column).is_not_null().cast(pl.Float64).alias("coverage"))
-        for column_id, column in [(m.method_id, m.task_column) for m in METHODS if m.task_column] + [(ROUTINE, ROUTINE)]
+        for column_id, column in [(m.method_id, m.task_column) for m in labelled] + [(ROUTINE, ROUTINE)]
     ]
     occupation_ids = [m.method_id for m in METHODS if m.level == "occupation"]
     measures = occupation_measures.filter(

@@ -324,3 +324,11 @@ def test_the_run_summary_names_each_countrys_fit_and_the_calibration():
     assert "504 modelled volumes; 0 on the fallback process" in lines[0]
     assert lines[1] == ("unit-cost calibration on 73 UK services: leave-one-out median |log ratio| 1.16; "
                         "volume model out-of-sample median |log error| 1.93")
+
+
+def test_a_dwa_level_measure_is_the_dwas_own_value_whatever_its_tasks():
+    tasks = _dwa_tasks([("d", 1, "A", 0.5, None, None, None, None), ("d", 2, "B", 0.5, None, None, None, None)])
+    tasks = tasks.with_columns(pl.lit(0.42).alias("microsoft_iwa_applicability"))
+    got = {r["method_id"]: (r["value"], r["coverage"]) for r in dwa_method_values(tasks, _measures([])).iter_rows(named=True)}
+    assert got["microsoft_iwa_applicability"] == pytest.approx((0.42, 1.0))
+    assert "nesta_dwa_impact" not in got  # the frame has no such column

@@ -27,6 +27,19 @@ exposure as (
     select * from {{ ref('fct_task_exposure') }}
 ),
 
+nesta as (
+    -- Nesta's impact of each DWA on automation risk, min-max rescaled over its file to [0, 1]
+    select
+        lower(detailed_work_activity) as dwa_title_lower,
+        (impact - min(impact) over ()) / (max(impact) over () - min(impact) over ()) as nesta_dwa_impact_01
+    from {{ ref('stg_nesta__dwa_impact') }}
+),
+
+microsoft as (
+    select iwa as iwa_id, completion_x_scope_x_coverage_ai as microsoft_iwa_applicability
+    from {{ ref('stg_microsoft__iwa_metrics') }}
+),
+
 government as (
     select
         occ_code_soc2018,
@@ -80,6 +93,8 @@ select
         when exposure.gpt4_automation_label is null then cast(null as boolean)
         else exposure.gpt4_automation_label in ('T3', 'T4')
     end as is_routine_task,
+    nesta.nesta_dwa_impact_01,
+    microsoft.microsoft_iwa_applicability,
     occupation.government_share as occupation_government_share,
     all_occupations.government_share as all_occupations_government_share,
     dwas._source_sha256 as source_sha256
@@ -88,6 +103,10 @@ inner join dwas
     on dwas.dwa_id = weighted.dwa_id
 left join exposure
     on exposure.task_id = weighted.task_id
+left join nesta
+    on nesta.dwa_title_lower = lower(dwas.dwa_title)
+left join microsoft
+    on microsoft.iwa_id = dwas.iwa_id
 left join government_share as occupation
     on occupation.occ_code_soc2018 = substring(weighted.onet_soc_code, 1, 7)
 cross join (
