@@ -26,7 +26,9 @@ from tests.conftest import PROJECT_ROOT
 
 RAW_ASSET = "raw/gds__transactions_explorer"
 REPOSITORY = "__repository__@orchestration.definitions"
-MARTS_SHOWN = ("fct_ca_service", "fct_task_exposure")  # names short enough to show untruncated
+MARTS_SHOWN = (  # names short enough to show untruncated
+    "dim_service", "dim_task", "fct_ca_service", "fct_task_exposure", "fct_dwa_task", "dim_occupation",
+)
 START_TIMEOUT = 300  # dagster dev takes about 20 s on an idle 2-core machine; CI may be busier
 RUN_TIMEOUT = 300
 
@@ -136,7 +138,9 @@ def test_the_dagster_ui_shows_the_asset_graph_with_the_marts(browser, dagster_ui
               "the global lineage with the groups")
     screenshot(browser, "dagster_global_lineage")
     browser.get(f"{base}/locations/{REPOSITORY}/asset-groups/marts/lineage")
-    _wait_for(browser, lambda d: all(m in _body(d) for m in MARTS_SHOWN), 180, "the marts' asset graph")
+    # the graph shows the nodes in its viewport, which depends on how many marts there are: wait
+    # for any two of them rather than for named ones
+    _wait_for(browser, lambda d: sum(m in _body(d) for m in MARTS_SHOWN) >= 2, 180, "the marts' asset graph")
     screenshot(browser, "dagster_marts_graph")
     browser.get(f"{base}/assets/marts/dim_service")
     _wait_for(browser, lambda d: "One row per public service" in _body(d), 120, "the mart's page")

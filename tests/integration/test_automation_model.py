@@ -9,6 +9,7 @@ import csv
 import duckdb
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from scoring.io import read_scoring_inputs
 from scoring.parameters import from_assumptions
@@ -130,7 +131,9 @@ def test_the_same_inputs_give_identical_outputs(con):
     params = from_assumptions(inputs.assumptions).override(monte_carlo_draws=200)
     first, second = score(inputs, params), score(inputs, params)
     for name, frame in first.tables().items():
-        assert frame.equals(second.tables()[name]), name
+        # parallel float sums may differ in the last bit between runs (as publish's 9-digit
+        # content hash and scoring.model.rank_value allow); everything else must be equal
+        assert_frame_equal(frame, second.tables()[name], check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
 
 
 def test_the_uk_replication_counts_match_the_transactions_explorer(con, mirror):
