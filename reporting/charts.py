@@ -149,12 +149,7 @@ def organisations_png(points: pl.DataFrame, path: Path, *, title: str, top: int 
                      fontsize=11, loc="left")
         ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
         ax.legend(fontsize=8, loc="lower right", frameon=False)
-    fig.suptitle(title, fontsize=13, x=0.01, ha="left")
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    return path
+    return _save(fig, path, title, dpi)
 
 
 def calibration_png(calibration: pl.DataFrame, path: Path, *, title: str, label: int = 8, dpi: int = 130) -> Path:
@@ -191,7 +186,12 @@ def calibration_png(calibration: pl.DataFrame, path: Path, *, title: str, label:
                  fontsize=10, loc="left")
     ax.grid(True, which="major", color="#dddddd", linewidth=0.6)
     ax.legend(fontsize=8, loc="upper left", frameon=False)
-    fig.suptitle(title, fontsize=12, x=0.01, ha="left")
+    return _save(fig, path, title, dpi, fontsize=12)
+
+
+def _save(fig, path: Path, title: str, dpi: int, fontsize: int = 13) -> Path:
+    """Title the figure, lay it out under the title, write it to `path` and free it."""
+    fig.suptitle(title, fontsize=fontsize, x=0.01, ha="left")
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
