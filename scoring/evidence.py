@@ -272,8 +272,9 @@ def posterior(
     sd_after = pl.col("posterior_sd") * (k / (k + n_ref)).sqrt()
     frame = frame.with_columns(
         # a difference of two probabilities: rounded to 1e-12 (absolute), so that a service no pilot
-        # moves shifts by 0 (+ 0.0 makes -0.0 zero), not by the -1e-16 of the alpha-beta round trip
-        ((pl.col("posterior_mean") - pl.col("prior_mean")).round(12) + 0.0).alias("posterior_shift"),
+        # moves shifts by exactly 0 (not -0.0), not by the -1e-16 of the alpha-beta round trip
+        pl.when((pl.col("posterior_mean") - pl.col("prior_mean")).round(12) == 0).then(0.0)
+        .otherwise((pl.col("posterior_mean") - pl.col("prior_mean")).round(12)).alias("posterior_shift"),
         sd_after.alias("expected_sd_after_reference_pilot"),
         (pl.col("labour_cost") * pl.col("posterior_sd")).alias("value_uncertainty"),
         (pl.col("labour_cost") * (pl.col("posterior_sd") - sd_after)).alias("value_of_information"),
