@@ -4,7 +4,7 @@ One suite per table, as JSON in data_contracts/expectations/<schema>.<table>.jso
 format: `name`, `expectations` of `{type, kwargs, meta}`, and `meta`). A suite whose `meta.optional`
 is true is skipped while its table does not exist yet; any other suite fails when its table is
 missing. Each run uses an ephemeral GX context with the pandas datasource (GX over SQL on DuckDB
-does not work, ../shared/STACK_NOTES.md), no network and no analytics; GX is imported only when a
+fails on every metric with duckdb-engine), no network and no analytics; GX is imported only when a
 suite runs (it takes seconds to import).
 
 No Dagster import here: the asset checks in orchestration/assets/expectations.py wrap these.

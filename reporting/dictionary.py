@@ -5,7 +5,7 @@ Descriptions come from where each table is defined: the dbt manifest for marts a
 `_*.yml` files), scoring/columns.yml for the tables the scoring stage writes, and
 reporting/columns.yml for the load log and the columns the workbook derives. Units come from an
 explicit `unit` in those files or a dbt column's `meta.unit`, else from the naming conventions of
-../shared/HOUSE_STYLE.md (`*_share` in [0, 1], `*_fte`, money with its currency, ...).
+the house style (`*_share` in [0, 1], `*_fte`, money with its currency, ...).
 """
 
 from __future__ import annotations
