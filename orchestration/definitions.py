@@ -8,7 +8,7 @@ environment.configure()
 
 import dagster as dg  # noqa: E402
 
-from orchestration.assets.automation import automation_model  # noqa: E402
+from orchestration.assets.automation import automation_model, sensitivity_analysis  # noqa: E402
 from orchestration.assets.dbt import atlas_dbt_cost_models, atlas_dbt_models  # noqa: E402
 from orchestration.assets.evidence import (  # noqa: E402
     bottom_up_evidence,
@@ -16,6 +16,7 @@ from orchestration.assets.evidence import (  # noqa: E402
     workforce_transitions,
 )
 from orchestration.assets.exports import atlas_exports  # noqa: E402
+from orchestration.assets.lineage import lineage_definitions  # noqa: E402
 from orchestration.assets.publish import publishing_definitions  # noqa: E402
 from orchestration.assets.raw import raw_assets  # noqa: E402
 from orchestration.assets.scoring import ca_service_cost_allocation  # noqa: E402
@@ -33,11 +34,15 @@ atlas_full = dg.define_asset_job(
 
 defs = dg.Definitions(
     assets=[*raw_assets(), atlas_dbt_models, atlas_dbt_cost_models, ca_service_cost_allocation,
-            automation_model, bottom_up_evidence, service_access_risk, workforce_transitions],
+            automation_model, sensitivity_analysis, bottom_up_evidence, service_access_risk, workforce_transitions],
     jobs=[atlas_full],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},
     executor=dg.in_process_executor,
 )
+
+# The lineage of every marts and scoring table (assumption ids and source checksums), downstream of
+# all of them.
+defs = dg.Definitions.merge(defs, lineage_definitions(defs))
 
 # Great Expectations suites as blocking checks, and the publish asset downstream of every asset in
 # the marts, scoring and seeds groups (found from the definitions above, so new ones count).

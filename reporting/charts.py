@@ -189,6 +189,64 @@ def calibration_png(calibration: pl.DataFrame, path: Path, *, title: str, label:
     return _save(fig, path, title, dpi, fontsize=12)
 
 
+# The headline figures the tornado chart shows, one panel each (scoring.fct_sensitivity figure_id).
+TORNADO_FIGURES = (
+    "ca_value_gross_total", "ca_value_net_total", "ca_share_highly_automatable",
+    "uk_value_gross_total", "uk_value_net_total", "uk_share_highly_automatable",
+    "uk_replication_share_highly_automatable_routine", "uk_replication_person_years_per_minute_saved",
+)
+
+
+def _change(value: float | None, base: float | None, share: bool) -> float:
+    """A figure's change from its central value: percentage points for a share, else per cent."""
+    if value is None or base is None:
+        return 0.0
+    if share:
+        return 100.0 * (value - base)
+    return 100.0 * (value - base) / abs(base) if base else 0.0
+
+
+def tornado_png(sensitivity: pl.DataFrame, path: Path, *, title: str, top: int = 8, dpi: int = 130) -> Path:
+    """Write the one-at-a-time sensitivity as tornado charts: one panel per headline figure, the
+    `top` assumptions that move it most, each bar running from the figure at the assumption's low
+    value to the figure at its high value, as a change from the central figure (per cent of it,
+    or percentage points for shares); assumptions are labelled with their id and quality."""
+    figures = [f for f in TORNADO_FIGURES if f in set(sensitivity["figure_id"].to_list())]
+    cols = 2
+    rows_n = max(1, math.ceil(len(figures) / cols))
+    fig, axes = plt.subplots(rows_n, cols, figsize=(13, 3.1 * rows_n), squeeze=False)
+    colours = {"green": "#1a9850", "amber": "#fdae61", "red": "#d73027"}
+    for ax in axes.flat[len(figures):]:
+        ax.axis("off")
+    for ax, figure_id in zip(axes.flat, figures, strict=False):
+        rows = (sensitivity.filter(pl.col("figure_id") == figure_id)
+                .sort("swing_rank").head(top).reverse())
+        share = rows["figure_unit"].head(1).to_list() == ["share"]
+        central = rows["figure_central"].head(1).to_list()
+        base = central[0] if central else None
+
+        for y, r in enumerate(rows.iter_rows(named=True)):
+            low, high = (_change(r[side], base, share) for side in ("figure_at_low", "figure_at_high"))
+            # two half bars, so that neither hides the other when both move the same way
+            ax.barh(y + 0.17, high, color="#08519c", height=0.34, label="at high" if y == 0 else None)
+            ax.barh(y - 0.17, low, color="#9ecae1", height=0.34, label="at low" if y == 0 else None)
+        labels = [f"{r['assumption_id']} {short(r['parameter'], 28)}" for r in rows.iter_rows(named=True)]
+        ax.set_yticks(range(rows.height))
+        ax.set_yticklabels(labels, fontsize=7)
+        for tick, r in zip(ax.get_yticklabels(), rows.iter_rows(named=True), strict=True):
+            tick.set_color(colours.get(r["quality"] or "", "#333333"))
+        ax.axvline(0, color="#444444", linewidth=0.8)
+        text = rows["figure"].head(1).to_list()
+        centre = "" if base is None else (f"{100 * base:.2f}%" if share else _money(base))
+        ax.set_title(f"{short(text[0] if text else figure_id, 62)} (central {centre})", fontsize=8, loc="left")
+        ax.set_xlabel("change, percentage points" if share else "change, % of the central figure", fontsize=7)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
+        if figure_id == figures[0]:
+            ax.legend(fontsize=7, loc="lower right", frameon=False)
+    return _save(fig, path, title, dpi, fontsize=12)
+
+
 def _save(fig, path: Path, title: str, dpi: int, fontsize: int = 13) -> Path:
     """Title the figure, lay it out under the title, write it to `path` and free it."""
     fig.suptitle(title, fontsize=fontsize, x=0.01, ha="left")

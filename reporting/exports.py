@@ -7,7 +7,8 @@
         atlas-<publish_id>.xlsx                    the economists' workbook
         data_dictionary.csv                        every column: type, description, unit, source
         charts/matrix.png, charts/matrix.html      the probability x value matrix (PNG; offline page)
-        charts/value_by_organisation.png, charts/calibration.png (unit-cost calibration, A207)
+        charts/value_by_organisation.png, charts/calibration.png (unit-cost calibration, A207),
+        charts/sensitivity.png (tornado charts of scoring.fct_sensitivity)
         manifest.json                              what is here: files with sha256, rows, publish id
 
 Everything is read from the published copy (the file the pointer names when the export starts),
@@ -33,7 +34,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from reporting.charts import calibration_png, matrix_png, organisations_png
+from reporting.charts import calibration_png, matrix_png, organisations_png, tornado_png
 from reporting.dictionary import describe, table_docs
 from reporting.interactive import matrix_html
 from reporting.matrix import matrix_points
@@ -234,8 +235,13 @@ def write_exports(
                 calibration_png(calibration, folder / "calibration.png",
                                 title=f"Unit-cost calibration (A207), published {publish_id}")
                 names.append("calibration.png")
+            sensitivity = frames.get("scoring.fct_sensitivity")
+            if sensitivity is not None and sensitivity.height:
+                tornado_png(sensitivity, folder / "sensitivity.png",
+                            title=f"One-at-a-time sensitivity of the headline figures, published {publish_id}")
+                names.append("sensitivity.png")
             result.charts = {n: final / "charts" / n for n in names}
-            log("drew the matrix, value-by-organisation and calibration charts")
+            log("drew the matrix, value-by-organisation, calibration and sensitivity charts")
         files = sorted(p for p in staging.rglob("*") if p.is_file())
         (staging / "manifest.json").write_text(json.dumps({
             "publish_id": publish_id,

@@ -251,8 +251,12 @@ def build_sheets(
         _plain(frames, "UK replication", "scoring.uk_replication",
                "The Turing Institute's UK arithmetic on the 2012-13 Transactions Explorer, ours beside theirs.",
                drop=["parameters"]),
+        _plain(frames, "Sensitivity", "scoring.fct_sensitivity",
+               "One-at-a-time sensitivity: each numeric assumption of the scoring stage at its low and high, "
+               "the others central, and how far it moves each headline figure (swing_rank 1 = moves it most)."),
         _plain(frames, "Assumptions", "seeds.assumptions",
-               "Every modelling assumption: id, parameter, value, range, unit, source, reason, alternative."),
+               "Every modelling assumption: id, parameter, value, range, unit, evidence (source or judgement), "
+               "quality rating with its reason, source, reason, alternative."),
         _sources(load_log),
     ]
     return [_about(publication, sheets), *sheets]

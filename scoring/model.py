@@ -36,11 +36,11 @@ class Method:
 
 
 METHODS: tuple[Method, ...] = (
-    Method("gpt4_beta", "task", "GPT-4 exposure beta (E1 + 0.5 E2), Eloundou et al. 2023", "gpt4_beta",
+    Method("gpt4_beta", "task", "GPT-4 exposure beta (E1 + 0.5 E2), Eloundou et al. 2024", "gpt4_beta",
            "share of task time a language model can at least halve"),
-    Method("human_beta", "task", "Human-rated exposure beta, Eloundou et al. 2023", "human_beta",
+    Method("human_beta", "task", "Human-rated exposure beta, Eloundou et al. 2024", "human_beta",
            "share of task time a language model can at least halve"),
-    Method("gpt4_automation", "task", "GPT-4 automation label T0-T4 as 0-1, Eloundou et al. 2023",
+    Method("gpt4_automation", "task", "GPT-4 automation label T0-T4 as 0-1, Eloundou et al. 2024",
            "gpt4_automation_01", "share of the task a language model with software can do (T/4)"),
     Method("frey_osborne_probability", "occupation", "Probability of computerisation, Frey and Osborne 2017",
            None, "probability"),
@@ -400,7 +400,9 @@ def matrix(summary: pl.DataFrame, params: Parameters) -> pl.DataFrame:
 
 
 def rollup(summary: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    """Sums of value and volume, and the volume-weighted headline probability, per group."""
+    """Sums of value and volume, and the volume-weighted headline probability, per group. The
+    groups include the fiscal year, so `services` counts service-years: a service listed in two
+    fiscal years counts once in each."""
     weighted = pl.col("annual_volume").cast(pl.Float64) * pl.col("headline_probability")
     has_both = pl.col("annual_volume").is_not_null() & pl.col("headline_probability").is_not_null()
     return (
@@ -425,12 +427,12 @@ def rollup(summary: pl.DataFrame, by: list[str]) -> pl.DataFrame:
 
 def rollup_by_activity(activity_rows: pl.DataFrame) -> pl.DataFrame:
     """General procedures (the Turing study's conclusion: target procedures, not services): per
-    country and activity, the services performing it, units, hours, labour cost, automatable hours,
+    country, fiscal year and activity, the services performing it, units, hours, labour cost, automatable hours,
     gross value and the hours-weighted probability across all services."""
     has_p = pl.col("probability").is_not_null()
     return (
         activity_rows.filter(pl.col("hours") > 0)
-        .group_by(["country_code", "activity_id"])
+        .group_by(["country_code", "fiscal_year", "activity_id"])
         .agg(
             pl.col("service_key").n_unique().cast(pl.Int64).alias("services"),
             pl.col("units").sum().alias("units"),
@@ -446,8 +448,11 @@ def rollup_by_activity(activity_rows: pl.DataFrame) -> pl.DataFrame:
             pl.col("currency").first().alias("currency"),
             pl.col("price_year").first().alias("price_year"),
         )
-        .with_columns((pl.col("hours") / pl.col("hours").sum().over("country_code")).alias("share_of_country_hours"))
-        .sort(["country_code", "value_gross"], descending=[False, True], nulls_last=True)
+        .with_columns(
+            (pl.col("hours") / pl.col("hours").sum().over("country_code", "fiscal_year")).alias("share_of_country_hours")
+        )
+        .sort(["country_code", "fiscal_year", "value_gross", "activity_id"], descending=[False, False, True, False],
+              nulls_last=True)
     )
 
 

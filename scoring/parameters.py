@@ -70,6 +70,27 @@ SEED_FIELDS = {
 }
 
 
+def parameters_record(params: Parameters, assumptions: pl.DataFrame) -> str:
+    """The `parameters` JSON every scoring table carries: the run's parameters (as used, after any
+    run override) and every assumption of the register the run read, id -> value, with the
+    overridden ones at the value the run used."""
+    values = {r["assumption_id"]: r["value"] for r in assumptions.iter_rows(named=True)}
+    by_parameter = {r["parameter"]: r["assumption_id"] for r in assumptions.iter_rows(named=True)}
+    used = asdict(params)
+    for field, (parameter, column) in SEED_FIELDS.items():
+        assumption_id = by_parameter.get(parameter)
+        if assumption_id is None or column != "value":
+            continue
+        value = used[field]
+        if isinstance(value, tuple):
+            values[assumption_id] = ";".join(value)
+        elif isinstance(value, float) and value.is_integer():
+            values[assumption_id] = str(int(value))
+        else:
+            values[assumption_id] = str(value)
+    return json.dumps({**used, "assumptions": dict(sorted(values.items()))}, sort_keys=True)
+
+
 def from_assumptions(assumptions: pl.DataFrame) -> Parameters:
     """Parameters from the assumptions seed (columns parameter, value, low, high)."""
     rows = {r["parameter"]: r for r in assumptions.iter_rows(named=True)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -26,7 +27,7 @@ from scoring.model import (
     service_value,
     uk_replication,
 )
-from scoring.parameters import Parameters
+from scoring.parameters import Parameters, parameters_record
 from scoring.production import (
     activity_minutes,
     calibrate,
@@ -115,16 +116,30 @@ def score(
     inputs: ScoringInputs,
     params: Parameters,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    uncertainty: bool = True,
+    cache: dict[tuple, Any] | None = None,
 ) -> ScoringOutputs:
-    """Every score table from the marts and seeds. `progress(done, total)` follows the Monte Carlo."""
+    """Every score table from the marts and seeds. `progress(done, total)` follows the Monte Carlo.
+
+    `uncertainty=False` leaves the Monte Carlo columns null (the sensitivity analysis scores many
+    times and reads only central figures). `cache` (a dict the caller keeps between calls on the
+    same inputs) holds the volume model and the domain-work matches, which depend only on the
+    inputs and on A210-A211."""
     production = production_parameters(inputs.assumptions)
-    parameters_json = pl.lit(params.to_json()).alias("parameters")
+    parameters_json = pl.lit(parameters_record(params, inputs.assumptions)).alias("parameters")
     services = inputs.services.sort(SERVICE_KEY)
+    memo = cache if cache is not None else {}
 
     # the production model: units, domain work, calibrated hours, ceiling, cost
-    modelled, volume_diagnostics = model_volumes(services)
+    if ("volumes",) not in memo:
+        memo[("volumes",)] = model_volumes(services)
+    modelled, volume_diagnostics = memo[("volumes",)]
     units = service_activity_units(services, inputs.type_rules, modelled, production)
-    matches = match_domain_work(services, inputs.dwa_tasks, production)
+    match_key = ("matches", production.domain_min_score, production.domain_top_k)
+    if match_key not in memo:
+        memo[match_key] = match_domain_work(services, inputs.dwa_tasks, production)
+    matches = memo[match_key]
     minutes = activity_minutes(inputs.activities, production)
     uk_reported = services.filter(
         (pl.col("country_code") == "UK") & (pl.col("applications_total").fill_null(0) > 0)
@@ -243,10 +258,15 @@ def score(
         )
     )
     valued = service_value(frame, headline, params)
-    uncertainty = monte_carlo(
+    mc_inputs = [
         weights.select(*activity_key, "hours", "is_front_office"),
         activity_values.join(heads.select(*activity_key, "probability"), on=activity_key, how="left"),
         frame.select(*SERVICE_KEY, "country_code", "labour_cost"),
+    ]
+    if not uncertainty:  # no service to draw for: the interval columns come back empty, then null
+        mc_inputs = [f.clear() for f in mc_inputs]
+    intervals = monte_carlo(
+        *mc_inputs,
         minutes, params, production, progress=progress,
         # the standard error of the calibrated level (a common uncertainty), not a service's own
         # misfit, which the calibration table reports and no common draw can represent
@@ -258,7 +278,7 @@ def score(
         "methods_used", "methods_used_ids", "probability_null_reason", "routine_share",
         "already_digital_share", "value_gross", "value_net", "fte_automatable", "hours_automatable",
         "value_null_reason", "value_net_null_reason",
-    ).join(explained, on=SERVICE_KEY, how="left").join(uncertainty, on=SERVICE_KEY, how="left")
+    ).join(explained, on=SERVICE_KEY, how="left").join(intervals, on=SERVICE_KEY, how="left")
     summary = matrix(summary, params).with_columns(parameters_json).sort(["country_code", "priority_rank"])
 
     service_activity = (
@@ -288,9 +308,9 @@ def score(
         .select(*SERVICE_KEY, "country_code", "service_name", "match_rank", "dwa_id", "dwa_title", "match_score", "is_used"),
         service_automation=per_method,
         summary=summary,
-        by_organisation=rollup(summary, ["country_code", "organisation_code"]).with_columns(parameters_json),
-        by_archetype=rollup(summary, ["country_code", "archetype_id"]).with_columns(parameters_json),
-        by_country=rollup(summary, ["country_code"]).with_columns(parameters_json),
+        by_organisation=rollup(summary, ["country_code", "fiscal_year", "organisation_code"]).with_columns(parameters_json),
+        by_archetype=rollup(summary, ["country_code", "fiscal_year", "archetype_id"]).with_columns(parameters_json),
+        by_country=rollup(summary, ["country_code", "fiscal_year"]).with_columns(parameters_json),
         by_activity=rollup_by_activity(service_activity).with_columns(parameters_json),
         uk_replication=replication,
         calibration=calibration.select(
@@ -337,6 +357,9 @@ def model_diagnostics(
     for country in sorted(summary["country_code"].unique().to_list()):
         s = summary.filter(pl.col("country_code") == country)
         p = s["headline_probability"].drop_nulls()
+        for year in sorted(s["fiscal_year"].unique().to_list()):
+            rows.append((f"{country.lower()}_service_years_{year}", f"{country}: services listed for fiscal year {year}",
+                         float((s["fiscal_year"] == year).sum()), "service-years"))
         rows.append((f"{country.lower()}_distinct_headline_probabilities", f"{country}: distinct headline probabilities (12 significant digits)",
                      float(p.round_sig_figs(12).n_unique()), "values"))
         rows.append((f"{country.lower()}_archetype_r_squared", f"{country}: share of the headline probability's variance explained by the archetype",

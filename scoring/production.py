@@ -68,6 +68,14 @@ class ProductionParameters:
         return self.uk_pay_gbp * self.uk_oncost_factor / self.uk_hours_per_fte
 
 
+# Register parameters production_parameters reads as numbers (besides unit_minutes__<activity>).
+PRODUCTION_FIELDS = (
+    "uk_median_civil_service_pay_gbp", "uk_employer_oncost_factor", "hours_per_person_year",
+    "uk_labour_share_of_unit_cost", "ca_hours_per_fte", "ca_unspecified_channel_online_share",
+    "domain_match_min_score", "domain_match_top_k", "domain_work_share",
+)
+
+
 def production_parameters(assumptions: pl.DataFrame) -> ProductionParameters:
     """ProductionParameters from the assumptions seed; raises naming any missing row."""
     rows = {r["parameter"]: r for r in assumptions.iter_rows(named=True)}

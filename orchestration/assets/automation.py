@@ -1,15 +1,19 @@
 """The automation model's Dagster assets: read the marts, call scoring.pipeline.score, write the
 score tables. Parameters come from the assumptions seed and may be overridden in run config."""
 
+import json
 import time
+from dataclasses import asdict
 
 import dagster as dg
+import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.scoring import table_metadata, write_table
 from scoring.io import read_scoring_inputs
 from scoring.parameters import Parameters, from_assumptions
 from scoring.pipeline import ScoringInputs, invariant_failures, model_summary, score
+from scoring.sensitivity import one_at_a_time
 
 OWNER = "team:atlas-economics"
 KEYS = {
@@ -24,13 +28,13 @@ KEYS = {
     "fct_service_automation_summary": "One row per service: volume (reported or modelled), hours, "
     "FTE and labour cost, headline probability with its spread and Monte Carlo interval, routine "
     "share, value gross and net, quadrant, priority rank and a one-sentence explanation.",
-    "agg_automation_by_organisation": "One row per country and organisation: services, volume, "
+    "agg_automation_by_organisation": "One row per country, fiscal year and organisation: services, volume, "
     "value and volume-weighted probability.",
-    "agg_automation_by_archetype": "One row per country and archetype (a label of the first native "
+    "agg_automation_by_archetype": "One row per country, fiscal year and archetype (a label of the first native "
     "type): services, volume, value and volume-weighted probability.",
-    "agg_automation_by_country": "One row per country: services, volume, value and volume-weighted "
+    "agg_automation_by_country": "One row per country and fiscal year: services, volume, value and volume-weighted "
     "probability.",
-    "agg_automation_by_activity": "One row per country and activity: services, units, hours, labour "
+    "agg_automation_by_activity": "One row per country, fiscal year and activity: services, units, hours, labour "
     "cost, automatable hours and value across all services (the general procedures).",
     "uk_replication": "One row per figure of the Turing Institute's UK arithmetic: our value on the "
     "2012-13 Transactions Explorer beside theirs, with both definitions.",
@@ -133,3 +137,52 @@ def automation_model(context: dg.AssetExecutionContext, config: ScoringConfig, w
                 asset_key=["scoring", name],
                 metadata={**table_metadata(frame), "parameters": params.to_json(), **extra},
             )
+
+
+def _run_overrides(summary_parameters: str | None, assumptions: pl.DataFrame) -> dict[str, object]:
+    """The parameters the model run used that differ from the register (its run config overrides),
+    read back from the summary's `parameters`, so that the sensitivity varies around the same
+    central case."""
+    if not summary_parameters:
+        return {}
+    used = json.loads(summary_parameters)
+    register = asdict(from_assumptions(assumptions))
+    return {
+        field: tuple(value) if isinstance(register[field], tuple) else value
+        for field, value in used.items()
+        if field in register and (tuple(value) if isinstance(value, list) else value) != register[field]
+    }
+
+
+@dg.asset(
+    key=["scoring", "fct_sensitivity"],
+    group_name="scoring",
+    owners=[OWNER],
+    kinds={"polars", "duckdb"},
+    deps=[["scoring", "fct_service_automation_summary"]],
+    description=(
+        "One row per numeric assumption of the scoring stage and headline figure: the figure with the "
+        "assumption at its central value and at its low and high (the others central), the changes, "
+        "the swing and its rank within the figure (one-at-a-time sensitivity; docs/sensitivity.md)."
+    ),
+)
+def sensitivity_analysis(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+    with warehouse.get_connection() as con:
+        inputs: ScoringInputs = read_scoring_inputs(con)
+        first = con.execute(
+            "SELECT parameters FROM scoring.fct_service_automation_summary LIMIT 1"
+        ).fetchall()
+        overrides = _run_overrides(first[0][0] if first else None, inputs.assumptions)
+        if overrides:
+            context.log.info(f"sensitivity around the run's overrides {overrides}")
+        started = time.monotonic()
+
+        def report(done: int, total: int) -> None:
+            if done == total or done % 5 == 0:
+                context.log.info(
+                    f"sensitivity: {done}/{total} assumptions at low and high in {time.monotonic() - started:.0f} s"
+                )
+
+        frame = one_at_a_time(inputs, overrides, progress=report)
+        write_table(con, "fct_sensitivity", frame)
+    return dg.MaterializeResult(metadata=table_metadata(frame))

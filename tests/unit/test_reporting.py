@@ -82,19 +82,27 @@ def published(tmp_path) -> Path:
                           pl.col("labour_cost").alias("total_cost"), "labour_cost", "fte")
     tables = {
         "scoring.fct_service_automation_summary": summary,
-        "scoring.agg_automation_by_organisation": _rollup(summary, ["country_code", "organisation_code"]),
-        "scoring.agg_automation_by_archetype": _rollup(summary, ["country_code", "archetype_id"]),
+        "scoring.agg_automation_by_organisation": _rollup(summary, ["country_code", "fiscal_year", "organisation_code"]),
+        "scoring.agg_automation_by_archetype": _rollup(summary, ["country_code", "fiscal_year", "archetype_id"]),
         "scoring.uk_replication": pl.DataFrame({"figure_id": ["services"], "figure": ["Services"],
                                                 "atlas_value": [4.0], "unit": ["services"],
                                                 "atlas_data_year": ["2012-13"], "reference_value": [377.0],
                                                 "reference_data_year": ["2024"], "reference_source": ["Turing"],
                                                 "parameters": [PARAMETERS]}),
         "scoring.agg_automation_by_activity": pl.DataFrame({
-            "country_code": ["CA"], "activity_id": ["intake_mail"], "services": [3], "units": [100.0],
+            "country_code": ["CA"], "fiscal_year": ["2023-2024"], "activity_id": ["intake_mail"], "services": [3], "units": [100.0],
             "hours": [50.0], "labour_cost": [5000.0], "automatable_hours": [30.0], "value_gross": [3000.0],
             "hours_weighted_probability": [0.6], "hours_weighted_routine_share": [0.8],
             "rows_on_modelled_volume": [1], "currency": ["CAD"], "price_year": [2024],
             "share_of_country_hours": [1.0], "parameters": [PARAMETERS]}),
+        "scoring.fct_sensitivity": pl.DataFrame({
+            "assumption_id": ["A040", "A212"], "parameter": ["uk_labour_share_of_unit_cost", "domain_work_share"],
+            "assumption_unit": ["share", "share"], "quality": ["red", "red"], "central": [0.7, 0.5],
+            "low": [0.5, 0.25], "high": [0.85, 0.75], "figure_id": ["uk_value_gross_total"] * 2,
+            "figure": ["UK: gross value of all services"] * 2, "figure_unit": ["GBP a year"] * 2,
+            "figure_central": [100.0, 100.0], "figure_at_low": [71.0, 99.0], "figure_at_high": [121.0, 100.5],
+            "change_at_low": [-29.0, -1.0], "change_at_high": [21.0, 0.5], "swing": [50.0, 1.5],
+            "relative_swing": [0.5, 0.015], "swing_rank": [1, 2]}),
         "scoring.fct_unit_cost_calibration": pl.DataFrame({
             "service_key": ["UK-8"], "fiscal_year": ["2012-2013"], "service_name": ["Service 8"],
             "cost_round": ["2012-Q4"], "cost_per_transaction_gbp": [2.5], "front_minutes_per_transaction": [3.0],

@@ -11,6 +11,9 @@
 --   title_matched            a SOC 2010 code unknown to SOC 2010 (Frey and Osborne use OES codes
 --                            such as 29-1111, 15-1799): the SOC 2010 code with the same title,
 --                            ignoring case and the BLS ' (#)' marker.
+--   hybrid_expanded          an OES hybrid code (Frey and Osborne's 13-1078, 15-1179, 29-2037,
+--                            39-4831): the SOC 2010 codes its title names (seeds
+--                            soc2010_hybrid_codes, A119).
 --   unmatched                none of these; code is null and the value reaches no occupation.
 -- code_split_share divides a native code equally among the codes it resolves to (it is used only
 -- for extensive measures, whose mass must not be counted twice).
@@ -156,17 +159,46 @@ title_matched as (
         and own.code is null
 ),
 
-unmatched as (
-    select
-        after_group.measure_id,
-        after_group.native_code,
-        after_group.crosswalk_path,
-        cast(null as {{ dbt.type_string() }}) as code,
-        'unmatched' as resolution
+after_title as (
+    select after_group.*
     from after_group
     left join (select distinct measure_id, native_code from title_matched) as resolved
         on resolved.measure_id = after_group.measure_id
         and resolved.native_code = after_group.native_code
+    where resolved.native_code is null
+),
+
+hybrid_expanded as (
+    select
+        after_title.measure_id,
+        after_title.native_code,
+        after_title.crosswalk_path,
+        hybrids.soc2010_code as code,
+        'hybrid_expanded' as resolution
+    from after_title
+    inner join {{ ref('soc2010_hybrid_codes') }} as hybrids
+        on hybrids.hybrid_code = after_title.native_code
+    inner join targets
+        on targets.crosswalk_path = after_title.crosswalk_path
+        and targets.code = hybrids.soc2010_code
+    left join exact as own
+        on own.measure_id = after_title.measure_id
+        and own.code = hybrids.soc2010_code
+    where after_title.crosswalk_path = 'soc2010'
+        and own.code is null
+),
+
+unmatched as (
+    select
+        after_title.measure_id,
+        after_title.native_code,
+        after_title.crosswalk_path,
+        cast(null as {{ dbt.type_string() }}) as code,
+        'unmatched' as resolution
+    from after_title
+    left join (select distinct measure_id, native_code from hybrid_expanded) as resolved
+        on resolved.measure_id = after_title.measure_id
+        and resolved.native_code = after_title.native_code
     where resolved.native_code is null
 ),
 
@@ -175,6 +207,7 @@ resolved as (
     union all select * from aggregate_expanded
     union all select * from group_expanded
     union all select * from title_matched
+    union all select * from hybrid_expanded
     union all select * from unmatched
 )
 

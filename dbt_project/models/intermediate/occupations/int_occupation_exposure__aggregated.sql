@@ -1,19 +1,12 @@
--- One row per O*NET-SOC 2019 occupation and Eloundou et al. measure: the core-weighted mean of the
--- occupation's labelled task values, sum(task_weight x value) / sum(task_weight) with task_weight
--- 2 core, 1 supplemental, 1 untyped (A030-A032). Only O*NET 29.3 tasks with labels count; the
--- share of the occupation's task weight they carry is task_weight_coverage_share.
-with weights as (
+-- One row per O*NET-SOC 2019 occupation of the Eloundou et al. (2024) label file and measure: the
+-- paper's occupation-level figure, the core-weighted mean of the occupation's task values over the
+-- file's own task rows and Task Types, sum(label_task_weight x value) / sum(label_task_weight) with
+-- weights 2 core, 1 supplemental, 1 untyped (A030-A032; the file's coreweight column). Every task
+-- of the file carries labels, so the coverage share is 1.
+with scored as (
     select
-        task_id,
         onet_soc_code,
-        task_weight,
-        task_weight_in_occupation
-    from {{ ref('int_tasks__weighted_by_occupation') }}
-),
-
-scored as (
-    select
-        task_id,
+        label_task_weight,
         gpt4_alpha,
         gpt4_beta,
         gpt4_gamma,
@@ -25,17 +18,6 @@ scored as (
     from {{ ref('int_task_exposure__scored') }}
 ),
 
-joined as (
-    select
-        weights.onet_soc_code,
-        weights.task_weight,
-        weights.task_weight_in_occupation,
-        scored.*
-    from weights
-    inner join scored
-        on scored.task_id = weights.task_id
-),
-
 task_values as (
     {%- set measures = {
         'gpt4_alpha': 'gpt4_alpha', 'gpt4_beta': 'gpt4_beta', 'gpt4_gamma': 'gpt4_gamma',
@@ -45,11 +27,10 @@ task_values as (
     select
         onet_soc_code,
         '{{ measure_id }}' as measure_id,
-        task_weight,
-        task_weight_in_occupation,
+        label_task_weight as task_weight,
         {{ column }} as task_value,
         source_sha256
-    from joined
+    from scored
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -60,7 +41,7 @@ select
     onet_soc_code,
     measure_id,
     sum(task_weight * task_value) / sum(task_weight) as raw_value,
-    cast(sum(task_weight_in_occupation) as double) as task_weight_coverage_share,
+    cast(1 as double) as task_weight_coverage_share,
     cast(count(*) as bigint) as labelled_task_count,
     max(source_sha256) as source_sha256
 from task_values

@@ -1,5 +1,6 @@
 -- One row per service and fiscal year, Canada and the UK in one shape (before archetypes).
--- UK: the Transactions Explorer's annual volume from the 2012-Q4 round, else 2013-Q1 (A042).
+-- UK: the Transactions Explorer's annual volume from the 2012-Q4 round, else 2013-Q1 (A042); the
+-- 21 local-government placeholder rows are not services (int_gds__placeholder_services, A043).
 with uk_rounds as (
     select
         name_of_service,
@@ -54,6 +55,9 @@ uk as (
     from uk_q4
     left join uk_q1
         on uk_q1.name_of_service = uk_q4.name_of_service
+    left join {{ ref('int_gds__placeholder_services') }} as placeholders
+        on placeholders.name_of_service = uk_q4.name_of_service
+    where placeholders.name_of_service is null
 ),
 
 ca as (

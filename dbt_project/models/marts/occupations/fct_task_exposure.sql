@@ -1,5 +1,6 @@
--- One row per O*NET 29.3 task that has Eloundou et al. (2024) labels: the published exposure and
--- automation labels and the task scores derived from them (alpha, beta, gamma, automation 0-1).
+-- One row per task of the Eloundou et al. (2024) label file: the published exposure and automation
+-- labels, the task scores derived from them (alpha, beta, gamma, automation 0-1), the task's weight
+-- under the file's own Task Type and how the task compares with O*NET 29.3.
 select
     task_id,
     onet_soc_code,
@@ -16,6 +17,9 @@ select
     human_gamma,
     gpt4_automation_01,
     label_task_type,
+    label_task_weight,
+    is_in_onet_29_3,
+    onet_29_3_task_type,
     is_task_type_changed,
     is_task_statement_changed,
     source_sha256

@@ -1,0 +1,154 @@
+"""One-at-a-time sensitivity of the headline figures to the assumptions (the Aqua Book's question:
+how far does each assumption move the answer?).
+
+Each numeric assumption the scoring stage reads, with a low and a high value in the register, is
+set to its low and then its high value while every other assumption keeps its central value, and the
+model is scored again (central estimates only: no Monte Carlo). The headline figures are the total
+gross and net value per country, the share of scored services that are highly automatable per
+country, and every figure of the UK replication. Assumptions that act upstream of scoring (dbt
+models and seeds, e.g. the task weights A030-A032) are not varied here: changing them rebuilds the
+marts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+
+from scoring.parameters import SEED_FIELDS, Parameters, from_assumptions
+from scoring.pipeline import ScoringInputs, ScoringOutputs, score
+from scoring.production import PRODUCTION_FIELDS
+
+SCHEMA = {
+    "assumption_id": pl.String,
+    "parameter": pl.String,
+    "assumption_unit": pl.String,
+    "quality": pl.String,
+    "central": pl.Float64,
+    "low": pl.Float64,
+    "high": pl.Float64,
+    "figure_id": pl.String,
+    "figure": pl.String,
+    "figure_unit": pl.String,
+    "figure_central": pl.Float64,
+    "figure_at_low": pl.Float64,
+    "figure_at_high": pl.Float64,
+    "change_at_low": pl.Float64,
+    "change_at_high": pl.Float64,
+    "swing": pl.Float64,
+    "relative_swing": pl.Float64,
+    "swing_rank": pl.Int64,
+}
+
+
+def varied_parameters() -> set[str]:
+    """Register parameter names the scoring stage reads as numbers (their value column)."""
+    model = {parameter for parameter, column in SEED_FIELDS.values() if column == "value"}
+    return (model | set(PRODUCTION_FIELDS)) - {"monte_carlo_draws", "monte_carlo_seed", "headline_methods"}
+
+
+def candidates(assumptions: pl.DataFrame) -> pl.DataFrame:
+    """The register rows the analysis varies: read by scoring as numbers, with a low and a high."""
+    numeric = pl.col("value").cast(pl.Float64, strict=False)
+    return (
+        assumptions.with_columns(
+            numeric.alias("central"),
+            pl.col("low").cast(pl.Float64, strict=False).alias("low"),
+            pl.col("high").cast(pl.Float64, strict=False).alias("high"),
+        )
+        .filter(
+            (pl.col("parameter").is_in(sorted(varied_parameters())) | pl.col("parameter").str.starts_with("unit_minutes__"))
+            & pl.col("central").is_not_null() & pl.col("low").is_not_null() & pl.col("high").is_not_null()
+        )
+        .sort("assumption_id")
+    )
+
+
+def headline_figures(outputs: ScoringOutputs, params: Parameters) -> list[tuple[str, str, float | None, str]]:
+    """(figure_id, figure, value, unit) of the headline figures of one scoring."""
+    summary = outputs.summary
+    rows: list[tuple[str, str, float | None, str]] = []
+    for country in sorted(summary["country_code"].unique().to_list()):
+        s = summary.filter(pl.col("country_code") == country)
+        currency = s["currency"].drop_nulls().head(1).to_list()
+        money = f"{currency[0] if currency else ''} a year".strip()
+        scored = s.filter(pl.col("headline_probability").is_not_null())
+        high = scored.filter(pl.col("headline_probability") >= params.probability_threshold).height
+        code = country.lower()
+        rows += [
+            (f"{code}_value_gross_total", f"{country}: gross value of all services", float(s["value_gross"].sum() or 0), money),
+            (f"{code}_value_net_total", f"{country}: net value of the services whose net value is known",
+             float(s["value_net"].sum() or 0), money),
+            (f"{code}_share_highly_automatable", f"{country}: share of scored services with headline probability >= A050",
+             high / scored.height if scored.height else None, "share"),
+        ]
+    for r in outputs.uk_replication.iter_rows(named=True):
+        rows.append((f"uk_replication_{r['figure_id']}", f"UK replication: {r['figure']}", r["atlas_value"], r["unit"]))
+    return rows
+
+
+def _with_value(assumptions: pl.DataFrame, assumption_id: str, value: float) -> pl.DataFrame:
+    text = str(int(value)) if float(value).is_integer() else repr(float(value))
+    return assumptions.with_columns(
+        pl.when(pl.col("assumption_id") == assumption_id).then(pl.lit(text)).otherwise(pl.col("value")).alias("value")
+    )
+
+
+def one_at_a_time(
+    inputs: ScoringInputs,
+    overrides: dict[str, object] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> pl.DataFrame:
+    """One row per varied assumption and headline figure: the figure at the central value and at the
+    assumption's low and high, the changes, the swing |high - low| and its rank within the figure
+    (1 = the assumption that moves the figure most). `overrides` are the run's parameter overrides,
+    applied to every scoring except where they set the assumption being varied."""
+    overrides = dict(overrides or {})
+    field_of = {parameter: field for field, (parameter, column) in SEED_FIELDS.items() if column == "value"}
+    cache: dict[tuple, object] = {}
+
+    def run(assumptions: pl.DataFrame, varied_parameter: str | None) -> dict[str, tuple[str, float | None, str]]:
+        kept = {k: v for k, v in overrides.items() if k != field_of.get(varied_parameter or "")}
+        params = from_assumptions(assumptions).override(**kept)
+        varied_inputs = ScoringInputs(**{**inputs.__dict__, "assumptions": assumptions})
+        outputs = score(varied_inputs, params, uncertainty=False, cache=cache)
+        return {fid: (text, value, unit) for fid, text, value, unit in headline_figures(outputs, params)}
+
+    central = run(inputs.assumptions, None)
+    varied = candidates(inputs.assumptions)
+    rows = []
+    total = varied.height
+    for done, a in enumerate(varied.iter_rows(named=True), start=1):
+        at = {side: run(_with_value(inputs.assumptions, a["assumption_id"], a[side]), a["parameter"])
+              for side in ("low", "high")}
+        for figure_id, (text, base, unit) in central.items():
+            low = at["low"].get(figure_id, (None, None, None))[1]
+            high = at["high"].get(figure_id, (None, None, None))[1]
+            rows.append({
+                "assumption_id": a["assumption_id"], "parameter": a["parameter"], "assumption_unit": a["unit"],
+                "quality": a.get("quality"), "central": a["central"], "low": a["low"], "high": a["high"],
+                "figure_id": figure_id, "figure": text, "figure_unit": unit, "figure_central": base,
+                "figure_at_low": low, "figure_at_high": high,
+                "change_at_low": None if low is None or base is None else low - base,
+                "change_at_high": None if high is None or base is None else high - base,
+            })
+        if progress is not None:
+            progress(done, total)
+    frame = pl.DataFrame(rows, schema={k: v for k, v in SCHEMA.items() if k not in ("swing", "relative_swing", "swing_rank")},
+                         orient="row")
+    # Swings are rounded to 12 significant digits before ranking: parallel sums may differ in the
+    # last bit between runs, and an assumption that moves nothing must rank the same every time.
+    swing = (pl.col("figure_at_high") - pl.col("figure_at_low")).abs().round_sig_figs(12)
+    return (
+        frame.with_columns(swing.alias("swing"))
+        .with_columns(
+            pl.when(pl.col("figure_central").abs() > 0)
+            .then(pl.col("swing") / pl.col("figure_central").abs())
+            .otherwise(None)
+            .alias("relative_swing")
+        )
+        .sort(["figure_id", "swing", "assumption_id"], descending=[False, True, False], nulls_last=True)
+        .with_columns(pl.int_range(1, pl.len() + 1).over("figure_id").cast(pl.Int64).alias("swing_rank"))
+        .select(list(SCHEMA))
+    )
