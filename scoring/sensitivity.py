@@ -20,6 +20,9 @@ from scoring.parameters import SEED_FIELDS, Parameters, from_assumptions
 from scoring.pipeline import ScoringInputs, ScoringOutputs, score
 from scoring.production import PRODUCTION_FIELDS
 
+# Relative size of last-bit noise below which a change counts as none (see one_at_a_time).
+NOISE = 1e-9
+
 SCHEMA = {
     "assumption_id": pl.String,
     "parameter": pl.String,
@@ -137,11 +140,22 @@ def one_at_a_time(
             progress(done, total)
     frame = pl.DataFrame(rows, schema={k: v for k, v in SCHEMA.items() if k not in ("swing", "relative_swing", "swing_rank")},
                          orient="row")
-    # Swings are rounded to 12 significant digits before ranking: parallel sums may differ in the
-    # last bit between runs, and an assumption that moves nothing must rank the same every time.
-    swing = (pl.col("figure_at_high") - pl.col("figure_at_low")).abs().round_sig_figs(12)
+    # Parallel sums may differ in the last bit between runs. A change smaller than NOISE of the
+    # central figure is that noise, not an effect: it is 0, so that an assumption that moves
+    # nothing shows no change and ranks the same in every run.
+    scale = pl.col("figure_central").abs()
+    changes = [
+        pl.when((pl.col(c) - pl.col("figure_central")).abs() <= NOISE * scale)
+        .then(pl.lit(0.0))
+        .otherwise(pl.col(c) - pl.col("figure_central"))
+        .alias(name)
+        for c, name in (("figure_at_low", "change_at_low"), ("figure_at_high", "change_at_high"))
+    ]
+    swing = (pl.col("change_at_high") - pl.col("change_at_low")).abs()
+    swing = pl.when(swing <= NOISE * scale).then(pl.lit(0.0)).otherwise(swing.round_sig_figs(12))
     return (
-        frame.with_columns(swing.alias("swing"))
+        frame.with_columns(changes)
+        .with_columns(swing.alias("swing"))
         .with_columns(
             pl.when(pl.col("figure_central").abs() > 0)
             .then(pl.col("swing") / pl.col("figure_central").abs())

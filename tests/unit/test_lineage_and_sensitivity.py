@@ -119,3 +119,24 @@ def test_one_at_a_time_varies_each_assumption_alone_and_ranks_by_swing(monkeypat
     assert rows["A230"]["change_at_high"] == pytest.approx(3.0)
     assert (rows["A040"]["swing_rank"], rows["A230"]["swing_rank"]) == (1, 2)
     assert rows["A040"]["quality"] == "red"
+
+
+def test_last_bit_noise_is_no_change_and_does_not_decide_the_rank(monkeypatch):
+    register = pl.DataFrame({
+        "assumption_id": ["A040", "A230"],
+        "parameter": ["uk_labour_share_of_unit_cost", "unit_minutes__enquiry_phone"],
+        "value": ["0.7", "8"], "low": ["0.5", "6"], "high": ["0.9", "11"], "unit": ["share", "minutes"],
+        "quality": ["red", "amber"],
+    })
+    noise = iter([0.0, 3e-7, -2e-7, 1e-7, 0.0])  # parallel-sum noise on a figure of 1e9
+
+    monkeypatch.setattr(sensitivity, "score", lambda inputs, params, **_: _Outputs(1e9 + next(noise)))
+    monkeypatch.setattr(sensitivity, "from_assumptions", lambda frame: sensitivity.Parameters())
+    monkeypatch.setattr(sensitivity, "headline_figures",
+                        lambda outputs, params: [("total", "Total", outputs.value, "money")])
+    inputs = sensitivity.ScoringInputs(*([None] * 7), assumptions=register, replication_reference=None)
+    frame = sensitivity.one_at_a_time(inputs)
+    assert frame["change_at_low"].to_list() == [0.0, 0.0]
+    assert frame["change_at_high"].to_list() == [0.0, 0.0]
+    assert frame["swing"].to_list() == [0.0, 0.0]
+    assert frame["assumption_id"].to_list() == ["A040", "A230"]  # ties rank by id
