@@ -53,6 +53,8 @@ class Contract:
     primary_key: tuple[str, ...] = ()
     min_rows: int = 1
     files: tuple[str, ...] = field(default_factory=tuple)
+    # numeric columns whose total the change check compares with the last good load (landing.py)
+    change_sums: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -88,6 +90,7 @@ def _parse(path: Path) -> Contract:
         columns=tuple(columns),
         primary_key=tuple(raw.get("primary_key", [])),
         min_rows=int(raw.get("min_rows", 1)),
+        change_sums=tuple(raw.get("change_sums", [])),
         files=tuple(raw.get("files", [])),
     )
 

@@ -16,11 +16,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import requests
 
 from ingestion.errors import FetchError
-from ingestion.registry import SourceFile, get_source
+from ingestion.registry import SourceFile, allowed_hosts, get_source
 from ingestion.settings import cache_dir, download_timeout_seconds, mirror_dir
 
 _MIRROR_HINT = (
@@ -81,14 +82,29 @@ def _verify(dataset_id: str, entry: SourceFile, path: Path, origin: str) -> None
         )
 
 
-def _download(dataset_id: str, entry: SourceFile, target: Path) -> None:
-    source = get_source(dataset_id)
-    if entry.host not in source.allowed_hosts or not entry.url.startswith("https://"):
+def check_url(dataset_id: str, entry: SourceFile) -> None:
+    """Refuse a registry entry whose URL is not https or whose host is not on the allow-list
+    (data_contracts/allowed_hosts.yml): the dataset fails, naming the entry; others go on."""
+    where = f"data_contracts/sources/{dataset_id}.yml"
+    if urlparse(entry.url).scheme != "https":
         raise FetchError(
-            f"refusing to download from {entry.url}: only https URLs on the registry's hosts",
+            f"the registry gives an {urlparse(entry.url).scheme or 'unknown'} URL ({entry.url}): "
+            "only https downloads are allowed",
             dataset_id=dataset_id,
             file=entry.name,
+            hint=f"Give the file's https URL in {where}",
         )
+    if entry.host.lower() not in allowed_hosts():
+        raise FetchError(
+            f"refusing to download from {entry.url}: host {entry.host!r} is not on the allow-list",
+            dataset_id=dataset_id,
+            file=entry.name,
+            hint=f"The official hosts are in data_contracts/allowed_hosts.yml; correct the URL in {where}, "
+                 "or add the host there with its reason after review",
+        )
+
+
+def _download(dataset_id: str, entry: SourceFile, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     timeout = download_timeout_seconds()
     logger.info("%s/%s: downloading %s (%s bytes expected)", dataset_id, entry.name, entry.url,
@@ -149,6 +165,7 @@ def fetch(dataset_id: str, file: str) -> Path:
         entry = get_source(dataset_id).file(file)
     except KeyError as exc:
         raise FetchError(str(exc.args[0]), dataset_id=dataset_id, file=file) from exc
+    check_url(dataset_id, entry)
     mirror = mirror_dir()
     if mirror is not None:
         path = mirror / dataset_id / file

@@ -12,6 +12,7 @@ into place only after the commit: it never runs ahead of the DuckDB table.
 
 from __future__ import annotations
 
+import csv
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +24,8 @@ import polars as pl
 from ingestion.contracts import CheckOutcome, evaluate, load_contract
 from ingestion.errors import AtlasDataError
 from ingestion.fetch import fetch, sha256_of
-from ingestion.readers import FLAGS, ROW, RawTable
+from ingestion.readers import FLAGS, ROW, RawTable, strip_control_characters
+from ingestion.settings import DBT_PROJECT_DIR
 
 RAW_SCHEMA = "raw"
 LOAD_LOG = "_load_log"
@@ -158,6 +160,60 @@ def write_table(
         os.replace(parquet_tmp, parquet_tmp.with_name(f"{table.name}.parquet"))
 
 
+def accepted_changes() -> set[str]:
+    """Datasets whose large change an operator has reviewed and accepts for this run
+    (ATLAS_ACCEPT_CHANGES: comma-separated dataset ids)."""
+    return {d.strip() for d in os.environ.get("ATLAS_ACCEPT_CHANGES", "").split(",") if d.strip()}
+
+
+def check_change(con: duckdb.DuckDBPyConnection, table: RawTable, frame: pl.DataFrame,
+                 sums: tuple[str, ...] = ()) -> None:
+    """Refuse a load whose row count, or the total of a `change_sums` column of its contract,
+    moves by more than the factor A044 from the table's last good load (the one in the warehouse):
+    a republished file ten times longer, or a volume a million times larger, is far more often a
+    fault than news. ATLAS_ACCEPT_CHANGES=<dataset_id> lets a reviewed change through."""
+    if table.dataset_id in accepted_changes() or not _table_exists(con, table.name):
+        return
+    factor = change_factor()
+    figures = [("row count", "count(*)", float(frame.height))]
+    figures += [(f"total of {c}", f"sum({quote_identifier(c)})", float(frame.get_column(c).sum() or 0))
+                for c in sums if c in frame.columns]
+    previous = con.execute(
+        f"SELECT {', '.join(f'CAST({expr} AS DOUBLE)' for _, expr, _ in figures)} "
+        f"FROM {RAW_SCHEMA}.{quote_identifier(table.name)}"
+    ).fetchall()[0]
+    for (name, _, now), before in zip(figures, previous, strict=True):
+        before = float(before or 0)
+        if before > 0 and now > 0 and max(now / before, before / now) <= factor:
+            continue
+        if before == 0 and now == 0:
+            continue
+        raise AtlasDataError(
+            f"{name} moved from {before:,.0f} at the last good load to {now:,.0f}, beyond the factor "
+            f"{factor:g} a republished file is expected to stay within (A044)",
+            dataset_id=table.dataset_id,
+            file=", ".join(table.files),
+            hint=(f"If the publisher really changed this much, review the file and rerun with "
+                  f"ATLAS_ACCEPT_CHANGES={table.dataset_id}; otherwise restore the previous file"),
+        )
+
+
+def change_factor() -> float:
+    """A044 from the assumption register (dbt_project/seeds/assumptions.csv)."""
+    with (DBT_PROJECT_DIR / "seeds" / "assumptions.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["assumption_id"] == "A044":
+                return float(row["value"])
+    raise ValueError("assumptions seed lacks A044 (republish_change_factor)")
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [RAW_SCHEMA, name],
+    ).fetchall()[0][0])
+
+
 def land(con: duckdb.DuckDBPyConnection, table: RawTable, run_id: str = "manual") -> LandingResult:
     """Fetch, read, validate and write one raw table; raise AtlasDataError with nothing written.
 
@@ -165,12 +221,14 @@ def land(con: duckdb.DuckDBPyConnection, table: RawTable, run_id: str = "manual"
     its `outcomes` attribute so that callers can report each landing check.
     """
     frame, checksums = read_table(table)
+    frame = strip_control_characters(frame)
     contract = load_contract(table.name)
     outcomes = tuple(evaluate(frame, contract, file=", ".join(table.files)))
     for outcome in outcomes:
         if outcome.violation is not None:
             outcome.violation.outcomes = outcomes  # type: ignore[attr-defined]
             raise outcome.violation
+    check_change(con, table, frame, contract.change_sums)
     loaded_at = datetime.now(UTC)
     frame = with_lineage(frame, checksums, loaded_at, run_id)
     result = LandingResult(

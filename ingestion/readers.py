@@ -407,6 +407,31 @@ def reject_non_finite(frame: pl.DataFrame, ref: SourceRef, columns: Iterable[str
             raise ref.error("not a finite number", column=column, row=row, value=value)
 
 
+# C0 control characters other than tab, line feed and carriage return, and DEL: no published text
+# means them, and spreadsheet writers refuse them (openpyxl raises IllegalCharacterError).
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def strip_control_characters(frame: pl.DataFrame) -> pl.DataFrame:
+    """Remove control characters from every text column, flagging each row that had some with
+    `control_characters_in_<column>` (added to `_flags`), so that the row stays, the text is
+    usable downstream and the load log counts what was stripped where."""
+    text = [n for n, t in frame.schema.items() if t == pl.String and not n.startswith("_")]
+    hits = [(n, pl.col(n).str.contains(CONTROL_CHARACTERS).fill_null(False)) for n in text]
+    found = frame.select([expr.any().alias(n) for n, expr in hits]) if hits else None
+    affected = [n for n in text if found is not None and found.item(0, n)]
+    if not affected:
+        return frame
+    flags = [pl.when(pl.col(n).str.contains(CONTROL_CHARACTERS).fill_null(False)).then(pl.lit(f"control_characters_in_{n}"))
+             for n in affected]
+    existing = [pl.col(FLAGS)] if FLAGS in frame.columns else []
+    joined = pl.concat_str([*existing, *flags], separator=";", ignore_nulls=True)
+    return frame.with_columns(
+        pl.when(joined == "").then(None).otherwise(joined).alias(FLAGS),
+        *(pl.col(n).str.replace_all(CONTROL_CHARACTERS, "") for n in affected),
+    )
+
+
 def add_flags(frame: pl.DataFrame, rules: Iterable[tuple[str, pl.Expr]]) -> pl.DataFrame:
     """Add `_flags`: the names of every rule a row meets, joined by ';' (null when none).
 

@@ -73,3 +73,47 @@ def dbt_target() -> str:
     if value not in ("duckdb", "spark"):
         raise ValueError(f"ATLAS_DBT_TARGET must be duckdb or spark, not {value!r}")
     return value
+
+
+def _whole_number(name: str, minimum: int) -> str | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return f"{name} must be a whole number of at least {minimum}, not {value!r}"
+    return None if number >= minimum else f"{name} must be at least {minimum}, not {number}"
+
+
+def _folder(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    if value and not _resolve(value).is_dir():
+        return f"{name} names {_resolve(value)}, which is not a folder"
+    return None
+
+
+def settings_problems() -> list[str]:
+    """Every ATLAS_* setting that is set to something the pipeline cannot use, each naming the
+    variable: checked before any step runs, so that a typo fails in a second, not after a build."""
+    problems = [
+        _whole_number("ATLAS_PUBLISH_KEEP", 1),
+        _whole_number("ATLAS_EXPORTS_KEEP", 1),
+        _folder("ATLAS_MIRROR"),
+        _folder("ATLAS_SOURCES_DIR"),
+        _folder("ATLAS_EXPECTATIONS_DIR"),
+    ]
+    timeout = os.environ.get("ATLAS_DOWNLOAD_TIMEOUT", "").strip()
+    if timeout:
+        try:
+            if float(timeout) <= 0:
+                problems.append(f"ATLAS_DOWNLOAD_TIMEOUT must be a number of seconds above 0, not {timeout}")
+        except ValueError:
+            problems.append(f"ATLAS_DOWNLOAD_TIMEOUT must be a number of seconds, not {timeout!r}")
+    target = os.environ.get("ATLAS_DBT_TARGET", "").strip().lower()
+    if target and target not in ("duckdb", "spark"):
+        problems.append(f"ATLAS_DBT_TARGET must be duckdb or spark, not {target!r}")
+    warehouse = os.environ.get("ATLAS_WAREHOUSE", "").strip()
+    if warehouse and _resolve(warehouse).is_dir():
+        problems.append(f"ATLAS_WAREHOUSE names the folder {_resolve(warehouse)}; it must name the DuckDB file")
+    return [p for p in problems if p]

@@ -24,7 +24,8 @@ from typing import Any
 
 import requests
 
-from ingestion.fetch import sha256_of, validators_file
+from ingestion.errors import FetchError
+from ingestion.fetch import check_url, sha256_of, validators_file
 from ingestion.registry import Source
 
 HEAD_TIMEOUT_SECONDS = 5.0
@@ -139,6 +140,11 @@ def detect_changes(
                 continue
             if time.monotonic() > deadline:
                 problems.append(f"{dataset_id}/{entry.name}: not checked this time (time budget spent)")
+                continue
+            try:
+                check_url(dataset_id, entry)
+            except FetchError as error:
+                problems.append(f"{dataset_id}/{entry.name}: {error}")
                 continue
             try:
                 now = head(entry.url)

@@ -322,6 +322,14 @@ def main(argv: list[str] | None = None) -> int:
     report_parser = sub.add_parser("report", help="top of the priority lists and the UK replication")
     report_parser.add_argument("--top", type=int, default=10)
     args = parser.parse_args(argv)
+    if args.command in ("run", "spark", "rollback", "published", "validate"):
+        from ingestion.settings import settings_problems
+
+        problems = settings_problems()
+        if problems:
+            print("configuration error (nothing was run):\n" + "\n".join(f"  {p}" for p in problems),
+                  file=sys.stderr)
+            return 2
     if args.command == "run":
         from ingestion.settings import dbt_target
 

@@ -39,7 +39,7 @@ from reporting.dictionary import describe, table_docs
 from reporting.interactive import matrix_html
 from reporting.matrix import matrix_points
 from reporting.settings import exports_dir, keep_exports
-from reporting.workbook import build_sheets, write_workbook
+from reporting.workbook import FORMULA_PREFIXES, build_sheets, write_workbook
 
 EXPORTED_SCHEMAS = ("marts", "scoring", "seeds")
 LATEST = "latest"
@@ -92,13 +92,21 @@ def read(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pl.DataFram
 
 
 def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
-    """CSV has no nested types: lists and structs are written as JSON text."""
+    """CSV has no nested types: lists and structs are written as JSON text. A text cell that a
+    spreadsheet would read as a formula (starting with =, +, -, @, tab or carriage return) gets a
+    leading apostrophe (OWASP, CSV injection); the Parquet exports keep the text as published."""
     nested = [n for n, t in frame.schema.items() if isinstance(t, (pl.List, pl.Array, pl.Struct))]
-    if not nested:
-        return frame
+    if nested:
+        frame = frame.with_columns(
+            pl.col(n).map_elements(lambda v: json.dumps(v, default=str), return_dtype=pl.String)
+            for n in nested
+        )
+    text = [n for n, t in frame.schema.items() if t == pl.String]
+    escaped = {"\t": r"\t", "\r": r"\r", "-": r"\-", "^": r"\^", "\\": r"\\", "]": r"\]"}
+    pattern = "^[" + "".join(escaped.get(c, c) for c in FORMULA_PREFIXES) + "]"
     return frame.with_columns(
-        pl.col(n).map_elements(lambda v: json.dumps(v, default=str), return_dtype=pl.String)
-        for n in nested
+        pl.when(pl.col(n).str.contains(pattern)).then(pl.lit("'") + pl.col(n)).otherwise(pl.col(n)).alias(n)
+        for n in text
     )
 
 

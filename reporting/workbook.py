@@ -293,7 +293,19 @@ def number_format(unit: str, dtype: pl.DataType) -> str | None:
     return None
 
 
+# Characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection): a text cell
+# starting with one of them gets a leading apostrophe, so that it stays text.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(text: str) -> str:
+    """`text`, with a leading apostrophe when a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
 def _excel_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return neutralise_formula(value)
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)  # Excel has no time zones; the unit says UTC
     if isinstance(value, (list, dict, tuple)):

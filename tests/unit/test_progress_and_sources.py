@@ -83,6 +83,7 @@ def test_a_download_logs_its_progress_and_keeps_the_servers_validators(tmp_path,
     monkeypatch.delenv("ATLAS_MIRROR", raising=False)
     monkeypatch.setenv("ATLAS_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(fetch_module, "get_source", lambda _id: source)
+    monkeypatch.setattr(fetch_module, "allowed_hosts", lambda: frozenset({"example.org"}))
     monkeypatch.setattr(fetch_module, "PROGRESS_EVERY_SECONDS", 0.0)
     monkeypatch.setattr(fetch_module.requests, "get",
                         lambda *a, **k: _Response(payload, {"ETag": '"v1"', "Content-Length": "12"}))
@@ -106,11 +107,15 @@ def test_a_cached_copy_that_the_registry_no_longer_names_is_downloaded_again(tmp
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"old version\n")
     monkeypatch.setattr(fetch_module, "get_source", lambda _id: _source(payload))
+    monkeypatch.setattr(fetch_module, "allowed_hosts", lambda: frozenset({"example.org"}))
     monkeypatch.setattr(fetch_module.requests, "get", lambda *a, **k: _Response(payload, {}))
     assert fetch_module.fetch("demo__data", "x.csv").read_bytes() == payload
 
 
-def test_change_detection_reads_the_registry_the_mirror_and_http_validators(tmp_path):
+def test_change_detection_reads_the_registry_the_mirror_and_http_validators(tmp_path, monkeypatch):
+    from ingestion import fetch as fetch_module
+
+    monkeypatch.setattr(fetch_module, "allowed_hosts", lambda: frozenset({"example.org"}))
     payload = b"a,b\n1,2\n"
     source = _source(payload)
     digest = source.files[0].sha256
