@@ -42,6 +42,10 @@ VOLATILE_COLUMNS = frozenset({"_loaded_at", "_run_id", "loaded_at", "run_id"})
 # Floating-point columns enter the content hash to this many significant digits: parallel sums
 # (DuckDB, polars) may differ in the last bit from run to run, which is not a change of contents.
 FLOAT_SIGNIFICANT_DIGITS = 9
+# ... after a first rounding to this many: a value computed from decimal data often sits exactly on a
+# 9-digit rounding boundary (3.502671025), where last-bit noise alone would decide the 9th digit
+# (3.5026710249999997 against 3.502671025); both noisy variants round to the same 12 digits first.
+FLOAT_GUARD_DIGITS = 12
 FLOAT_TYPES = frozenset({"DOUBLE", "FLOAT", "REAL"})
 # Readable by every DuckDB from 1.0 on (DuckDB 2.x files are not readable by 1.x).
 STORAGE_VERSION = "v1.0.0"
@@ -152,7 +156,8 @@ def content_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, st
         count = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
         return int(count), hashlib.sha256(f"{header}\n{count}".encode()).hexdigest()
     select = ", ".join(
-        f"printf('%.{FLOAT_SIGNIFICANT_DIGITS}g', {quote_identifier(n)}) AS {quote_identifier(n)}"
+        f"printf('%.{FLOAT_SIGNIFICANT_DIGITS}g', "
+        f"CAST(printf('%.{FLOAT_GUARD_DIGITS}g', {quote_identifier(n)}) AS DOUBLE)) AS {quote_identifier(n)}"
         if t in FLOAT_TYPES
         else quote_identifier(n)
         for n, t in columns
