@@ -128,6 +128,12 @@ def _print_where_to_look(result) -> None:
         current = current_export()
         print("no exports written; " + (f"{exports_dir() / 'latest'} is still {current}" if current
                                         else f"none yet in {exports_dir()}"))
+    from orchestration.publish import current_publish_id
+    from reporting.exports import follow_published
+
+    readers_see = current_publish_id()
+    if readers_see is not None and readers_see != current_export():
+        print(follow_published(readers_see))
     docs = data_docs_dir() / "index.html"
     if docs.is_file():
         print(f"data docs: {docs}")
@@ -269,6 +275,9 @@ def rollback(publish_id: str) -> int:
         return 1
     print(f"rolled back: {published_dir() / 'atlas.duckdb'} -> {manifest['database']} "
           f"(published {manifest['published_at'][:19]}, run {manifest['run_id']})")
+    from reporting.exports import follow_published
+
+    print(follow_published(publish_id))
     return 0
 
 

@@ -126,6 +126,22 @@ def current_export(root: Path | None = None) -> str | None:
     return target if _ID.match(target) else None
 
 
+def follow_published(publish_id: str | None, root: Path | None = None) -> str:
+    """Point `latest` at the exports of `publish_id` (the version readers see) when they exist, and
+    say what was done; when they do not, say which is behind and the command that repairs it. Used
+    after a rollback and at the end of every run, so that the published pointer and `latest` name
+    the same version or a message says which is behind."""
+    root = root or exports_dir()
+    current = current_export(root)
+    if publish_id is None or current == publish_id:
+        return f"exports/latest is {current}" if current else "no exports yet"
+    if (root / publish_id / "manifest.json").is_file():
+        _swap_latest(root, publish_id)
+        return f"exports/latest moved from {current} to {publish_id}, the version readers see"
+    return (f"exports are behind: readers see {publish_id} but exports/latest is {current}; re-export with "
+            "`python -m orchestration run --select key:exports/atlas` (the next full run also repairs it)")
+
+
 def prune(root: Path, keep: int, protect: Sequence[str] = ()) -> list[str]:
     """Remove all but the `keep` newest export folders (never `latest`'s nor `protect`ed ones), and
     leftovers of interrupted exports."""

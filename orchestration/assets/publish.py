@@ -8,7 +8,10 @@ it copies anything it also refuses to publish when:
 - a non-optional expectation suite's table is missing, or a suite fails that has no asset check
   (or whose check this Dagster instance never evaluated), which publish then runs itself;
 - the latest evaluation of any blocking check on an upstream asset failed, in this run or an
-  earlier one (a subset run must not publish a mart whose test failed last time).
+  earlier one (a subset run must not publish a mart whose test failed last time);
+- a table was materialised, in another run, after its checks last ran (a subset run that failed
+  before its tests): its expectation suite is run again here, and any other stale check stops the
+  publish, naming the table and the command that rebuilds it with its checks.
 
 The mechanics (copy, manifest, pointer swap, pruning) are in orchestration/publish.py.
 """
@@ -16,6 +19,7 @@ The mechanics (copy, manifest, pointer swap, pruning) are in orchestration/publi
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -74,6 +78,30 @@ def failed_checks(
     return sorted(failed), never
 
 
+def stale_checks(
+    instance: dg.DagsterInstance, check_keys: Iterable[dg.AssetCheckKey]
+) -> set[dg.AssetCheckKey]:
+    """Checks whose latest evaluation is older than their table's latest materialisation, from
+    another run: the table was rebuilt (e.g. by a subset run that failed before its tests) and its
+    current contents were never checked. Within one run the order of events does not matter."""
+    keys = sorted(check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name))
+    if not keys:
+        return set()
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    built: dict[dg.AssetKey, Any] = {}
+    stale = set()
+    for key in keys:
+        record = latest.get(key)
+        if record is None:
+            continue
+        if key.asset_key not in built:
+            built[key.asset_key] = instance.get_latest_materialization_event(key.asset_key)
+        event = built[key.asset_key]
+        if event is not None and event.run_id != record.run_id and event.timestamp > record.create_timestamp:
+            stale.add(key)
+    return stale
+
+
 def build_publish_asset(
     deps: Sequence[dg.AssetKey],
     gate_checks: Iterable[dg.AssetCheckKey] = (),
@@ -102,12 +130,27 @@ def build_publish_asset(
         ),
     )
     def publish_asset(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
-        stale, never_evaluated = failed_checks(context.instance, gate)
-        if stale:
+        failed, never_evaluated = failed_checks(context.instance, gate)
+        if failed:
             raise dg.Failure(
                 description="not publishing: the latest evaluation of these blocking checks "
-                f"failed: {', '.join(stale)}. Fix the data and rerun them.",
-                metadata={"failed_checks": dg.MetadataValue.json(stale)},
+                f"failed: {', '.join(failed)}. Fix the data and rerun them.",
+                metadata={"failed_checks": dg.MetadataValue.json(failed)},
+                allow_retries=False,
+            )
+        # A check older than its table's current contents says nothing about them: expectation
+        # suites are run again below; any other such check stops the publish, naming the rerun.
+        outdated = stale_checks(context.instance, gate)
+        never_evaluated = never_evaluated | {k for k in outdated if k.name == CHECK_NAME}
+        unchecked = sorted({k.asset_key.to_user_string() for k in outdated if k.name != CHECK_NAME})
+        if unchecked:
+            names = sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in outdated if k.name != CHECK_NAME)
+            raise dg.Failure(
+                description="not publishing: these tables were rebuilt after their checks last ran, "
+                f"so their contents are unchecked: {', '.join(unchecked)} (checks {', '.join(names[:10])}"
+                f"{' ...' if len(names) > 10 else ''}). Rebuild them with their checks, e.g. "
+                + " ".join(f"`make run SELECT='key:{t}'`" for t in unchecked[:3]) + ", or run `make run`.",
+                metadata={"stale_checks": dg.MetadataValue.json(names)},
                 allow_retries=False,
             )
         with warehouse.get_connection() as con:
@@ -173,7 +216,7 @@ def publishing_definitions(
         (s.key for s in specs if s.group_name in PUBLISHED_GROUPS),
         key=lambda k: k.to_user_string(),
     )
-    gate = {k for k in _check_keys(assets, checks) if k.asset_key in set(deps)}
+    gate = {k for k in _check_keys([*assets, *(defs.asset_checks or [])], checks) if k.asset_key in set(deps)}
     checked = {f"{s.schema}.{s.table}" for s in discover_suites(suites_dir)
                if dg.AssetKey([s.schema, s.table]) in keys}
     publish_asset = build_publish_asset(

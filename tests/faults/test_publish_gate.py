@@ -110,3 +110,63 @@ def test_a_failed_expectation_stops_publish_now_and_in_later_subset_runs(toy, re
 
     fixed = run(job, instance, 0.25)
     assert fixed.success and current_publish_id(published) != first
+
+
+@dg.asset_check(asset=fct_widget, blocking=True, description="a toy stand-in for a dbt test")
+def widget_has_rows(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as con:
+        rows = con.execute("SELECT count(*) FROM marts.fct_widget").fetchall()[0][0]
+    return dg.AssetCheckResult(passed=rows > 0)
+
+
+def _rebuilt_without_checks(instance, warehouse: Path, share: float) -> None:
+    """What a subset run that failed before its tests leaves behind: the table rebuilt, in another
+    run, and no check evaluated on the new contents."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("UPDATE marts.fct_widget SET online_share = ? WHERE widget_id = 'w2'", [share])
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=["marts", "fct_widget"]))
+
+
+def test_a_table_rebuilt_after_its_suite_ran_is_validated_again_before_publish(toy, tmp_path, record_fault):
+    job, instance, published = toy
+    assert run(job, instance, 0.5).success
+    before = fingerprint(published)
+    record_fault("mart rebuilt by a failed subset run, its suite not rerun")
+    _rebuilt_without_checks(instance, tmp_path / "atlas.duckdb", 1.9)
+    publish_only = run(job, instance, 0.5, selection=[PUBLISH_KEY])
+    assert not publish_only.success
+    failure = next(e for e in publish_only.all_events if e.is_step_failure)
+    assert "marts.fct_widget" in failure.event_specific_data.error.message
+    assert fingerprint(published) == before
+
+
+def test_a_table_rebuilt_after_its_other_checks_ran_stops_publish_naming_the_rerun(tmp_path, record_fault):
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    base = dg.Definitions(
+        assets=[fct_widget, assumptions], asset_checks=[widget_has_rows],
+        resources={"warehouse": DuckDBResource(database=str(tmp_path / "atlas.duckdb"))},
+    )
+    defs = dg.Definitions.merge(
+        base,
+        publishing_definitions(base, suites_dir=suites, docs_dir=tmp_path / "docs",
+                               directory=tmp_path / "published"),
+        dg.Definitions(jobs=[dg.define_asset_job("all", executor_def=dg.in_process_executor)]),
+    )
+    job, instance = defs.resolve_job_def("all"), dg.DagsterInstance.ephemeral()
+    assert run(job, instance, 0.5).success
+    before = fingerprint(tmp_path / "published")
+    record_fault("mart rebuilt by a failed subset run, its tests not rerun")
+    _rebuilt_without_checks(instance, tmp_path / "atlas.duckdb", 0.6)
+    publish_only = run(job, instance, 0.5, selection=[PUBLISH_KEY])
+    assert not publish_only.success
+    message = next(e for e in publish_only.all_events if e.is_step_failure).event_specific_data.error.message
+    assert "rebuilt after their checks last ran" in message
+    assert "marts/fct_widget:widget_has_rows" in message
+    assert "make run SELECT='key:marts/fct_widget'" in message
+    assert fingerprint(tmp_path / "published") == before
+    # rebuilding it with its checks lets the next publish through
+    assert run(job, instance, 0.6).success
+    assert fingerprint(tmp_path / "published") != before
