@@ -8,6 +8,7 @@ column and data row (1 = the first row after the header) instead of becoming a s
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -98,7 +99,9 @@ def read_text_table(
     (pass `require_final_newline=False` for the few sources published without one).
     """
     text = read_text(path, ref, encoding=encoding)
-    lines = text.splitlines(keepends=True)[skip_rows:]
+    # Records end at \n, \r\n or \r only: str.splitlines would also end them at U+2028, NEL, form
+    # feed or vertical tab inside a field (a name with a line separator is not a truncated file).
+    lines = io.StringIO(text, newline="").readlines()[skip_rows:]
     if require_final_newline and not text.endswith(("\n", "\r")):
         raise ref.error(
             f"the file does not end with a line break: it looks truncated after {len(lines)} lines",

@@ -73,3 +73,22 @@ def test_a_control_character_in_a_service_name_is_stripped_and_flagged_at_landin
     book = openpyxl.Workbook()
     book.active.append([name])
     book.save(tmp_path / "ok.xlsx")
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x0c", "\x0b"])
+def test_a_line_separator_inside_a_field_is_not_a_line_end(mirror, tmp_path, monkeypatch, separator):
+    table = raw_table("tbs_canada__service_inventory")
+    source = mirror / "tbs_canada__service_inventory" / "si_2024.csv"
+    broken = injectors.set_text_cell(source, tmp_path / "si_2024.csv", "service_name_en", 3,
+                                     f"Passport{separator}Program")
+    real_fetch = landing.fetch
+    monkeypatch.setattr(landing, "fetch",
+                        lambda dataset_id, name: broken if name == "si_2024.csv" else real_fetch(dataset_id, name))
+    with duckdb.connect(str(tmp_path / "faults.duckdb")) as con:
+        result = landing.land(con, table, run_id="separator")
+        (name,) = con.execute(
+            'SELECT service_name_en FROM raw."tbs_canada__service_inventory" WHERE _source_row = 3'
+        ).fetchall()[0]
+    assert result.rows == 1752
+    # control characters (form feed, vertical tab) are stripped and flagged; other separators stay
+    assert name == ("PassportProgram" if separator in "\x0c\x0b" else f"Passport{separator}Program")
