@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import stat
@@ -29,6 +30,8 @@ from typing import Any
 import duckdb
 
 from ingestion.settings import warehouse_path
+
+logger = logging.getLogger("atlas.publish")
 
 # Schemas copied whole (tables and views, materialised as tables) into the published file.
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "scoring", "seeds")
@@ -216,6 +219,21 @@ def read_manifest(directory: Path, publish_id: str) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _readable_manifest(directory: Path, publish_id: str) -> dict[str, Any] | None:
+    """The current version's manifest, or None (with a warning) when it is missing or corrupt: a
+    lost manifest must not block every later publish. The new version is then compared with
+    nothing (identical_to_previous null), and the warning names the file."""
+    try:
+        return read_manifest(directory, publish_id)
+    except (PublishError, OSError, ValueError) as error:
+        logger.warning(
+            "the manifest of the current published version %s cannot be read (%s); publishing "
+            "without comparing with it. `python -m orchestration rollback <id>` can point readers "
+            "at a version whose manifest is intact", publish_id, error,
+        )
+        return None
+
+
 def list_versions(directory: Path | None = None) -> list[Version]:
     """Every complete published version (database and manifest present), oldest first."""
     directory = directory or published_dir()
@@ -230,7 +248,12 @@ def list_versions(directory: Path | None = None) -> list[Version]:
         database = directory / f"atlas-{publish_id}.duckdb"
         if not database.is_file():
             continue
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            logger.warning("skipping published version %s: its manifest %s cannot be read (%s)",
+                           publish_id, path, error)
+            continue
         versions.append(Version(publish_id, database, path, manifest, publish_id == current))
     return sorted(versions, key=lambda v: (v.manifest.get("published_at", ""), v.publish_id))
 
@@ -344,7 +367,7 @@ def publish(
     keep = keep if keep is not None else keep_versions()
     with _locked(directory):
         previous_id = current_publish_id(directory)
-        previous = read_manifest(directory, previous_id) if previous_id else None
+        previous = _readable_manifest(directory, previous_id) if previous_id else None
         now = datetime.now(UTC)
         publish_id = new_publish_id(run_id, directory, now)
         final = database_file(directory, publish_id)
