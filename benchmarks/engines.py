@@ -9,8 +9,8 @@ k x = the service-level raw tables (the GC Service Inventory, its service-progra
 UK Transactions Explorer) repeated k times with new service ids; the occupation, task, measure and
 spending tables stay as they are, so every service-level mart (dim_service, fct_service_*) grows
 k-fold and the rest does not. Each engine runs in its own process with the same steps: raw tables
-from the Parquet, dbt build (seeds, models, data and unit tests) around the polars cost allocation,
-then the automation model on the resulting marts.
+from the Parquet, one dbt build (seeds, models, data and unit tests), then the automation model on
+the resulting marts.
 """
 
 from __future__ import annotations
@@ -63,9 +63,7 @@ def run_duckdb(raw: Path, work: Path, data_tests: bool) -> dict[str, float]:
     from dbt.cli.main import dbtRunner
 
     from ingestion.settings import DBT_PROJECT_DIR
-    from orchestration.assets.scoring import write_table
-    from scoring.allocation import allocate_programme_costs, services_without_links
-    from scoring.io import read_assumptions, read_scoring_inputs, read_table
+    from scoring.io import read_assumptions, read_scoring_inputs
     from scoring.parameters import from_assumptions
     from scoring.pipeline import score
 
@@ -91,20 +89,8 @@ def run_duckdb(raw: Path, work: Path, data_tests: bool) -> dict[str, float]:
             raise SystemExit(f"dbt {' '.join(args)} failed on DuckDB (see {work / 'logs'})")
 
     t = time.monotonic()
-    dbt(["build", "--exclude", "tag:after_allocation", *skipped])
+    dbt(["build", *(["--exclude", *skipped] if skipped else [])])
     seconds["dbt_build"] = time.monotonic() - t
-    t = time.monotonic()
-    with duckdb.connect(str(warehouse)) as con:
-        links = read_table(con, "marts", "fct_ca_service_programme")
-        services = read_table(con, "marts", "fct_ca_service").select(
-            "service_key", "service_id", "fiscal_year", "applications_total")
-        allocated = allocate_programme_costs(links)
-        frame = pl.concat([allocated, services_without_links(services, allocated)])
-        write_table(con, "ca_service_cost_allocation", frame.sort("service_key", "fiscal_year"))
-    seconds["cost_allocation"] = time.monotonic() - t
-    t = time.monotonic()
-    dbt(["build", "--select", "tag:after_allocation", *(["--exclude", *skipped] if skipped else [])])
-    seconds["dbt_build_cost_marts"] = time.monotonic() - t
     t = time.monotonic()
     # a connection, not the path: dbt-duckdb keeps the file open read-write in this process, and
     # DuckDB refuses a read-only second configuration of it

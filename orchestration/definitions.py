@@ -9,7 +9,7 @@ environment.configure()
 import dagster as dg  # noqa: E402
 
 from orchestration.assets.automation import automation_model, sensitivity_analysis  # noqa: E402
-from orchestration.assets.dbt import atlas_dbt_cost_models, atlas_dbt_models  # noqa: E402
+from orchestration.assets.dbt import atlas_dbt_models  # noqa: E402
 from orchestration.assets.evidence import (  # noqa: E402
     bottom_up_evidence,
     service_access_risk,
@@ -19,7 +19,6 @@ from orchestration.assets.exports import atlas_exports  # noqa: E402
 from orchestration.assets.lineage import lineage_definitions  # noqa: E402
 from orchestration.assets.publish import publishing_definitions  # noqa: E402
 from orchestration.assets.raw import raw_assets  # noqa: E402
-from orchestration.assets.scoring import ca_service_cost_allocation  # noqa: E402
 from orchestration.resources import dbt_resource, warehouse_resource  # noqa: E402
 from orchestration.schedules import automation_definitions, with_freshness  # noqa: E402
 
@@ -33,7 +32,7 @@ atlas_full = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets(), atlas_dbt_models, atlas_dbt_cost_models, ca_service_cost_allocation,
+    assets=[*raw_assets(), atlas_dbt_models,
             automation_model, sensitivity_analysis, bottom_up_evidence, service_access_risk, workforce_transitions],
     jobs=[atlas_full],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},

@@ -6,12 +6,10 @@ same stages in the same order as the Dagster job, in one process so that one JVM
 connection serve them all:
 
   1. register each raw Parquet file as the view raw.<table> in the Spark metastore;
-  2. dbt build --target spark, every node except tag:after_allocation (seeds, models, tests);
-  3. the polars cost allocation on the Spark marts, written to <spark dir>/parquet/scoring/ and
-     registered as scoring.ca_service_cost_allocation;
-  4. dbt build --target spark --select tag:after_allocation (the cost marts and their tests);
-  5. export every mart and seed through Arrow to <spark dir>/parquet/<schema>/<table>.parquet;
-  6. the automation model (scoring.pipeline.score) on that export, written beside it
+  2. dbt build --target spark (seeds, models, tests: the whole project, in one invocation, as the
+     Dagster job runs it);
+  3. export every mart and seed through Arrow to <spark dir>/parquet/<schema>/<table>.parquet;
+  4. the automation model (scoring.pipeline.score) on that export, written beside it
      (<spark dir>/parquet/scoring/<table>.parquet).
 
 Derby, the local metastore, admits one process: a lock file in the Spark dir serialises builds.
@@ -30,12 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import yaml
 
 from ingestion.settings import DBT_PROJECT_DIR
 
-AFTER_ALLOCATION = "tag:after_allocation"  # the same split as orchestration/assets/dbt.py
 EXPORTED_SCHEMAS = ("marts", "seeds")
 
 
@@ -154,33 +150,6 @@ def run_dbt(args: list[str], spark_dir: Path) -> None:
         raise SparkBuildError(f"dbt {' '.join(args)} failed on Spark:\n  {detail}")
 
 
-def allocate_costs(session: Any, out_dir: Path) -> Path:
-    """The polars cost allocation (A001) on the Spark marts, as orchestration/assets/scoring.py
-    runs it on DuckDB, written to <out_dir>/ca_service_cost_allocation.parquet."""
-    from orchestration.assets.scoring import conservation_gaps
-    from scoring.allocation import allocate_programme_costs, services_without_links
-    from scoring.io import read_table
-
-    links = read_table(session, "marts", "fct_ca_service_programme")
-    services = read_table(session, "marts", "fct_ca_service").select(
-        "service_key", "service_id", "fiscal_year", "applications_total"
-    )
-    allocated = allocate_programme_costs(links)
-    frame = pl.concat([allocated, services_without_links(services, allocated)]).sort(
-        "service_key", "fiscal_year"
-    )
-    gaps = conservation_gaps(links, frame)
-    if not gaps.is_empty() or frame.height != services.height:
-        raise SparkBuildError(
-            f"cost allocation failed its checks on the Spark marts: {gaps.height} programmes or "
-            f"services off, {frame.height} rows for {services.height} services"
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "ca_service_cost_allocation.parquet"
-    frame.write_parquet(path)
-    return path
-
-
 def export_tables(session: Any, out_dir: Path, schemas: tuple[str, ...] = EXPORTED_SCHEMAS) -> dict[str, int]:
     """Every table of `schemas` through Arrow to <out_dir>/<schema>/<table>.parquet (one file per
     table, with its schema even when it has no rows)."""
@@ -223,7 +192,7 @@ def score_export(parquet_dir: Path) -> dict[str, int]:
 def build(
     raw_dir: Path, spark_dir: Path, *, score: bool = True, data_tests: bool = True
 ) -> SparkBuild:
-    """The whole Spark build (module docstring, steps 1-6) from the raw Parquet in `raw_dir`.
+    """The whole Spark build (module docstring, steps 1-4) from the raw Parquet in `raw_dir`.
 
     data_tests=False leaves out dbt's data and unit tests (the models, seeds and contracts still
     build): the equality test compares the marts with the DuckDB build, which ran the tests."""
@@ -251,14 +220,8 @@ def build(
         t = time.monotonic()
         report.raw_tables = register_parquet(session, "raw", sorted(raw_dir.glob("*.parquet")))
         t = step("register_raw", t)
-        run_dbt(["build", "--exclude", AFTER_ALLOCATION, *skipped], spark_dir)
+        run_dbt(["build", *(["--exclude", *skipped] if skipped else [])], spark_dir)
         t = step("dbt_build", t)
-        allocation = allocate_costs(session, report.parquet_dir / "scoring")
-        register_parquet(session, "scoring", [allocation])
-        t = step("cost_allocation", t)
-        run_dbt(["build", "--select", AFTER_ALLOCATION, *(["--exclude", *skipped] if skipped else [])],
-                spark_dir)
-        t = step("dbt_build_cost_marts", t)
         report.exported = export_tables(session, report.parquet_dir)
         t = step("export", t)
         if score:

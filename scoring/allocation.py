@@ -1,4 +1,8 @@
-"""Allocate each Canadian programme's spending and FTEs to its services (assumption A001).
+"""Allocate each Canadian programme's spending and FTEs to its services (assumption A001): the
+polars reference implementation. The warehouse computes the allocation in dbt
+(marts.fct_ca_service_cost_allocation, so that no table flows back from Python into dbt);
+tests/integration/test_canada_services.py checks that the two agree on the real data, and
+tests/unit/test_allocation.py pins the rules on hand-made cases.
 
 A programme's actual spending and FTEs are shared among the services delivered under it in
 proportion to their annual applications. Only services with a positive reported number of

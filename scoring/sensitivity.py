@@ -20,7 +20,7 @@ from scoring.parameters import SEED_FIELDS, Parameters, from_assumptions
 from scoring.pipeline import ScoringInputs, ScoringOutputs, score
 from scoring.production import PRODUCTION_FIELDS
 
-# Relative size of last-bit noise below which a change counts as none (see one_at_a_time).
+# Relative precision of the changes, against the central figure (see one_at_a_time).
 NOISE = 1e-9
 
 SCHEMA = {
@@ -140,19 +140,21 @@ def one_at_a_time(
             progress(done, total)
     frame = pl.DataFrame(rows, schema={k: v for k, v in SCHEMA.items() if k not in ("swing", "relative_swing", "swing_rank")},
                          orient="row")
-    # Parallel sums may differ in the last bit between runs. A change smaller than NOISE of the
-    # central figure is that noise, not an effect: it is 0, so that an assumption that moves
-    # nothing shows no change and ranks the same in every run.
-    scale = pl.col("figure_central").abs()
+    # Parallel sums may differ in the last bit between runs, and a change is a difference of two
+    # figures: its absolute noise is the figure's. Changes are therefore kept to NOISE of the
+    # central figure (rounded to that quantum, a power of ten): noise never shows, a change that is
+    # only noise is exactly 0, and an assumption that moves nothing ranks the same in every run.
+    magnitude = pl.col("figure_central").abs() * NOISE
+    quantum = (
+        pl.when(magnitude > 0)
+        .then(pl.lit(10.0).pow(magnitude.log10().floor()))
+        .otherwise(pl.lit(NOISE))
+    )
     changes = [
-        pl.when((pl.col(c) - pl.col("figure_central")).abs() <= NOISE * scale)
-        .then(pl.lit(0.0))
-        .otherwise(pl.col(c) - pl.col("figure_central"))
-        .alias(name)
+        (((pl.col(c) - pl.col("figure_central")) / quantum).round(0) * quantum + 0.0).alias(name)
         for c, name in (("figure_at_low", "change_at_low"), ("figure_at_high", "change_at_high"))
     ]
     swing = (pl.col("change_at_high") - pl.col("change_at_low")).abs()
-    swing = pl.when(swing <= NOISE * scale).then(pl.lit(0.0)).otherwise(swing.round_sig_figs(12))
     return (
         frame.with_columns(changes)
         .with_columns(swing.alias("swing"))

@@ -44,36 +44,17 @@ class AtlasTranslator(DagsterDbtTranslator):
 translator = AtlasTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-# The marts that need the polars cost allocation (tag after_allocation) run in a second dbt step,
-# so that the order is: dbt (staging, marts) -> polars allocation -> dbt (cost marts) -> scoring.
-AFTER_ALLOCATION = "tag:after_allocation"
-
-
 @dbt_assets(
     manifest=atlas_dbt_project.manifest_path,
     project=atlas_dbt_project,
     dagster_dbt_translator=translator,
     name="atlas_dbt_models",
-    exclude=AFTER_ALLOCATION,
 )
 def atlas_dbt_models(
     context: dg.AssetExecutionContext, dbt: OfflineDbtCliResource, warehouse: DuckDBResource
 ):
-    """Build the dbt models and run their tests (dbt build) for the selected assets."""
-    yield from with_table_metadata(context, dbt.cli(["build"], context=context).stream(), warehouse)
-
-
-@dbt_assets(
-    manifest=atlas_dbt_project.manifest_path,
-    project=atlas_dbt_project,
-    dagster_dbt_translator=translator,
-    name="atlas_dbt_cost_models",
-    select=AFTER_ALLOCATION,
-)
-def atlas_dbt_cost_models(
-    context: dg.AssetExecutionContext, dbt: OfflineDbtCliResource, warehouse: DuckDBResource
-):
-    """Build the cost marts that read the polars allocation, and run their tests."""
+    """Build the dbt models and run their tests (dbt build) for the selected assets: one dbt
+    invocation per run; no dbt model reads a table that Python wrote."""
     yield from with_table_metadata(context, dbt.cli(["build"], context=context).stream(), warehouse)
 
 

@@ -33,7 +33,6 @@ SCORING_MODULES: dict[str, tuple[str, ...]] = {
         )
     },
     "fct_sensitivity": SENSITIVITY,
-    "ca_service_cost_allocation": ("allocation.py",),
     "fct_service_evidence_link": ("evidence.py",),
     "fct_service_evidence_posterior": ("evidence.py",),
     "fct_pilot_evidence_used": ("evidence.py",),

@@ -68,7 +68,7 @@ def test_allocated_spending_adds_back_to_each_programme_with_volumes(con, mirror
                    l.applications_total
             from marts.fct_ca_service_programme l
             where l.is_programme_matched and l.applications_total > 0
-              -- spending net of revenue (zero or negative) is not allocated (scoring/allocation.py)
+              -- spending net of revenue (zero or negative) is not allocated (A001)
               and l.programme_actual_spending_cad > 0
         ),
         shares as (
@@ -79,7 +79,7 @@ def test_allocated_spending_adds_back_to_each_programme_with_volumes(con, mirror
         select s.fiscal_year, s.organisation_id, s.programme_id, count(*) as services,
                sum(s.share) as share_total
         from shares s
-        join scoring.ca_service_cost_allocation a using (service_key, fiscal_year)
+        join marts.fct_ca_service_cost_allocation a using (service_key, fiscal_year)
         where a.allocated_spending_cad is not null
         group by all
         """
@@ -90,7 +90,7 @@ def test_allocated_spending_adds_back_to_each_programme_with_volumes(con, mirror
         assert share_total == pytest.approx(1.0, rel=1e-9)
     # And the allocated money per service equals the sum of its programme shares of spending.
     total_allocated = con.execute(
-        "select sum(allocated_spending_cad) from scoring.ca_service_cost_allocation"
+        "select sum(allocated_spending_cad) from marts.fct_ca_service_cost_allocation"
     ).fetchone()[0]
     expected_total = sum(spending[(y, o, p)] for y, o, p, _, _ in rows)
     assert total_allocated == pytest.approx(expected_total, rel=1e-9)
@@ -101,7 +101,7 @@ def test_every_service_is_in_the_allocation_and_nulls_carry_a_reason(con, invent
         """select count(*),
                   count(*) filter (where allocated_spending_cad is null and cost_null_reason is null),
                   count(*) filter (where allocated_spending_cad is not null and cost_null_reason is not null)
-           from scoring.ca_service_cost_allocation"""
+           from marts.fct_ca_service_cost_allocation"""
     ).fetchone()
     assert count == len(inventory)
     assert null_without_reason == 0
@@ -120,3 +120,38 @@ def test_the_load_log_records_file_checksum_and_flags_for_each_raw_table(con, mi
     assert logged[("tbs_canada__service_inventory", "si_2024.csv")] == (
         sha[("tbs_canada__service_inventory", "si_2024.csv")], len(_read(mirror / "tbs_canada__service_inventory" / "si_2024.csv"))
     )
+
+
+def test_the_dbt_allocation_equals_the_polars_reference_service_by_service(con):
+    import polars as pl
+
+    from scoring.allocation import allocate_programme_costs, services_without_links
+
+    links = pl.DataFrame(
+        con.execute("select * from marts.fct_ca_service_programme").fetchall(),
+        schema=[d[0] for d in con.description], orient="row", infer_schema_length=None,
+    )
+    services = pl.DataFrame(
+        con.execute(
+            "select service_key, service_id, fiscal_year, applications_total from marts.fct_ca_service"
+        ).fetchall(),
+        schema=["service_key", "service_id", "fiscal_year", "applications_total"], orient="row",
+        infer_schema_length=None,
+    )
+    allocated = allocate_programme_costs(links)
+    reference = pl.concat([allocated, services_without_links(services, allocated)], how="vertical_relaxed")
+    mart = pl.DataFrame(
+        con.execute("select * from marts.fct_ca_service_cost_allocation").fetchall(),
+        schema=[d[0] for d in con.description], orient="row", infer_schema_length=None,
+    )
+    joined = reference.join(mart, on=["service_key", "fiscal_year"], how="full", suffix="_dbt", coalesce=True)
+    assert joined.height == mart.height == reference.height == services.height
+    for column in ("listed_programmes", "matched_programmes", "cost_null_reason", "applications_total"):
+        off = joined.filter(pl.col(column).ne_missing(pl.col(f"{column}_dbt")))
+        assert off.is_empty(), f"{column}: {off.select('service_key', column, f'{column}_dbt').head()}"
+    for column in ("allocated_spending_cad", "allocated_fte", "cost_per_application_cad"):
+        a, b = pl.col(column), pl.col(f"{column}_dbt")
+        off = joined.filter(
+            (a.is_null() != b.is_null()) | ((a - b).abs() > 1e-9 * pl.max_horizontal(a.abs(), pl.lit(1.0)))
+        )
+        assert off.is_empty(), f"{column}: {off.select('service_key', column, f'{column}_dbt').head()}"

@@ -36,7 +36,7 @@ def test_the_run_published_a_read_only_version_whose_contents_match_its_manifest
     assert (published / "atlas.duckdb").resolve() == target.resolve()
     assert oct(target.stat().st_mode & 0o777) == "0o444"
     assert {"marts.fct_ca_service", "marts.fct_ca_service_programme",
-            "scoring.ca_service_cost_allocation", "seeds.assumptions", "raw._load_log"} <= set(manifest["tables"])
+            "marts.fct_ca_service_cost_allocation", "seeds.assumptions", "raw._load_log"} <= set(manifest["tables"])
     with duckdb.connect(str(published / "atlas.duckdb"), read_only=True) as con:
         assert con.execute("SELECT publish_id FROM meta.publication").fetchone()[0] == manifest["publish_id"]
         for name, table in manifest["tables"].items():
@@ -70,7 +70,7 @@ def test_the_data_docs_show_every_suite_and_its_result(built_warehouse):
     for suite in discover_suites():
         if (docs / f"{suite.name}.status.json").exists():
             assert f'href="{suite.name}/index.html"' in index
-    for name in ("marts.fct_ca_service", "scoring.ca_service_cost_allocation"):
+    for name in ("marts.fct_ca_service", "marts.fct_ca_service_cost_allocation"):
         status = json.loads((docs / f"{name}.status.json").read_text(encoding="utf-8"))
         assert status["passed"] and status["evaluated"] >= 5, status
         assert (docs / name / "index.html").is_file()

@@ -27,7 +27,6 @@ from tests.conftest import PROJECT_ROOT
 pytestmark = pytest.mark.integration
 
 SCORE_KEYS = {
-    "ca_service_cost_allocation": ["service_key", "fiscal_year"],
     "fct_service_automation": ["service_key", "fiscal_year", "method_id"],
     "fct_service_automation_summary": ["service_key", "fiscal_year"],
     "agg_automation_by_organisation": ["country_code", "fiscal_year", "organisation_code"],

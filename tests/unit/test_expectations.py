@@ -52,7 +52,7 @@ def test_every_suite_in_the_repository_is_named_after_its_table_and_accepted_by_
     suites = discover_suites(EXPECTATIONS_DIR)
     names = {s.name for s in suites}
     assert {"marts.fct_ca_service", "marts.fct_ca_service_programme",
-            "scoring.ca_service_cost_allocation"} <= names
+            "marts.fct_ca_service_cost_allocation"} <= names
     for suite in suites:
         definition = suite.definition()
         assert definition["name"] == suite.path.stem

@@ -1,4 +1,3 @@
-{{ config(tags=['after_allocation']) }}
 -- One row per service and fiscal year: volume, total and labour cost in the service's own currency
 -- and price year, FTE where known, cost per transaction and digital share. A figure that cannot be
 -- known is null with its reason, never zero.
@@ -22,7 +21,7 @@ uk_labour_share as (
 ),
 
 ca_allocation as (
-    select * from {{ source('scoring', 'ca_service_cost_allocation') }}
+    select * from {{ ref('fct_ca_service_cost_allocation') }}
 ),
 
 ca_fte_cost as (
