@@ -172,6 +172,35 @@ def content_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, st
     return int(count), hashlib.sha256(f"{header}\n{rows_md5}".encode()).hexdigest()
 
 
+def orphan_service_keys(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
+    """Cross-table integrity of a candidate warehouse: every published table keyed by service and
+    fiscal year holds only services of marts.dim_service. One line per table that does not, with
+    the count and an example; empty when all agree (or when there is no dim_service yet)."""
+    if not table_exists(con, "marts", "dim_service"):
+        return []
+    tables = con.execute(
+        """SELECT table_schema, table_name FROM information_schema.columns
+           WHERE table_catalog = current_database() AND table_schema IN ('marts', 'scoring')
+             AND column_name IN ('service_key', 'fiscal_year')
+           GROUP BY table_schema, table_name HAVING count(*) = 2 ORDER BY 1, 2"""
+    ).fetchall()
+    problems = []
+    for schema, table in tables:
+        if (schema, table) == ("marts", "dim_service"):
+            continue
+        relation = qualified(schema, table, catalog)
+        orphans, example = con.execute(
+            f"""SELECT count(*), any_value(t.service_key || ' ' || t.fiscal_year)
+                FROM {relation} AS t
+                LEFT JOIN {qualified("marts", "dim_service", catalog)} AS d
+                  ON d.service_key = t.service_key AND d.fiscal_year = t.fiscal_year
+                WHERE t.service_key IS NOT NULL AND d.service_key IS NULL"""
+        ).fetchall()[0]
+        if orphans:
+            problems.append(f"{schema}.{table}: {orphans} rows for services not in marts.dim_service (e.g. {example})")
+    return problems
+
+
 # --- versions on disk --------------------------------------------------------------------------
 
 

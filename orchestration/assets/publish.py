@@ -9,6 +9,8 @@ it copies anything it also refuses to publish when:
   (or whose check this Dagster instance never evaluated), which publish then runs itself;
 - the latest evaluation of any blocking check on an upstream asset failed, in this run or an
   earlier one (a subset run must not publish a mart whose test failed last time);
+- a table keyed by service and fiscal year holds services that marts.dim_service does not (the
+  candidate's cross-table integrity, checked whatever the run rebuilt);
 - a table was materialised, in another run, after its checks last ran (a subset run that failed
   before its tests): its expectation suite is run again here, and any other stale check stops the
   publish, naming the table and the command that rebuilds it with its checks.
@@ -26,8 +28,8 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.expectations import CHECK_NAME, expectation_checks
 from orchestration.expectations import data_docs_dir, discover_suites, validate_table
+from orchestration.publish import orphan_service_keys, published_dir
 from orchestration.publish import publish as publish_version
-from orchestration.publish import published_dir
 
 PUBLISH_KEY = dg.AssetKey(["published", "atlas"])
 PUBLISHED_GROUPS = ("marts", "scoring", "seeds")
@@ -172,6 +174,8 @@ def build_publish_asset(
                     ).fetchone()[0]
                     if not exists:
                         problems.append(f"{suite.name}: table missing (suite {suite.path.name})")
+            # cross-table integrity of the candidate itself, whatever this run rebuilt
+            problems.extend(orphan_service_keys(con))
             if problems:
                 raise dg.Failure(
                     description="not publishing: " + "; ".join(problems),
