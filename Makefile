@@ -9,7 +9,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run spark bench test dev prepare datasets report published rollback validate lint clean
+.PHONY: run spark bench test test-fast dev prepare datasets report published rollback validate lint clean
 
 # The virtual environment, installed from the lock file (wheels only: nothing builds from source,
 # except pyspark, which PyPI publishes only as a pure-Python source archive: see STACK_NOTES).
@@ -39,6 +39,11 @@ bench: $(STAMP)
 test: $(STAMP)
 	$(PY) -m orchestration prepare
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## test-fast: the unit tests only (no pipeline run; about half a minute on 2 cores)
+test-fast: $(STAMP)
+	$(PY) -m orchestration prepare
+	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)
 
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP)

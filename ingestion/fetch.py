@@ -105,6 +105,7 @@ def check_url(dataset_id: str, entry: SourceFile) -> None:
 
 
 def _download(dataset_id: str, entry: SourceFile, target: Path) -> None:
+    check_url(dataset_id, entry)  # before any request; a mirror read uses no URL
     target.parent.mkdir(parents=True, exist_ok=True)
     timeout = download_timeout_seconds()
     logger.info("%s/%s: downloading %s (%s bytes expected)", dataset_id, entry.name, entry.url,
@@ -165,7 +166,6 @@ def fetch(dataset_id: str, file: str) -> Path:
         entry = get_source(dataset_id).file(file)
     except KeyError as exc:
         raise FetchError(str(exc.args[0]), dataset_id=dataset_id, file=file) from exc
-    check_url(dataset_id, entry)
     mirror = mirror_dir()
     if mirror is not None:
         path = mirror / dataset_id / file

@@ -27,6 +27,9 @@ def test_a_plain_http_entry_fails_its_own_dataset_only(tmp_path, monkeypatch):
         encoding="utf-8",
     )
     monkeypatch.setenv("ATLAS_SOURCES_DIR", str(tmp_path))
+    monkeypatch.delenv("ATLAS_MIRROR", raising=False)  # a download, not a mirror read
+    monkeypatch.setenv("ATLAS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(fetch_module.requests, "get", lambda *a, **k: pytest.fail("no request may be made"))
     from ingestion.registry import load_registry
 
     assert set(load_registry()) == {"demo__data", "other__data"}  # the registry still loads
