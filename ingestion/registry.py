@@ -7,6 +7,7 @@ is; `fetch` refuses anything else.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -89,9 +90,10 @@ def _parse(path: Path) -> Source:
 
 
 def allowed_hosts(path: Path | None = None) -> frozenset[str]:
-    """The hosts downloads may use (data_contracts/allowed_hosts.yml), kept apart from the registry
-    entries whose URLs they check."""
-    return _hosts(path or ALLOWED_HOSTS_FILE)
+    """The hosts downloads may use (data_contracts/allowed_hosts.yml, or the file ATLAS_ALLOWED_HOSTS
+    names), kept apart from the registry entries whose URLs they check."""
+    value = os.environ.get("ATLAS_ALLOWED_HOSTS", "").strip()
+    return _hosts(path or (Path(value).expanduser().resolve() if value else ALLOWED_HOSTS_FILE))
 
 
 @lru_cache(maxsize=4)

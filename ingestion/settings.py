@@ -103,6 +103,9 @@ def settings_problems() -> list[str]:
         _folder("ATLAS_SOURCES_DIR"),
         _folder("ATLAS_EXPECTATIONS_DIR"),
     ]
+    hosts = os.environ.get("ATLAS_ALLOWED_HOSTS", "").strip()
+    if hosts and not _resolve(hosts).is_file():
+        problems.append(f"ATLAS_ALLOWED_HOSTS names {_resolve(hosts)}, which is not a file")
     timeout = os.environ.get("ATLAS_DOWNLOAD_TIMEOUT", "").strip()
     if timeout:
         try:

@@ -159,8 +159,9 @@ def content_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, st
         count = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
         return int(count), hashlib.sha256(f"{header}\n{count}".encode()).hexdigest()
     select = ", ".join(
-        f"printf('%.{FLOAT_SIGNIFICANT_DIGITS}g', "
-        f"CAST(printf('%.{FLOAT_GUARD_DIGITS}g', {quote_identifier(n)}) AS DOUBLE)) AS {quote_identifier(n)}"
+        # -0.0 and 0.0 are the same number: both hash as 0
+        f"printf('%.{FLOAT_SIGNIFICANT_DIGITS}g', CASE WHEN {quote_identifier(n)} = 0 THEN 0.0 ELSE "
+        f"CAST(printf('%.{FLOAT_GUARD_DIGITS}g', {quote_identifier(n)}) AS DOUBLE) END) AS {quote_identifier(n)}"
         if t in FLOAT_TYPES
         else quote_identifier(n)
         for n, t in columns

@@ -150,10 +150,11 @@ def one_at_a_time(
         .then(pl.lit(10.0).pow(magnitude.log10().floor()))
         .otherwise(pl.lit(NOISE))
     )
-    changes = [
-        (((pl.col(c) - pl.col("figure_central")) / quantum).round(0) * quantum + 0.0).alias(name)
-        for c, name in (("figure_at_low", "change_at_low"), ("figure_at_high", "change_at_high"))
-    ]
+    def kept(column: str) -> pl.Expr:
+        change = ((pl.col(column) - pl.col("figure_central")) / quantum).round(0) * quantum
+        return pl.when(change == 0).then(pl.lit(0.0)).otherwise(change)  # never -0.0
+
+    changes = [kept(c).alias(name) for c, name in (("figure_at_low", "change_at_low"), ("figure_at_high", "change_at_high"))]
     swing = (pl.col("change_at_high") - pl.col("change_at_low")).abs()
     return (
         frame.with_columns(changes)

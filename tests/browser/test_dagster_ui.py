@@ -138,9 +138,11 @@ def test_the_dagster_ui_shows_the_asset_graph_with_the_marts(browser, dagster_ui
               "the global lineage with the groups")
     screenshot(browser, "dagster_global_lineage")
     browser.get(f"{base}/locations/{REPOSITORY}/asset-groups/marts/lineage")
-    # the graph shows the nodes in its viewport, which depends on how many marts there are: wait
-    # for one of them rather than for named ones (dim_service's page is checked by name below)
-    _wait_for(browser, lambda d: any(m in _body(d) for m in MARTS_SHOWN), 180, "the marts' asset graph")
+    # the graph shows the nodes in its viewport, which depends on how many marts there are and on
+    # the assets linked to them from other groups (scoring's roll-ups, the lineage table): wait for
+    # any node of the graph rather than for named ones (dim_service's page is checked by name below)
+    nodes = (*MARTS_SHOWN, "agg_automation_by_", "int_services__", "fct_service_", "table_lineage")
+    _wait_for(browser, lambda d: any(m in _body(d) for m in nodes), 180, "the marts' asset graph")
     screenshot(browser, "dagster_marts_graph")
     browser.get(f"{base}/assets/marts/dim_service")
     _wait_for(browser, lambda d: "One row per public service" in _body(d), 120, "the mart's page")

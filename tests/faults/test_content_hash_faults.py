@@ -32,3 +32,11 @@ def test_a_real_change_still_changes_the_hash():
     con.execute("CREATE TABLE a AS SELECT 3.502671025::DOUBLE AS v")
     con.execute("CREATE TABLE b AS SELECT 3.502671035::DOUBLE AS v")
     assert content_hash(con, "a") != content_hash(con, "b")
+
+
+def test_minus_zero_and_zero_hash_the_same():
+    # a difference of two equal sums is -0.0 in one run and 0.0 in another
+    con = duckdb.connect()
+    con.execute("CREATE TABLE a AS SELECT -0.0::DOUBLE AS v")
+    con.execute("CREATE TABLE b AS SELECT 0.0::DOUBLE AS v")
+    assert content_hash(con, "a") == content_hash(con, "b")

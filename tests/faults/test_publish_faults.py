@@ -76,7 +76,11 @@ FAULTS = [
     # A non-routable address: the download must give up after ATLAS_DOWNLOAD_TIMEOUT, not hang.
     Fault("unreachable download URL", SI, SI_FILE, ["could not download", SI, SI_FILE, "ATLAS_MIRROR"],
           "unreachable", accept_checksum=False,
-          env={"ATLAS_MIRROR": None, "ATLAS_DOWNLOAD_TIMEOUT": "2"}, max_seconds=60),
+          env={"ATLAS_MIRROR": None, "ATLAS_DOWNLOAD_TIMEOUT": "2", "ATLAS_ALLOWED_HOSTS": "<dead host allowed>"},
+          max_seconds=60),
+    Fault("download host off the allow-list", SI, SI_FILE,
+          ["not on the allow-list", "10.255.255.1", SI, SI_FILE, "allowed_hosts.yml"],
+          "unreachable", accept_checksum=False, env={"ATLAS_MIRROR": None}, max_seconds=60),
 ]
 
 
@@ -168,6 +172,12 @@ def batch_results(pristine, mirror, tmp_path_factory) -> dict[str, dict]:
                "ATLAS_CACHE": str(folder / "cache"), **fault.env}
         if fault.accept_checksum or fault.make == "unreachable":
             env["ATLAS_SOURCES_DIR"] = str(_registry(folder, mirror, fault, broken))
+        if env.get("ATLAS_ALLOWED_HOSTS") == "<dead host allowed>":
+            # an allow-list that admits the dead host, so that the download itself is tried
+            hosts = folder / "allowed_hosts.yml"
+            hosts.write_text("hosts:\n  10.255.255.1: a non-routable address (test of an unreachable host)\n",
+                             encoding="utf-8")
+            env["ATLAS_ALLOWED_HOSTS"] = str(hosts)
         faults.append({"name": fault.name, "selection": fault.selection, "env": env})
     workdir = root / "work"
     workdir.mkdir()
