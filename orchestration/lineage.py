@@ -12,12 +12,13 @@ The result is one long table, `scoring.table_lineage`: a row per published table
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import polars as pl
+
+from ingestion.fetch import sha256_of
 
 ASSUMPTION_ID = re.compile(r"\bA\d{3}\b")
 # A range such as "A230-A249" or "A100 to A109" cites every registered id between its ends.
@@ -58,14 +59,6 @@ def ancestors(key: str, parents: Mapping[str, Iterable[str]]) -> set[str]:
         seen.add(current)
         stack.extend(parents.get(current, ()))
     return seen
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def table_lineage(
@@ -124,6 +117,6 @@ def table_lineage(
             rows.append({
                 "table_schema": schema, "table_name": name, "lineage_kind": "seed_file",
                 "item_id": seed.split("/", 1)[1], "item_name": f"dbt_project/seeds/{path.name}",
-                "item_value": sha256_file(path), "detail": f"seeds.{seed.split('/', 1)[1]}",
+                "item_value": sha256_of(path), "detail": f"seeds.{seed.split('/', 1)[1]}",
             })
     return pl.DataFrame(rows, schema=SCHEMA, orient="row")

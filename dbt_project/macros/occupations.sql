@@ -35,3 +35,23 @@ having abs(sum({{ column_name }}) - 1) > {{ tolerance }}
 {% macro spark__ordered_code_list(expression) -%}
     nullif(concat_ws(',', array_sort(collect_list({{ expression }}))), '')
 {%- endmacro %}
+
+{#- The task weights of A030-A032 (core, supplemental, untyped), one row read from the assumptions
+    seed: the body of a CTE that task_weight() reads as `weights`. -#}
+{% macro task_weights_from_assumptions() -%}
+    select
+        cast(max(case when assumption_id = 'A030' then value end) as double) as core_weight,
+        cast(max(case when assumption_id = 'A031' then value end) as double) as supplemental_weight,
+        cast(max(case when assumption_id = 'A032' then value end) as double) as untyped_weight
+    from {{ ref('assumptions') }}
+{%- endmacro %}
+
+{#- A task's weight in its occupation by its O*NET task type (Core, Supplemental, or null when
+    untyped), from the `weights` CTE of task_weights_from_assumptions(). -#}
+{% macro task_weight(task_type) -%}
+    case
+        when {{ task_type }} = 'Core' then weights.core_weight
+        when {{ task_type }} = 'Supplemental' then weights.supplemental_weight
+        when {{ task_type }} is null then weights.untyped_weight
+    end
+{%- endmacro %}

@@ -31,11 +31,7 @@ onet_tasks as (
 ),
 
 weights as (
-    select
-        cast(max(case when assumption_id = 'A030' then value end) as double) as core_weight,
-        cast(max(case when assumption_id = 'A031' then value end) as double) as supplemental_weight,
-        cast(max(case when assumption_id = 'A032' then value end) as double) as untyped_weight
-    from {{ ref('assumptions') }}
+    {{ task_weights_from_assumptions() }}
 )
 
 select
@@ -60,11 +56,7 @@ select
         when 'T4' then 1.0
     end as double) as gpt4_automation_01,
     labels.task_type as label_task_type,
-    case
-        when labels.task_type = 'Core' then weights.core_weight
-        when labels.task_type = 'Supplemental' then weights.supplemental_weight
-        when labels.task_type is null then weights.untyped_weight
-    end as label_task_weight,
+    {{ task_weight('labels.task_type') }} as label_task_weight,
     onet_tasks.task_id is not null as is_in_onet_29_3,
     onet_tasks.task_type as onet_29_3_task_type,
     onet_tasks.task_id is not null

@@ -12,11 +12,7 @@ with tasks as (
 ),
 
 weights as (
-    select
-        cast(max(case when assumption_id = 'A030' then value end) as double) as core_weight,
-        cast(max(case when assumption_id = 'A031' then value end) as double) as supplemental_weight,
-        cast(max(case when assumption_id = 'A032' then value end) as double) as untyped_weight
-    from {{ ref('assumptions') }}
+    {{ task_weights_from_assumptions() }}
 ),
 
 weighted as (
@@ -25,11 +21,7 @@ weighted as (
         tasks.onet_soc_code,
         tasks.task_statement,
         tasks.task_type,
-        case
-            when tasks.task_type = 'Core' then weights.core_weight
-            when tasks.task_type = 'Supplemental' then weights.supplemental_weight
-            when tasks.task_type is null then weights.untyped_weight
-        end as task_weight,
+        {{ task_weight('tasks.task_type') }} as task_weight,
         case
             when tasks.task_type = 'Core' then 'A030'
             when tasks.task_type = 'Supplemental' then 'A031'
