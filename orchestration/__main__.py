@@ -13,14 +13,13 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from orchestration import environment
+from orchestration.runlock import RunInProgress, one_run_at_a_time
 
 
 def prepare() -> None:
@@ -34,42 +33,6 @@ def prepare() -> None:
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target", "duckdb"],
         check=True,
     )
-
-
-@contextlib.contextmanager
-def one_run_at_a_time(warehouse: Path):
-    """Hold the run lock beside the warehouse for the duration of a run. A second run on the same
-    warehouse stops at once, naming the running one (DuckDB allows one writer; two runs would
-    otherwise fail later on a lock message deep in dbt's log). The operating system releases the
-    lock when the holder exits, however it exits (kill -9 included)."""
-    import fcntl
-    import json
-    from datetime import UTC, datetime
-
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    path = warehouse.parent / f".{warehouse.name}.run.lock"
-    handle = path.open("a+", encoding="utf-8")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "unknown"
-        handle.close()
-        raise RunInProgress(f"another run is using {warehouse}: {holder}. Wait for it to finish, or stop "
-                            "it, then run again") from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(json.dumps({"pid": os.getpid(), "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                             "command": " ".join(sys.argv)}))
-    handle.flush()
-    try:
-        yield
-    finally:
-        handle.close()
-
-
-class RunInProgress(RuntimeError):
-    pass
 
 
 def run(selection: str | None) -> int:

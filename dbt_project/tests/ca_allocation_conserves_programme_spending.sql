@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ca_service_cost_allocation'}}}) }}
 -- The Canadian cost allocation (A001) invents and loses nothing: recomputed here programme by
 -- programme, each service's allocated spending equals the sum over its programmes of its share of
 -- applications x the programme's positive actual spending, and every such programme's shares add

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ca_service_cost_allocation'}}}) }}
 -- One allocation row per Canadian service and fiscal year, no more and no fewer.
 select coalesce(services.service_key, allocation.service_key) as service_key
 from {{ ref('fct_ca_service') }} as services

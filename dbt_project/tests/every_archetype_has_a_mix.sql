@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'archetype_occupation_mix'}}}) }}
 -- Every archetype must have an occupation mix, or its services would have no tasks.
 select archetypes.archetype_id
 from {{ ref('archetypes') }} as archetypes

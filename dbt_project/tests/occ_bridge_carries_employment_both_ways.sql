@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'bridge_occupation_code'}}}) }}
 -- Carry each occupation's OEWS employment to the codes of a classification with share_weight and
 -- back with split_weight: the total must be kept in every classification, and an occupation whose
 -- codes are all split by employment must get exactly its own employment back (A033).

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_occupation_automation_measure'}}}) }}
 -- An extensive measure (a mass, e.g. a share of all conversations) is carried with split_weight,
 -- so its total over occupations must equal its total over the native codes that resolved to a
 -- crosswalk code: nothing invented, nothing lost.

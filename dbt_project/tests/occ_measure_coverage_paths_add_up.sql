@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_measure_coverage'}}}) }}
 -- Every occupation is counted once per measure: reached directly or through one crosswalk path,
 -- or not reached; the counts in fct_measure_coverage must add up to dim_occupation's rows.
 select

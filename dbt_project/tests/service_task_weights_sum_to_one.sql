@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_service_task'}}}) }}
 -- Each service's task weights must sum to 1 (to 1e-9), and every service must have tasks.
 with totals as (
     select service_key, fiscal_year, sum(task_weight_in_service) as total_weight

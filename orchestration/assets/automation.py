@@ -10,6 +10,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.scoring import table_metadata, write_table
+from orchestration.gate import failed_checks, input_checks, refusal
 from scoring.io import read_scoring_inputs
 from scoring.parameters import Parameters, from_assumptions
 from scoring.pipeline import ScoringInputs, invariant_failures, model_summary, score
@@ -104,6 +105,11 @@ def _monte_carlo_progress(context: dg.AssetExecutionContext):
     name="automation_model",
 )
 def automation_model(context: dg.AssetExecutionContext, config: ScoringConfig, warehouse: DuckDBResource):
+    # marts whose latest check failed in an earlier run (a subset run stopped by a dbt test) must
+    # not be scored: the run would fail later on a mismatch, naming neither cause nor cure
+    failed, _ = failed_checks(context.instance, input_checks(context))
+    if failed:
+        raise dg.Failure(description=refusal("not scoring", failed), allow_retries=False)
     with warehouse.get_connection() as con:
         assumptions = con.sql("SELECT * FROM seeds.assumptions").pl()
         params: Parameters = from_assumptions(assumptions)

@@ -2,14 +2,23 @@
 
 `dbt build` runs each model and then its tests; an error-severity test failure makes dbt skip the
 models downstream of it and fails this step, so the scoring assets do not run on bad marts.
+
+Every dbt test is an asset check. A singular test that reads several models names the one it
+checks in its `meta.dagster.ref`. In a subset run dbt also runs, by its eager indirect selection,
+tests of models the run did not select (a relationships test pointing at a selected model);
+dagster-dbt reports those as observations, which no check history sees. They are recorded here as
+evaluations of their own checks instead, so the publish gate judges them like any other.
 """
 
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
+from dagster_dbt.asset_utils import get_asset_check_key_for_test
 from dagster_duckdb import DuckDBResource
 
 from orchestration.dbt_project import atlas_dbt_project
@@ -73,6 +82,9 @@ def with_table_metadata(
             held.append(event)
     except Exception as error:  # dbt failed: report what it did, then fail the step
         failure = error
+    evaluations, held = tests_outside_the_selection(held)
+    for evaluation in evaluations:
+        context.log_event(evaluation)
     extra: dict[dg.AssetKey, dict[str, object]] = {}
     keys = [context.asset_key_for_output(e.output_name) for e in held if isinstance(e, dg.Output)]
     if keys:
@@ -96,3 +108,46 @@ def with_table_metadata(
         yield event
     if failure is not None:
         raise failure
+
+
+@cache
+def _manifest() -> Mapping[str, Any]:
+    return json.loads(atlas_dbt_project.manifest_path.read_text(encoding="utf-8"))
+
+
+def dbt_test_check_key(unique_id: str) -> dg.AssetCheckKey | None:
+    """The asset check of a dbt test (None only for a node that is not a test)."""
+    return get_asset_check_key_for_test(_manifest(), translator, unique_id, atlas_dbt_project)
+
+
+def _text(value: object) -> str:
+    return str(getattr(value, "value", value))
+
+
+def tests_outside_the_selection(
+    events: Iterable[Any],
+) -> tuple[list[dg.AssetCheckEvaluation], list[Any]]:
+    """Split dagster-dbt's observations of dbt tests (one per parent of a test the run did not
+    select as a check) from the other events, and turn each test into one evaluation of its check:
+    passed when dbt says `pass`, severity WARN when dbt says `warn`."""
+    evaluations: dict[str, dg.AssetCheckEvaluation] = {}
+    rest: list[Any] = []
+    for event in events:
+        unique_id = _text(event.metadata.get("unique_id", "")) if isinstance(
+            event, dg.AssetObservation) else ""
+        key = dbt_test_check_key(unique_id) if unique_id.startswith("test.") else None
+        if key is None:
+            rest.append(event)
+            continue
+        if unique_id in evaluations:
+            continue
+        status = _text(event.metadata.get("status", "")).lower()
+        metadata = {k: v for k, v in event.metadata.items() if not k.startswith("dagster/")}
+        evaluations[unique_id] = dg.AssetCheckEvaluation(
+            asset_key=key.asset_key,
+            check_name=key.name,
+            passed=status == "pass",
+            severity=dg.AssetCheckSeverity.WARN if status == "warn" else dg.AssetCheckSeverity.ERROR,
+            metadata={**metadata, "run_by": "dbt indirect selection (the check was not selected)"},
+        )
+    return list(evaluations.values()), rest

@@ -21,13 +21,13 @@ The mechanics (copy, manifest, pointer swap, pruning) are in orchestration/publi
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.expectations import CHECK_NAME, expectation_checks
 from orchestration.expectations import data_docs_dir, discover_suites, validate_table
+from orchestration.gate import failed_checks, refusal, stale_checks
 from orchestration.publish import orphan_service_keys, published_dir
 from orchestration.publish import publish as publish_version
 
@@ -52,56 +52,6 @@ def _check_keys(assets: Iterable[object], checks: Sequence[dg.AssetChecksDefinit
         if isinstance(item, dg.AssetsDefinition):
             keys |= set(item.check_keys)
     return keys
-
-
-def failed_checks(
-    instance: dg.DagsterInstance, check_keys: Iterable[dg.AssetCheckKey]
-) -> tuple[list[str], set[dg.AssetCheckKey]]:
-    """Checks whose latest evaluation failed with severity ERROR, as 'asset:check (run id)', and
-    the checks this Dagster instance has never evaluated."""
-    from dagster._core.storage.asset_check_execution_record import (
-        AssetCheckExecutionRecordStatus,
-    )
-
-    keys = sorted(check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name))
-    if not keys:
-        return [], set()
-    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
-    never = {k for k in keys if k not in latest or latest[k].status not in (
-        AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED)}
-    failed = []
-    for key, record in latest.items():
-        if record.status != AssetCheckExecutionRecordStatus.FAILED:
-            continue
-        evaluation = record.evaluation
-        if evaluation is not None and evaluation.severity != dg.AssetCheckSeverity.ERROR:
-            continue
-        failed.append(f"{key.asset_key.to_user_string()}:{key.name} (run {record.run_id[:8]})")
-    return sorted(failed), never
-
-
-def stale_checks(
-    instance: dg.DagsterInstance, check_keys: Iterable[dg.AssetCheckKey]
-) -> set[dg.AssetCheckKey]:
-    """Checks whose latest evaluation is older than their table's latest materialisation, from
-    another run: the table was rebuilt (e.g. by a subset run that failed before its tests) and its
-    current contents were never checked. Within one run the order of events does not matter."""
-    keys = sorted(check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name))
-    if not keys:
-        return set()
-    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
-    built: dict[dg.AssetKey, Any] = {}
-    stale = set()
-    for key in keys:
-        record = latest.get(key)
-        if record is None:
-            continue
-        if key.asset_key not in built:
-            built[key.asset_key] = instance.get_latest_materialization_event(key.asset_key)
-        event = built[key.asset_key]
-        if event is not None and event.run_id != record.run_id and event.timestamp > record.create_timestamp:
-            stale.add(key)
-    return stale
 
 
 def build_publish_asset(
@@ -135,8 +85,7 @@ def build_publish_asset(
         failed, never_evaluated = failed_checks(context.instance, gate)
         if failed:
             raise dg.Failure(
-                description="not publishing: the latest evaluation of these blocking checks "
-                f"failed: {', '.join(failed)}. Fix the data and rerun them.",
+                description=refusal("not publishing", failed),
                 metadata={"failed_checks": dg.MetadataValue.json(failed)},
                 allow_retries=False,
             )

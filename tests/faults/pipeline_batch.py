@@ -11,8 +11,14 @@ ephemeral Dagster instance), and records the outcome, the failure messages, and 
 file in the published folder before and after.
 
 SPEC: {"workdir": <folder holding atlas.duckdb>, "pristine": <folder with atlas.duckdb and
-published/>, "faults": [{"name", "selection", "env": {VAR: value or null}}]}. ATLAS_WAREHOUSE must
-be <workdir>/atlas.duckdb in this process's environment (the definitions read it at import).
+published/>, "faults": [{"name", "selection", "env": {VAR: value or null}}], "sequences": [{"name",
+"steps": [{"name", "selection", "env"}], "queries": {name: SQL}}]}. ATLAS_WAREHOUSE must be
+<workdir>/atlas.duckdb in this process's environment (the definitions read it at import).
+
+A sequence replays what an operator does over several runs: its steps run one after the other on
+the same warehouse and the same Dagster instance (so each run sees the check history of the runs
+before it), starting from the pristine copy; after each step the queries are run on the published
+file and their rows recorded.
 """
 
 from __future__ import annotations
@@ -50,7 +56,20 @@ def restore(pristine: Path, workdir: Path) -> None:
     shutil.copytree(pristine / "published", workdir / "published", symlinks=True)
 
 
-def run_fault(job, fault: dict, workdir: Path) -> dict:
+def published_rows(folder: Path, queries: dict[str, str]) -> dict[str, list]:
+    """Each query's rows on the published file (read-only), as lists."""
+    import duckdb
+
+    if not queries or not (folder / "atlas.duckdb").exists():
+        return {}
+    con = duckdb.connect(str((folder / "atlas.duckdb").resolve()), read_only=True)
+    try:
+        return {name: [list(row) for row in con.execute(sql).fetchall()] for name, sql in queries.items()}
+    finally:
+        con.close()
+
+
+def run_fault(job, fault: dict, workdir: Path, instance=None) -> dict:
     import dagster as dg
 
     saved = {k: os.environ.get(k) for k in fault.get("env", {})}
@@ -69,7 +88,8 @@ def run_fault(job, fault: dict, workdir: Path) -> dict:
             key=lambda k: k.to_user_string(),
         )
         result = job.execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), asset_selection=selection, raise_on_error=False
+            instance=instance or dg.DagsterInstance.ephemeral(), asset_selection=selection,
+            raise_on_error=False,
         )
     finally:
         for key, value in saved.items():
@@ -79,6 +99,7 @@ def run_fault(job, fault: dict, workdir: Path) -> dict:
                 os.environ[key] = value
     elapsed = time.monotonic() - started
     errors, failed_checks, materialized, started = [], [], [], []
+    observed_tests, unselected_checks = [], []
     for event in result.all_events:
         if event.is_step_failure:
             error = event.event_specific_data.error
@@ -87,8 +108,15 @@ def run_fault(job, fault: dict, workdir: Path) -> dict:
             started.append(event.step_key)
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             materialized.append(event.asset_key.to_user_string())
+        elif event.event_type_value == "ASSET_OBSERVATION":
+            unique_id = event.event_specific_data.asset_observation.metadata.get("unique_id")
+            if unique_id is not None and str(unique_id.value).startswith("test."):
+                observed_tests.append(str(unique_id.value))
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
+            if "run_by" in data.metadata:
+                unselected_checks.append(
+                    {"check": f"{data.asset_key.to_user_string()}:{data.check_name}", "passed": data.passed})
             if not data.passed:
                 failed_checks.append(
                     {
@@ -104,6 +132,8 @@ def run_fault(job, fault: dict, workdir: Path) -> dict:
         "failed_checks": failed_checks,
         "materialized": materialized,
         "selected": [k.to_user_string() for k in selection],
+        "observed_tests": observed_tests,
+        "unselected_checks": unselected_checks,
         "started_steps": started,
         "published_before": before,
         "published_after": published_state(workdir / "published"),
@@ -115,6 +145,8 @@ def main(spec_path: str, results_path: str) -> int:
     workdir, pristine = Path(spec["workdir"]), Path(spec["pristine"])
     if Path(os.environ["ATLAS_WAREHOUSE"]) != workdir / "atlas.duckdb":
         raise SystemExit("ATLAS_WAREHOUSE must be <workdir>/atlas.duckdb")
+    import dagster as dg
+
     restore(pristine, workdir)
     from orchestration.definitions import defs
 
@@ -125,6 +157,16 @@ def main(spec_path: str, results_path: str) -> int:
         results.append(run_fault(job, fault, workdir))
         print(f"fault {fault['name']}: {'succeeded' if results[-1]['success'] else 'failed'} "
               f"in {results[-1]['seconds']} s", flush=True)
+    for sequence in spec.get("sequences", []):
+        restore(pristine, workdir)
+        instance = dg.DagsterInstance.ephemeral()
+        steps = []
+        for step in sequence["steps"]:
+            steps.append(run_fault(job, step, workdir, instance=instance))
+            steps[-1]["published_rows"] = published_rows(workdir / "published", sequence.get("queries", {}))
+            print(f"sequence {sequence['name']}, step {step['name']}: "
+                  f"{'succeeded' if steps[-1]['success'] else 'failed'} in {steps[-1]['seconds']} s", flush=True)
+        results.append({"name": sequence["name"], "steps": steps})
     Path(results_path).write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
 
