@@ -1,11 +1,12 @@
 """The data dictionary: every column of every exported table (and of every workbook sheet) with its
 type, description, unit and source.
 
-Descriptions come from where each table is defined: the dbt manifest for marts and seeds (their
-`_*.yml` files), scoring/columns.yml for the tables the scoring stage writes, and
-reporting/columns.yml for the load log and the columns the workbook derives. Units come from an
-explicit `unit` in those files or a dbt column's `meta.unit`, else from the naming conventions of
-the house style (`*_share` in [0, 1], `*_fte`, money with its currency, ...).
+Descriptions come from where each table is defined: the dbt manifest for marts and seeds (a
+model's `<model>.yml` beside its .sql, the seeds' `_*.yml`), scoring/columns.yml for the tables the
+scoring stage writes, and reporting/columns.yml for the load log and the columns the workbook
+derives. Units come from an explicit `unit` in those files or a dbt column's `meta.unit`, else from
+the naming conventions of the house style (`*_share` in [0, 1], `*_fte`, money with its currency,
+...).
 """
 
 from __future__ import annotations
