@@ -35,13 +35,15 @@ spark: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.pipeline $(if $(FACTORS),--factors $(FACTORS)) $(if $(DRAWS),--draws $(DRAWS))
 
-## test: unit, fault and integration tests (integration tests need ATLAS_MIRROR)
+## test: generated dbt staging up to date, then unit, fault and integration tests (integration tests need ATLAS_MIRROR)
 test: $(STAMP)
+	$(PY) dbt_project/generate_staging.py --check
 	$(PY) -m orchestration prepare
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## test-fast: the unit tests only (no pipeline run; about half a minute on 2 cores)
+## test-fast: generated dbt staging up to date, then the unit tests only (no pipeline run; about half a minute on 2 cores)
 test-fast: $(STAMP)
+	$(PY) dbt_project/generate_staging.py --check
 	$(PY) -m orchestration prepare
 	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)
 

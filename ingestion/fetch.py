@@ -2,6 +2,13 @@
 
 Whatever the route, the file's sha256 must match the registry before anyone reads it, so a
 republished or corrupted file stops the pipeline with a clear message instead of flowing through.
+
+Downloads go through pooch: the registry's sha256 is pooch's known hash, so pooch keeps a verified
+copy in the cache, writes each attempt to a temporary file beside it and moves it into place only
+when the hash matches, and tries again (ATLAS_DOWNLOAD_RETRIES times) after a dropped connection, a
+timeout, a busy server or a damaged transfer. The downloader below is the only code that makes a
+request: it checks the URL against the allow-list first, streams with a size cap, and logs
+progress and the server's HTTP validators.
 """
 
 from __future__ import annotations
@@ -12,17 +19,19 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pooch
 import requests
 
 from ingestion.errors import FetchError
 from ingestion.registry import SourceFile, allowed_hosts, get_source
-from ingestion.settings import cache_dir, download_timeout_seconds, mirror_dir
+from ingestion.settings import cache_dir, download_retries, download_timeout_seconds, mirror_dir
 
 _MIRROR_HINT = (
     "Set ATLAS_MIRROR to a folder laid out like the data mirror "
@@ -33,8 +42,14 @@ _MIRROR_HINT = (
 MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024
 # Progress of a download is logged at most this often (seconds), and at the end.
 PROGRESS_EVERY_SECONDS = 5.0
+# Answers that say "not now" rather than "no": worth another attempt. Any other HTTP error (a 404,
+# a 403) fails at once, since asking again would get the same answer.
+TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 logger = logging.getLogger("atlas.fetch")
+# Pooch announces downloads and retries on a logger of its own that prints to stderr; the
+# downloader reports the same events on atlas.fetch, which the Dagster run log receives.
+pooch.get_logger().setLevel(logging.WARNING)
 # Set by `refreshing()`: download again even when a verified copy is cached (the source sensor's
 # runs use it to take a second look at a file whose HTTP validators changed).
 _REFRESH: contextvars.ContextVar[bool] = contextvars.ContextVar("atlas_fetch_refresh", default=False)
@@ -66,20 +81,25 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _mismatch(dataset_id: str, entry: SourceFile, origin: str, actual: str, size: int,
+              after: str = "") -> FetchError:
+    return FetchError(
+        f"checksum mismatch for the file from {origin}{after}: expected sha256 {entry.sha256}, "
+        f"got {actual} ({size} bytes, registry says {entry.bytes})",
+        dataset_id=dataset_id,
+        file=entry.name,
+        hint=(
+            "The file changed or is corrupt. If the publisher republished it, review the new "
+            "file and update sha256 and bytes in data_contracts/sources/"
+            f"{dataset_id}.yml; otherwise restore the original"
+        ),
+    )
+
+
 def _verify(dataset_id: str, entry: SourceFile, path: Path, origin: str) -> None:
     actual = sha256_of(path)
     if actual != entry.sha256:
-        raise FetchError(
-            f"checksum mismatch for the file from {origin}: expected sha256 {entry.sha256}, "
-            f"got {actual} ({path.stat().st_size} bytes, registry says {entry.bytes})",
-            dataset_id=dataset_id,
-            file=entry.name,
-            hint=(
-                "The file changed or is corrupt. If the publisher republished it, review the new "
-                "file and update sha256 and bytes in data_contracts/sources/"
-                f"{dataset_id}.yml; otherwise restore the original"
-            ),
-        )
+        raise _mismatch(dataset_id, entry, origin, actual, path.stat().st_size)
 
 
 def check_url(dataset_id: str, entry: SourceFile) -> None:
@@ -104,63 +124,147 @@ def check_url(dataset_id: str, entry: SourceFile) -> None:
         )
 
 
-def _download(dataset_id: str, entry: SourceFile, target: Path) -> None:
-    check_url(dataset_id, entry)  # before any request; a mirror read uses no URL
-    target.parent.mkdir(parents=True, exist_ok=True)
-    timeout = download_timeout_seconds()
-    logger.info("%s/%s: downloading %s (%s bytes expected)", dataset_id, entry.name, entry.url,
-                f"{entry.bytes:,}")
-    started = last_report = time.monotonic()
+class _Downloader:
+    """A pooch downloader for one registered file, called once per attempt with the temporary file
+    to write. It raises what pooch retries (requests' errors) for transient failures and a
+    FetchError, which pooch passes straight through, for what another attempt cannot fix."""
+
+    def __init__(self, dataset_id: str, entry: SourceFile, *, attempts: int, replacing: bool) -> None:
+        self.dataset_id = dataset_id
+        self.entry = entry
+        self.attempts = attempts
+        # A cached copy exists: pooch calls the downloader only if it is not the registered version.
+        self.replacing = replacing
+        self.timeout = download_timeout_seconds()
+        self.made = 0
+        self.validators: dict[str, str] | None = None
+        self.received: tuple[int, str] | None = None  # bytes and sha256 of the last whole transfer
+
+    def _label(self) -> str:
+        return f"{self.dataset_id}/{self.entry.name}"
+
+    def __call__(self, _url: str, output_file: str, _pooch: object) -> None:
+        check_url(self.dataset_id, self.entry)  # before any request; a mirror read uses no URL
+        self.made += 1
+        entry = self.entry
+        url = entry.url  # the URL just checked (pooch passes the same one, from `urls`)
+        if self.made == 1 and self.replacing:
+            logger.info("%s: the cached copy is not the version the registry names; downloading it",
+                        self._label())
+        attempt = f" (attempt {self.made} of {self.attempts})" if self.made > 1 else ""
+        logger.info("%s: downloading %s (%s bytes expected)%s", self._label(), url,
+                    f"{entry.bytes:,}", attempt)
+        started = last_report = time.monotonic()
+        digest = hashlib.sha256()
+        written = 0
+        try:
+            with requests.get(url, stream=True, timeout=(self.timeout, self.timeout)) as response:
+                response.raise_for_status()
+                validators = {k.lower(): response.headers[k]
+                              for k in ("ETag", "Last-Modified", "Content-Length")
+                              if k in response.headers}
+                with open(output_file, "wb") as out:
+                    for chunk in response.iter_content(chunk_size=1 << 20):
+                        written += len(chunk)
+                        now = time.monotonic()
+                        if now - last_report >= PROGRESS_EVERY_SECONDS:
+                            last_report = now
+                            share = f" ({written / entry.bytes:.0%})" if entry.bytes else ""
+                            logger.info("%s: %s of %s bytes%s, %.1f MB/s", self._label(),
+                                        f"{written:,}", f"{entry.bytes:,}", share,
+                                        written / 1e6 / max(now - started, 1e-6))
+                        if written > max(MAX_DOWNLOAD_BYTES, entry.bytes * 2):
+                            raise FetchError(
+                                f"download exceeded the size cap ({written} bytes so far)",
+                                dataset_id=self.dataset_id,
+                                file=entry.name,
+                            )
+                        digest.update(chunk)
+                        out.write(chunk)
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status not in TRANSIENT_HTTP_STATUSES:
+                raise FetchError(
+                    f"could not download {url}: {exc.__class__.__name__}: {exc} (not retried: "
+                    "the server refused the request)",
+                    dataset_id=self.dataset_id,
+                    file=entry.name,
+                    hint=_MIRROR_HINT,
+                ) from exc
+            self._failed(exc)
+            raise
+        except requests.RequestException as exc:
+            self._failed(exc)
+            raise
+        self.validators = validators
+        self.received = (written, digest.hexdigest())
+        logger.info("%s: downloaded %s bytes in %.1f s; verifying sha256", self._label(),
+                    f"{written:,}", time.monotonic() - started)
+        if digest.hexdigest() != entry.sha256:
+            logger.warning("%s: the download's sha256 %s is not the registry's %s (%s bytes)%s",
+                           self._label(), digest.hexdigest(), entry.sha256, f"{written:,}",
+                           self._next())
+
+    def _failed(self, exc: Exception) -> None:
+        logger.warning("%s: download attempt %d of %d failed: %s: %s%s", self._label(), self.made,
+                       self.attempts, exc.__class__.__name__, exc, self._next())
+
+    def _next(self) -> str:
+        return "; trying again" if self.made < self.attempts else ""
+
+
+def _download(dataset_id: str, entry: SourceFile, target: Path, *, again: bool) -> None:
+    """Make `target` a verified copy of `entry`. With `again`, download even if the cached copy is
+    the registered one (and replace it only once the new download has been verified)."""
+    retries = download_retries()
+    downloader = _Downloader(dataset_id, entry, attempts=retries + 1,
+                             replacing=target.is_file() and not again)
+    staging: Path | None = None
+    folder = target.parent
+    if again:
+        # pooch would keep a cached copy whose hash matches: fetch into an empty folder beside it.
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder, prefix=".refresh-"))
+    store = pooch.create(
+        path=staging or folder,
+        base_url="",  # unused: each file's own URL is in `urls`
+        registry={entry.name: f"sha256:{entry.sha256}"},
+        urls={entry.name: entry.url},
+        retry_if_failed=retries,
+    )
     try:
-        with requests.get(entry.url, stream=True, timeout=(timeout, timeout)) as response:
-            response.raise_for_status()
-            validators = {k.lower(): response.headers[k] for k in ("ETag", "Last-Modified", "Content-Length")
-                          if k in response.headers}
-            fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-            written = 0
-            with os.fdopen(fd, "wb") as out:
-                for chunk in response.iter_content(chunk_size=1 << 20):
-                    written += len(chunk)
-                    now = time.monotonic()
-                    if now - last_report >= PROGRESS_EVERY_SECONDS:
-                        last_report = now
-                        share = f" ({written / entry.bytes:.0%})" if entry.bytes else ""
-                        logger.info("%s/%s: %s of %s bytes%s, %.1f MB/s", dataset_id, entry.name,
-                                    f"{written:,}", f"{entry.bytes:,}", share,
-                                    written / 1e6 / max(now - started, 1e-6))
-                    if written > max(MAX_DOWNLOAD_BYTES, entry.bytes * 2):
-                        raise FetchError(
-                            f"download exceeded the size cap ({written} bytes so far)",
-                            dataset_id=dataset_id,
-                            file=entry.name,
-                        )
-                    out.write(chunk)
+        fetched = Path(store.fetch(entry.name, downloader=downloader))
+        if staging is not None:
+            os.replace(fetched, target)
+    except ValueError as exc:
+        if downloader.received is None:  # not pooch's hash check
+            raise
+        tries = f" after {downloader.made} attempts" if downloader.made > 1 else ""
+        raise _mismatch(dataset_id, entry, entry.url, downloader.received[1],
+                        downloader.received[0], tries) from exc
     except requests.RequestException as exc:
+        tries = f" (gave up after {downloader.made} attempts)" if downloader.made > 1 else ""
         raise FetchError(
-            f"could not download {entry.url}: {exc.__class__.__name__}: {exc}",
+            f"could not download {entry.url}: {exc.__class__.__name__}: {exc}{tries}",
             dataset_id=dataset_id,
             file=entry.name,
             hint=_MIRROR_HINT,
         ) from exc
-    tmp = Path(tmp_name)
-    elapsed = time.monotonic() - started
-    logger.info("%s/%s: downloaded %s bytes in %.1f s; verifying sha256", dataset_id, entry.name,
-                f"{written:,}", elapsed)
-    try:
-        _verify(dataset_id, entry, tmp, entry.url)
-    except FetchError:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, target)
-    with contextlib.suppress(OSError):
-        validators_file(target).write_text(json.dumps(validators, sort_keys=True), encoding="utf-8")
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    if downloader.validators is not None:
+        with contextlib.suppress(OSError):
+            validators_file(target).write_text(json.dumps(downloader.validators, sort_keys=True),
+                                               encoding="utf-8")
 
 
 def fetch(dataset_id: str, file: str) -> Path:
     """Return a local path to a verified copy of one registered source file.
 
     With ATLAS_MIRROR set the file is read in place from the mirror (never copied); otherwise it is
-    downloaded once into the cache and re-verified on every later call.
+    downloaded once into the cache and re-verified on every later call (a cached copy that is not
+    the registered version is downloaded again).
     """
     try:
         entry = get_source(dataset_id).file(file)
@@ -179,15 +283,5 @@ def fetch(dataset_id: str, file: str) -> Path:
         _verify(dataset_id, entry, path, f"mirror {path}")
         return path
     cached = cache_dir() / dataset_id / file
-    if not cached.is_file() or _REFRESH.get():
-        _download(dataset_id, entry, cached)  # verified before it replaces the cached copy
-        return cached
-    try:
-        _verify(dataset_id, entry, cached, f"cache {cached}")
-    except FetchError:
-        # The registry names another version than the cached copy (an updated entry, or a
-        # damaged copy): download the registered one, which must match.
-        logger.info("%s/%s: the cached copy is not the version the registry names; downloading it",
-                    dataset_id, file)
-        _download(dataset_id, entry, cached)
+    _download(dataset_id, entry, cached, again=_REFRESH.get())
     return cached

@@ -53,6 +53,14 @@ def download_timeout_seconds() -> float:
     return float(os.environ.get("ATLAS_DOWNLOAD_TIMEOUT", "60"))
 
 
+def download_retries() -> int:
+    """How many more times a failed download is tried (ATLAS_DOWNLOAD_RETRIES, default 2): after a
+    dropped connection, a timeout, a busy server (408, 425, 429, 5xx) or a transfer whose sha256
+    does not match. The waits between attempts grow by a second each (1 s, 2 s, ...)."""
+    value = os.environ.get("ATLAS_DOWNLOAD_RETRIES", "").strip()
+    return int(value) if value else 2
+
+
 def parquet_dir() -> Path:
     """The Parquet copy of the landed raw tables, <warehouse dir>/parquet (raw/<table>.parquet):
     the input of the Spark build (docs/scale-out.md)."""
@@ -99,6 +107,7 @@ def settings_problems() -> list[str]:
     problems = [
         _whole_number("ATLAS_PUBLISH_KEEP", 1),
         _whole_number("ATLAS_EXPORTS_KEEP", 1),
+        _whole_number("ATLAS_DOWNLOAD_RETRIES", 0),
         _folder("ATLAS_MIRROR"),
         _folder("ATLAS_SOURCES_DIR"),
         _folder("ATLAS_EXPECTATIONS_DIR"),

@@ -19,6 +19,8 @@ from tests.conftest import PROJECT_ROOT
         ("ATLAS_PUBLISH_KEEP", "0", "ATLAS_PUBLISH_KEEP must be at least 1"),
         ("ATLAS_EXPORTS_KEEP", "two", "ATLAS_EXPORTS_KEEP must be a whole number"),
         ("ATLAS_DOWNLOAD_TIMEOUT", "soon", "ATLAS_DOWNLOAD_TIMEOUT must be a number of seconds"),
+        ("ATLAS_DOWNLOAD_RETRIES", "many", "ATLAS_DOWNLOAD_RETRIES must be a whole number"),
+        ("ATLAS_DOWNLOAD_RETRIES", "-1", "ATLAS_DOWNLOAD_RETRIES must be at least 0"),
         ("ATLAS_DBT_TARGET", "postgres", "ATLAS_DBT_TARGET must be duckdb or spark"),
         ("ATLAS_MIRROR", "/nonexistent/mirror", "ATLAS_MIRROR names /nonexistent/mirror"),
     ],

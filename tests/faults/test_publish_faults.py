@@ -73,10 +73,12 @@ FAULTS = [
           ["column 'num_applications_total'", "row 4", "minimum", "'-5'", SI_FILE], "negative"),
     Fault("file missing from the mirror", SI, SI_FILE, ["missing from the mirror", SI, SI_FILE],
           "deleted", accept_checksum=False),
-    # A non-routable address: the download must give up after ATLAS_DOWNLOAD_TIMEOUT, not hang.
+    # A non-routable address: the download must give up after its attempts (ATLAS_DOWNLOAD_RETRIES + 1)
+    # of ATLAS_DOWNLOAD_TIMEOUT each, not hang.
     Fault("unreachable download URL", SI, SI_FILE, ["could not download", SI, SI_FILE, "ATLAS_MIRROR"],
           "unreachable", accept_checksum=False,
-          env={"ATLAS_MIRROR": None, "ATLAS_DOWNLOAD_TIMEOUT": "2", "ATLAS_ALLOWED_HOSTS": "<dead host allowed>"},
+          env={"ATLAS_MIRROR": None, "ATLAS_DOWNLOAD_TIMEOUT": "2", "ATLAS_DOWNLOAD_RETRIES": "1",
+               "ATLAS_ALLOWED_HOSTS": "<dead host allowed>"},
           max_seconds=60),
     Fault("download host off the allow-list", SI, SI_FILE,
           ["not on the allow-list", "10.255.255.1", SI, SI_FILE, "allowed_hosts.yml"],
