@@ -12,7 +12,8 @@ export GX_ANALYTICS_ENABLED := false
 .PHONY: run spark bench test test-fast dev prepare datasets report published rollback validate lint clean
 
 # The virtual environment, installed from the lock file (wheels only: nothing builds from source,
-# except pyspark, which PyPI publishes only as a pure-Python source archive: see STACK_NOTES).
+# except pyspark, which PyPI publishes only as a pure-Python source archive, so it is installed
+# from that archive; docs/operations.md).
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH, or make PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

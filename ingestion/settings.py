@@ -31,7 +31,8 @@ def sources_dir() -> Path:
 
 
 def mirror_dir() -> Path | None:
-    """The folder named by ATLAS_MIRROR (laid out like ../shared/mirror), or None to download."""
+    """The folder named by ATLAS_MIRROR (laid out like the data mirror: <folder>/<dataset_id>/<file>),
+    or None to download."""
     value = os.environ.get("ATLAS_MIRROR", "").strip()
     return _resolve(value) if value else None
 

@@ -10,7 +10,7 @@ Three signals, per registered file, against the load behind the published versio
   request with a short timeout) differ from those of the cached download, or from the last ones
   seen.
 
-No Dagster import here; orchestration/automation.py turns the changes into run requests.
+No Dagster import here; the sensor in orchestration/schedules.py turns the changes into run requests.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Shared test settings: the mirror is found through ATLAS_MIRROR (CI sets ../shared/mirror)."""
+"""Shared test settings: the mirror is found through ATLAS_MIRROR (.ci/run sets it)."""
 
 from __future__ import annotations
 
