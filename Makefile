@@ -78,7 +78,7 @@ report: $(STAMP)
 	$(PY) -m orchestration report
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check ingestion scoring orchestration reporting tests
+	$(VENV)/bin/ruff check ingestion scoring orchestration reporting publishing quality engines benchmarks tests
 
 clean:
 	rm -rf warehouse .dagster_home dbt_project/target dbt_project/logs benchmarks/work

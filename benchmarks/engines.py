@@ -102,7 +102,7 @@ def run_duckdb(raw: Path, work: Path, data_tests: bool) -> dict[str, float]:
 
 
 def run_spark(raw: Path, work: Path, data_tests: bool) -> dict[str, float]:
-    from orchestration.spark import build
+    from engines.spark import build
 
     shutil.rmtree(work, ignore_errors=True)
     return build(raw, work, data_tests=data_tests).seconds

@@ -355,8 +355,8 @@ def floors(mirror: Path, sources: Path, warehouse: Path) -> dict[str, Any]:
     """The floor of each stage, measured on the warehouse the cold run built."""
     import duckdb
 
-    from orchestration.expectations import discover_suites
-    from orchestration.publish import reader_database
+    from publishing.publish import reader_database
+    from quality.expectations import discover_suites
     from scoring.io import read_assumptions, read_scoring_inputs
 
     result: dict[str, Any] = {"landing": scan_files(mirror, sources)}

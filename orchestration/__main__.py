@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from orchestration import environment
-from orchestration.runlock import RunInProgress, one_run_at_a_time
+from publishing.runlock import RunInProgress, one_run_at_a_time
 
 
 def prepare() -> None:
@@ -120,7 +120,7 @@ def _print_model(result) -> None:
 
 def _print_where_to_look(result) -> None:
     """The exports of this run (or why there are none), the data docs and the Dagster UI."""
-    from orchestration.expectations import data_docs_dir
+    from quality.expectations import data_docs_dir
     from reporting.exports import current_export
     from reporting.settings import exports_dir
 
@@ -140,7 +140,7 @@ def _print_where_to_look(result) -> None:
         current = current_export()
         print("no exports written; " + (f"{exports_dir() / 'latest'} is still {current}" if current
                                         else f"none yet in {exports_dir()}"))
-    from orchestration.publish import current_publish_id
+    from publishing.publish import current_publish_id
     from reporting.exports import follow_published
 
     readers_see = current_publish_id()
@@ -154,7 +154,7 @@ def _print_where_to_look(result) -> None:
 
 def run_spark(selection: str | None) -> int:
     """ATLAS_DBT_TARGET=spark: land the raw tables with Dagster (DuckDB and their Parquet copy),
-    then build the dbt project on Spark from the Parquet and score it (orchestration/spark.py).
+    then build the dbt project on Spark from the Parquet and score it (engines/spark.py).
     Publishing stays with the DuckDB build."""
     status = run(f"({selection}) and group:raw" if selection else "group:raw")
     return status or spark(None, None, score=True, data_tests=True)
@@ -163,9 +163,9 @@ def run_spark(selection: str | None) -> int:
 def spark(raw_dir: str | None, spark_dir: str | None, *, score: bool, data_tests: bool) -> int:
     """Build the dbt project on Spark from landed Parquet (default <warehouse dir>/parquet/raw)."""
     environment.configure()
+    from engines.spark import SparkBuildError, build
     from ingestion.settings import parquet_dir
     from ingestion.settings import spark_dir as default_spark_dir
-    from orchestration.spark import SparkBuildError, build
 
     raw = Path(raw_dir).resolve() if raw_dir else parquet_dir() / "raw"
     state = Path(spark_dir).resolve() if spark_dir else default_spark_dir()
@@ -183,7 +183,7 @@ def spark(raw_dir: str | None, spark_dir: str | None, *, score: bool, data_tests
 
 def _print_publication(result) -> None:
     """Say what readers see now: the version this run published, or the unchanged one."""
-    from orchestration.publish import current_publish_id, published_dir
+    from publishing.publish import current_publish_id, published_dir
 
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key is not None \
@@ -202,7 +202,7 @@ def datasets() -> int:
     environment.configure()
     import duckdb
 
-    from orchestration.publish import reader_database
+    from publishing.publish import reader_database
 
     with duckdb.connect(str(reader_database()), read_only=True) as con:
         con.sql(
@@ -221,7 +221,7 @@ def report(top: int) -> int:
     environment.configure()
     import duckdb
 
-    from orchestration.publish import reader_database
+    from publishing.publish import reader_database
 
     # what readers see: the published copy (the build warehouse only before the first publish)
     database = reader_database()
@@ -262,7 +262,7 @@ def _print_rows(con) -> None:
 def published() -> int:
     """List the published versions, newest first; * marks the one the pointer names."""
     environment.configure()
-    from orchestration.publish import describe_versions, list_versions, published_dir
+    from publishing.publish import describe_versions, list_versions, published_dir
 
     versions = list_versions()
     if not versions:
@@ -277,8 +277,8 @@ def published() -> int:
 def rollback(publish_id: str) -> int:
     """Point the published warehouse back at an earlier version."""
     environment.configure()
-    from orchestration.publish import PublishError, published_dir
-    from orchestration.publish import rollback as rollback_to
+    from publishing.publish import PublishError, published_dir
+    from publishing.publish import rollback as rollback_to
 
     try:
         manifest = rollback_to(publish_id)
@@ -300,7 +300,7 @@ def validate() -> int:
     import duckdb
 
     from ingestion.settings import warehouse_path
-    from orchestration.expectations import data_docs_dir, discover_suites, validate_table
+    from quality.expectations import data_docs_dir, discover_suites, validate_table
 
     failed = 0
     with duckdb.connect(str(warehouse_path()), read_only=True) as con:

@@ -8,17 +8,15 @@ environment.configure()
 
 import dagster as dg  # noqa: E402
 
+from orchestration.assets.access import service_access_risk  # noqa: E402
 from orchestration.assets.automation import automation_model, sensitivity_analysis  # noqa: E402
 from orchestration.assets.dbt import atlas_dbt_models  # noqa: E402
-from orchestration.assets.evidence import (  # noqa: E402
-    bottom_up_evidence,
-    service_access_risk,
-    workforce_transitions,
-)
-from orchestration.assets.exports import atlas_exports  # noqa: E402
+from orchestration.assets.evidence import bottom_up_evidence  # noqa: E402
+from orchestration.assets.exports import exports_definitions  # noqa: E402
 from orchestration.assets.lineage import lineage_definitions  # noqa: E402
 from orchestration.assets.publish import publishing_definitions  # noqa: E402
 from orchestration.assets.raw import raw_assets  # noqa: E402
+from orchestration.assets.workforce import workforce_transitions  # noqa: E402
 from orchestration.resources import dbt_resource, warehouse_resource  # noqa: E402
 from orchestration.schedules import automation_definitions, with_freshness  # noqa: E402
 
@@ -49,5 +47,5 @@ defs = dg.Definitions.merge(defs, publishing_definitions(defs))
 
 # After each publish, the exports of the published version (they read only the published copy);
 # the weekly full refresh and the source sensor; freshness policies on the published tables.
-defs = dg.Definitions.merge(defs, dg.Definitions(assets=[atlas_exports]), automation_definitions())
+defs = dg.Definitions.merge(defs, exports_definitions(defs), automation_definitions())
 defs = with_freshness(defs)

@@ -73,13 +73,10 @@ def refusal(what: str, failed: list[str]) -> str:
             + " ".join(f"`make run SELECT='key:{t}+'`" for t in tables[:3]) + ", or run `make run`.")
 
 
-def input_checks(context: dg.AssetExecutionContext, layers: Iterable[str] = ("marts", "seeds")) -> list[dg.AssetCheckKey]:
-    """The blocking checks of every asset of these layers (the first part of the key) in the
-    definitions the run executes."""
-    graph = context.repository_def.asset_graph
+def dbt_checks_on(layers: Iterable[str] = ("marts", "seeds")) -> list[dg.AssetCheckKey]:
+    """The asset checks (dbt tests) of every dbt asset of these layers (the first part of the key)."""
+    from orchestration.assets.dbt import atlas_dbt_models
+
     wanted = tuple(layers)
-    return sorted(
-        (key for key in graph.asset_check_keys
-         if key.asset_key.path[0] in wanted and graph.get_check_spec(key).blocking),
-        key=lambda k: (k.asset_key.to_user_string(), k.name),
-    )
+    return sorted((key for key in atlas_dbt_models.check_keys if key.asset_key.path[0] in wanted),
+                  key=lambda k: (k.asset_key.to_user_string(), k.name))

@@ -17,7 +17,7 @@ from packaging import version
 
 from ingestion.settings import warehouse_path
 from orchestration.dbt_project import atlas_dbt_project
-from orchestration.runlock import one_run_at_a_time
+from publishing.runlock import one_run_at_a_time
 
 
 class OfflineDbtCliResource(DbtCliResource):
@@ -41,14 +41,14 @@ def dbt_resource() -> OfflineDbtCliResource:
         project_dir=atlas_dbt_project,
         dbt_executable=str(dbt_executable()),
         # The Dagster graph is the DuckDB build (its scoring and publish steps read DuckDB); the
-        # Spark target is built by orchestration/spark.py, whatever ATLAS_DBT_TARGET says.
+        # Spark target is built by engines/spark.py, whatever ATLAS_DBT_TARGET says.
         target="duckdb",
     )
 
 
 class LockedWarehouse(DuckDBResource):
     """The DuckDB warehouse; while a run executes it holds the warehouse's run lock
-    (orchestration/runlock.py), so a run launched from the Dagster UI or a schedule stops at its
+    (publishing/runlock.py), so a run launched from the Dagster UI or a schedule stops at its
     start, naming the running one, like `python -m orchestration run` does."""
 
     @contextlib.contextmanager

@@ -47,7 +47,7 @@ def _published_load_log() -> list[dict[str, object]] | None:
     """raw._load_log of the published warehouse, or None when nothing is published yet."""
     import duckdb
 
-    from orchestration.publish import POINTER, published_dir
+    from publishing.publish import POINTER, published_dir
 
     pointer = published_dir() / POINTER
     if not pointer.exists():

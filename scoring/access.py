@@ -70,3 +70,19 @@ def access_risk(
         )
         .sort(["country_code", "priority_rank", "service_key"], nulls_last=True)
     )
+
+
+def access_risk_problems(frame: pl.DataFrame, services: int) -> list[str]:
+    """Exactly one row per service of the automation summary (`services` rows), and an unknown
+    flag always with its reason."""
+    problems = []
+    if frame.height != services:
+        problems.append(f"{frame.height} rows for {services} services")
+    if not frame.select(pl.struct("service_key", "fiscal_year").is_unique().all()).item():
+        problems.append("a service appears twice")
+    unexplained = frame.filter(
+        pl.col("is_access_risk").is_null() & pl.col("access_risk_null_reason").is_null()
+    ).height
+    if unexplained:
+        problems.append(f"{unexplained} services with an unknown flag and no reason")
+    return problems

@@ -79,3 +79,17 @@ def read_scoring_inputs(source: Any) -> ScoringInputs:
 def read_assumptions(source: Any) -> pl.DataFrame:
     """seeds.assumptions, from which scoring.parameters.from_assumptions takes the parameters."""
     return read_table(source, "seeds", "assumptions")
+
+
+def read_occupation_profiles(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """O*NET Skills and Knowledge importance (scale IM) per occupation, one row per occupation and
+    element (`skill:<id>` or `knowledge:<id>`), the profiles the redeployment similarity compares
+    (A114). Read from the O*NET staging views: no mart reshapes them."""
+    return con.sql(
+        """SELECT o_net_soc_code AS onet_soc_code, 'skill:' || element_id AS element_id,
+                  data_value, recommend_suppress
+           FROM staging.stg_onet__skills WHERE scale_id = 'IM'
+           UNION ALL
+           SELECT o_net_soc_code, 'knowledge:' || element_id, data_value, recommend_suppress
+           FROM staging.stg_onet__knowledge WHERE scale_id = 'IM'"""
+    ).pl()

@@ -253,3 +253,24 @@ def occupation_outlook(
         )
         .sort("onet_soc_code")
     )
+
+
+def workforce_problems(
+    services: pl.DataFrame, workforce: pl.DataFrame, options: pl.DataFrame
+) -> list[str]:
+    """FTE conserved per organisation; option rules hold."""
+    key = ["country_code", "organisation_code", "fiscal_year"]
+    expected = services.filter(pl.col("fte").is_not_null()).group_by(key).agg(pl.col("fte").sum().alias("expected"))
+    got = workforce.group_by(key).agg(pl.col("fte").sum().alias("got"))
+    joined = expected.join(got, on=key, how="full", coalesce=True).fill_null(0.0)
+    off = joined.filter(
+        (pl.col("expected") - pl.col("got")).abs() > 1e-6 * pl.col("expected").abs().clip(lower_bound=1.0)
+    )
+    problems = []
+    if off.height:
+        problems.append(f"{off.height} organisations whose occupation FTE does not add up to their services' FTE")
+    if not options["similarity"].is_between(-1.0 - 1e-9, 1.0 + 1e-9).all():
+        problems.append("similarity outside [-1, 1]")
+    if options.filter(pl.col("target_probability") >= pl.col("source_probability")).height:
+        problems.append("an option is not less automatable than its source")
+    return problems

@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.expectations import Suite, data_docs_dir, discover_suites, validate_table
+from quality.expectations import Suite, data_docs_dir, discover_suites, validate_table
 
 CHECK_NAME = "great_expectations"
 

@@ -12,7 +12,7 @@ import dagster as dg
 
 from orchestration.assets.publish import PUBLISH_KEY
 from orchestration.dbt_project import atlas_dbt_project
-from orchestration.publish import POINTER, published_dir
+from publishing.publish import POINTER, published_dir
 from reporting.exports import ExportError, write_exports
 from reporting.settings import exports_dir
 
@@ -45,17 +45,6 @@ def upstream_datasets(asset_graph, keys: list[dg.AssetKey]) -> dict[str, list[st
     return out
 
 
-def _asset_graph(context: dg.AssetExecutionContext):
-    """The asset graph of the definitions this run belongs to (execute_in_process sets no
-    repository on the context: then the project's definitions, already imported, are used)."""
-    try:
-        return context.repository_def.asset_graph
-    except Exception:
-        from orchestration.definitions import defs
-
-        return defs.resolve_asset_graph()
-
-
 def _png_preview(path: Path) -> str:
     """The PNG, scaled down, as a markdown image (shown in the asset's metadata in the UI)."""
     from PIL import Image
@@ -68,66 +57,77 @@ def _png_preview(path: Path) -> str:
     return f"![probability x value matrix](data:image/png;base64,{encoded})"
 
 
-@dg.asset(
-    key=EXPORTS_KEY,
-    group_name="exports",
-    owners=[OWNER],
-    kinds={"polars", "parquet", "excel"},
-    deps=[PUBLISH_KEY],
-    description=(
-        "Exports of the published version, in exports/<publish_id>/ (ATLAS_EXPORTS) with a `latest` "
-        "pointer: Parquet and CSV of every mart, score and seed table; the economists' workbook "
-        "(priority list, matrix summary, services, organisations, archetypes, UK replication, "
-        "assumptions, data dictionary, sources and licences); data_dictionary.csv; the probability "
-        "x value matrix as PNG and as an offline interactive page, and value by organisation. "
-        "Reads only the published copy, never the build warehouse."
-    ),
-)
-def atlas_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    pointer = published_dir() / POINTER
-    graph = _asset_graph(context)
+def exports_definitions(defs: dg.Definitions) -> dg.Definitions:
+    """The exports asset, given the lineage of every marts, scoring and seeds table of `defs` (the
+    raw datasets upstream of each, for the data dictionary's source column)."""
+    graph = defs.resolve_asset_graph()
     keys = [k for k in graph.get_all_asset_keys() if k.path[0] in ("marts", "scoring", "seeds")]
-    try:
-        result = write_exports(
-            pointer,
-            root=exports_dir(),
-            manifest_path=Path(atlas_dbt_project.manifest_path),
-            lineage=upstream_datasets(graph, keys),
-            log=context.log.info,
-        )
-    except ExportError as error:
-        raise dg.Failure(description=str(error), allow_retries=False) from error
-    if result.undocumented:
-        context.log.warning(
-            f"{len(result.undocumented)} columns lack a description, unit or source in the data "
-            f"dictionary: {', '.join(result.undocumented[:20])}"
-        )
-    context.log.info(
-        f"exports of {result.publish_id} in {result.directory} ({result.seconds:.0f} s); "
-        f"latest -> {result.publish_id}"
+    return dg.Definitions(assets=[build_exports_asset(upstream_datasets(graph, keys))])
+
+
+def build_exports_asset(lineage: dict[str, list[str]]) -> dg.AssetsDefinition:
+    """The `exports/atlas` asset writing the given lineage into the data dictionary."""
+
+    @dg.asset(
+        key=EXPORTS_KEY,
+        group_name="exports",
+        owners=[OWNER],
+        kinds={"polars", "parquet", "excel"},
+        deps=[PUBLISH_KEY],
+        description=(
+            "Exports of the published version, in exports/<publish_id>/ (ATLAS_EXPORTS) with a `latest` "
+            "pointer: Parquet and CSV of every mart, score and seed table; the economists' workbook "
+            "(priority list, matrix summary, services, organisations, archetypes, UK replication, "
+            "assumptions, data dictionary, sources and licences); data_dictionary.csv; the probability "
+            "x value matrix as PNG and as an offline interactive page, and value by organisation. "
+            "Reads only the published copy, never the build warehouse."
+        ),
     )
-    metadata: dict[str, object] = {
-        "publish_id": result.publish_id,
-        "path": dg.MetadataValue.path(str(result.directory)),
-        "latest": dg.MetadataValue.path(str(result.directory.parent / "latest")),
-        "tables_exported": len(result.tables),
-        "dagster/row_count": sum(result.tables.values()),
-        "table_rows": dg.MetadataValue.json(result.tables),
-        "workbook_sheets": dg.MetadataValue.json(result.sheets),
-        "undocumented_columns": len(result.undocumented),
-        "pruned_exports": dg.MetadataValue.json(result.pruned),
-    }
-    if result.workbook:
-        metadata["workbook"] = dg.MetadataValue.path(str(result.workbook))
-    if result.dictionary:
-        metadata["data_dictionary"] = dg.MetadataValue.path(str(result.dictionary))
-    if "matrix.html" in result.charts:
-        metadata["matrix_page"] = dg.MetadataValue.path(str(result.charts["matrix.html"]))
-    if "matrix.png" in result.charts:
-        metadata["matrix_chart"] = dg.MetadataValue.md(_png_preview(result.charts["matrix.png"]))
-    if "value_by_organisation.png" in result.charts:
-        metadata["value_by_organisation_chart"] = dg.MetadataValue.md(
-            _png_preview(result.charts["value_by_organisation.png"]).replace(
-                "probability x value matrix", "value by organisation")
+    def atlas_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        pointer = published_dir() / POINTER
+        try:
+            result = write_exports(
+                pointer,
+                root=exports_dir(),
+                manifest_path=Path(atlas_dbt_project.manifest_path),
+                lineage=lineage,
+                log=context.log.info,
+            )
+        except ExportError as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from error
+        if result.undocumented:
+            context.log.warning(
+                f"{len(result.undocumented)} columns lack a description, unit or source in the data "
+                f"dictionary: {', '.join(result.undocumented[:20])}"
+            )
+        context.log.info(
+            f"exports of {result.publish_id} in {result.directory} ({result.seconds:.0f} s); "
+            f"latest -> {result.publish_id}"
         )
-    return dg.MaterializeResult(metadata=metadata)
+        metadata: dict[str, object] = {
+            "publish_id": result.publish_id,
+            "path": dg.MetadataValue.path(str(result.directory)),
+            "latest": dg.MetadataValue.path(str(result.directory.parent / "latest")),
+            "tables_exported": len(result.tables),
+            "dagster/row_count": sum(result.tables.values()),
+            "table_rows": dg.MetadataValue.json(result.tables),
+            "workbook_sheets": dg.MetadataValue.json(result.sheets),
+            "undocumented_columns": len(result.undocumented),
+            "pruned_exports": dg.MetadataValue.json(result.pruned),
+        }
+        if result.workbook:
+            metadata["workbook"] = dg.MetadataValue.path(str(result.workbook))
+        if result.dictionary:
+            metadata["data_dictionary"] = dg.MetadataValue.path(str(result.dictionary))
+        if "matrix.html" in result.charts:
+            metadata["matrix_page"] = dg.MetadataValue.path(str(result.charts["matrix.html"]))
+        if "matrix.png" in result.charts:
+            metadata["matrix_chart"] = dg.MetadataValue.md(_png_preview(result.charts["matrix.png"]))
+        if "value_by_organisation.png" in result.charts:
+            metadata["value_by_organisation_chart"] = dg.MetadataValue.md(
+                _png_preview(result.charts["value_by_organisation.png"]).replace(
+                    "probability x value matrix", "value by organisation")
+            )
+        return dg.MaterializeResult(metadata=metadata)
+
+    return atlas_exports

@@ -1,5 +1,5 @@
 """The lineage asset: scoring.table_lineage, the assumption ids and source files behind every table
-of the marts and scoring schemas (orchestration/lineage.py says how). It sits downstream of every
+of the marts and scoring schemas (publishing/lineage.py says how). It sits downstream of every
 such table, so publish (which waits for it) always carries the lineage of what it publishes."""
 
 import json
@@ -12,7 +12,7 @@ from dagster_duckdb import DuckDBResource
 from ingestion.settings import DBT_PROJECT_DIR
 from orchestration.assets.scoring import table_metadata, write_table
 from orchestration.dbt_project import atlas_dbt_project
-from orchestration.lineage import LINEAGE_TABLE, cited_ids, table_lineage
+from publishing.lineage import LINEAGE_TABLE, cited_ids, table_lineage
 
 OWNER = "team:atlas-economics"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ it copies anything it also refuses to publish when:
   before its tests): its expectation suite is run again here, and any other stale check stops the
   publish, naming the table and the command that rebuilds it with its checks.
 
-The mechanics (copy, manifest, pointer swap, pruning) are in orchestration/publish.py.
+The mechanics (copy, manifest, pointer swap, pruning) are in publishing/publish.py.
 """
 
 
@@ -26,10 +26,10 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.expectations import CHECK_NAME, expectation_checks
-from orchestration.expectations import data_docs_dir, discover_suites, validate_table
 from orchestration.gate import failed_checks, refusal, stale_checks
-from orchestration.publish import orphan_service_keys, published_dir
-from orchestration.publish import publish as publish_version
+from publishing.publish import orphan_service_keys, published_dir
+from publishing.publish import publish as publish_version
+from quality.expectations import data_docs_dir, discover_suites, validate_table
 
 PUBLISH_KEY = dg.AssetKey(["published", "atlas"])
 PUBLISHED_GROUPS = ("marts", "scoring", "seeds")

@@ -1,10 +1,13 @@
-"""Helpers of the scoring assets (orchestration/assets/automation.py, evidence.py): write a
-`scoring.<table>` in one transaction and describe it for the Dagster UI."""
+"""Helpers of the scoring assets (automation.py, evidence.py, access.py, workforce.py): write a
+`scoring.<table>` in one transaction, describe it for the Dagster UI, and the run config that
+overrides the evidence parameters (A100-A115) shared by the evidence, access and workforce assets."""
 
 
 import dagster as dg
 import duckdb
 import polars as pl
+
+from scoring.evidence_parameters import EvidenceParameters, evidence_parameters_from_assumptions
 
 OWNER = "team:atlas-economics"
 SCHEMA = "scoring"
@@ -31,3 +34,27 @@ def table_metadata(frame: pl.DataFrame) -> dict[str, object]:
         ),
         "preview": dg.MetadataValue.md(frame.head(10).to_pandas().to_markdown(index=False)),
     }
+
+
+class EvidenceConfig(dg.Config):
+    """Per-run overrides of the assumptions seed (leave empty to use the seed's values)."""
+
+    quality_weight_high: float | None = None
+    quality_weight_medium: float | None = None
+    quality_weight_low: float | None = None
+    max_effective_observations: float | None = None
+    prior_min_concentration: float | None = None
+    prior_max_concentration: float | None = None
+    weight_same_organisation: float | None = None
+    weight_same_country: float | None = None
+    weight_other_country: float | None = None
+    voi_reference_observations: float | None = None
+    access_assisted_share_threshold: float | None = None
+    access_probability_threshold: float | None = None
+    workforce_high_automation_threshold: float | None = None
+    redeployment_options: int | None = None
+
+
+def evidence_parameters(con: duckdb.DuckDBPyConnection, config: EvidenceConfig) -> EvidenceParameters:
+    params = evidence_parameters_from_assumptions(con.sql("SELECT * FROM seeds.assumptions").pl())
+    return params.override(**{k: v for k, v in config.model_dump().items() if v is not None})

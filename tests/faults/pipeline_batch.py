@@ -102,8 +102,11 @@ def run_fault(job, fault: dict, workdir: Path, instance=None) -> dict:
     observed_tests, unselected_checks = [], []
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.event_specific_data.error
-            errors.append(f"{event.step_key}: {error.message.strip() if error else ''}")
+            error, parts = event.event_specific_data.error, []
+            while error is not None:  # the step's error and its causes (a Failure in an op is wrapped)
+                parts.append(error.message.strip())
+                error = error.cause
+            errors.append(f"{event.step_key}: {' / '.join(parts)}")
         elif event.event_type_value == "STEP_START":
             started.append(event.step_key)
         elif event.event_type_value == "ASSET_MATERIALIZATION":

@@ -12,7 +12,7 @@ import textwrap
 import dagster as dg
 
 from orchestration.resources import LockedWarehouse
-from orchestration.runlock import one_run_at_a_time
+from publishing.runlock import one_run_at_a_time
 from tests.conftest import PROJECT_ROOT
 
 
@@ -57,7 +57,7 @@ def test_a_dagster_run_started_while_another_process_runs_stops_naming_it(tmp_pa
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
             from pathlib import Path
-            from orchestration.runlock import one_run_at_a_time
+            from publishing.runlock import one_run_at_a_time
             with one_run_at_a_time(Path({str(warehouse)!r})):
                 print("held", flush=True)
                 time.sleep(120)
@@ -84,7 +84,7 @@ def test_a_dagster_run_holds_the_lock_while_it_runs_and_releases_it(tmp_path):
     @dg.asset
     def probe(warehouse: LockedWarehouse) -> None:
         probe_run = subprocess.run(
-            [sys.executable, "-c", "from pathlib import Path; from orchestration.runlock import "
+            [sys.executable, "-c", "from pathlib import Path; from publishing.runlock import "
              f"one_run_at_a_time as h\nwith h(Path({str(database)!r})): pass"],
             cwd=PROJECT_ROOT, capture_output=True, text=True)
         seen.append(probe_run.stderr)

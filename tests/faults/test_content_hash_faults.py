@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from orchestration.publish import content_hash
+from publishing.publish import content_hash
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.publish import orphan_service_keys
+from publishing.publish import orphan_service_keys
 
 
 def _candidate() -> duckdb.DuckDBPyConnection:

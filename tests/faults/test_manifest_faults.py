@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from orchestration import publish as pub
+from publishing import publish as pub
 from tests.unit.test_publish import build, published  # noqa: F401 - the hand-made build warehouse
 
 

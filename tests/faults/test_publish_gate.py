@@ -16,7 +16,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.publish import PUBLISH_KEY, publishing_definitions
-from orchestration.publish import current_publish_id
+from publishing.publish import current_publish_id
 
 SUITE = {
     "name": "marts.fct_widget",

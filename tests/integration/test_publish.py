@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.expectations import discover_suites
-from orchestration.publish import content_hash, qualified
+from publishing.publish import content_hash, qualified
+from quality.expectations import discover_suites
 
 SI = "tbs_canada__service_inventory"
 DUCKDB_1X_CLI = "duckdb-cli==1.5.6"

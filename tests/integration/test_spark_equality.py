@@ -4,7 +4,7 @@ Both builds start from the same inputs: the DuckDB side is the session's pipelin
 (tests/conftest.py built_warehouse), whose landing also wrote every raw table as Parquet beside the
 warehouse; the Spark side is `python -m orchestration spark` on those Parquet files, in local
 session mode, in a fresh Spark dir (its own Derby metastore, so nothing else can hold its lock).
-Every mart is compared with orchestration.compare: same columns of compatible types, the same
+Every mart is compared with tests.compare: same columns of compatible types, the same
 rows by the mart's key, floating-point values within 1e-12 + 1e-9 x |value|. The scores computed
 from the Spark marts (read through scoring.io from Parquet) are compared the same way.
 """
@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from orchestration.compare import compare_tables, mart_keys, summarise
+from tests.compare import compare_tables, mart_keys, summarise
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration

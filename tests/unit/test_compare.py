@@ -7,7 +7,7 @@ from datetime import date
 
 import polars as pl
 
-from orchestration.compare import compare_tables, mart_keys
+from tests.compare import compare_tables, mart_keys
 
 
 def services() -> pl.DataFrame:

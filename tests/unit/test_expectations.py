@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.expectations import (
+from quality.expectations import (
     EXPECTATIONS_DIR,
     build_gx_suite,
     discover_suites,

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 import scoring.sensitivity as sensitivity
-from orchestration.lineage import ancestors, cited_ids, table_lineage
+from publishing.lineage import ancestors, cited_ids, table_lineage
 
 REGISTER = pl.DataFrame({
     "assumption_id": ["A001", "A040", "A050", "A230", "A231", "A232"],

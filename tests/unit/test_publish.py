@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import publish as pub
+from publishing import publish as pub
 
 LOG_COLUMNS = (
     "dataset_id VARCHAR, table_name VARCHAR, source_files VARCHAR, source_sha256 VARCHAR, "

@@ -71,7 +71,7 @@ def _rollup(summary: pl.DataFrame, by: list[str]) -> pl.DataFrame:
 
 @pytest.fixture()
 def published(tmp_path) -> Path:
-    """A published version as orchestration/publish.py lays it out, with the tables the exports use."""
+    """A published version as publishing/publish.py lays it out, with the tables the exports use."""
     directory = tmp_path / "published"
     directory.mkdir()
     database = directory / f"atlas-{PUBLISH_ID}.duckdb"

@@ -1,11 +1,11 @@
-"""The Spark session this project opens is the one the dbt profile describes (orchestration/spark.py)."""
+"""The Spark session this project opens is the one the dbt profile describes (engines/spark.py)."""
 
 from __future__ import annotations
 
 import pytest
 
+from engines.spark import session_parameters
 from ingestion.settings import dbt_target, spark_dir
-from orchestration.spark import session_parameters
 
 
 def test_the_session_keeps_its_metastore_and_tables_under_the_spark_dir(monkeypatch, tmp_path):
