@@ -24,6 +24,29 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("ATLAS_EXPORTS", tempfile.mkdtemp(prefix="atlas-test-exports-"))
 
 
+FOLDER_MARKERS = ("unit", "faults", "integration", "browser")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def skip_or_fail(reason: str):
+    """Skip on a developer's machine that lacks something a test needs; in CI (CI=true, which
+    .ci/run sets) fail instead, so that no test is silently skipped there."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI must provide it)")
+    pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test by its folder (tests/<marker>/...), so `-m unit` selects the fast loop."""
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(PROJECT_ROOT / "tests").parts
+        if len(parts) > 1 and parts[0] in FOLDER_MARKERS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
+
+
 def _mirror() -> Path | None:
     value = os.environ.get("ATLAS_MIRROR")
     if not value:

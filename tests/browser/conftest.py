@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, skip_or_fail
 
 ARTIFACTS = Path(os.environ.get("ATLAS_TEST_ARTIFACTS", PROJECT_ROOT / "test-artifacts")) / "browser"
 CHROMIUM_FLAGS = (
@@ -21,9 +21,7 @@ CHROMIUM_FLAGS = (
 
 
 def _missing(reason: str):
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason} (CI must install it: .ci/run runs apt-get install chromium chromium-driver)")
-    pytest.skip(reason)
+    skip_or_fail(f"{reason}; .ci/run installs it with apt-get install chromium chromium-driver")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ ephemeral Dagster instance), and records the outcome, the failure messages, and 
 file in the published folder before and after.
 
 SPEC: {"workdir": <folder holding atlas.duckdb>, "pristine": <folder with atlas.duckdb and
-published/>, "faults": [{"name", "selection", "env": {VAR: value or null}}], "sequences": [{"name",
+published/>, "faults": [{"name", "selection", "env": {VAR: value or null}, "fingerprint": compare the
+build warehouse's tables before and after}], "sequences": [{"name",
 "steps": [{"name", "selection", "env"}], "queries": {name: SQL}}]}. ATLAS_WAREHOUSE must be
 <workdir>/atlas.duckdb in this process's environment (the definitions read it at import).
 
@@ -56,6 +57,28 @@ def restore(pristine: Path, workdir: Path) -> None:
     shutil.copytree(pristine / "published", workdir / "published", symlinks=True)
 
 
+def table_fingerprints(warehouse: Path) -> dict[str, list]:
+    """Row count and an order-free hash of every raw, marts and scoring table of the build warehouse
+    (raw tables without their load stamps)."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = con.execute(
+            """SELECT table_schema, table_name FROM information_schema.tables
+               WHERE table_schema IN ('raw', 'marts', 'scoring') AND table_type = 'BASE TABLE'
+                 AND table_name <> '_load_log' ORDER BY 1, 2"""
+        ).fetchall()
+        out = {}
+        for schema, name in tables:
+            relation = (f'(SELECT * EXCLUDE (_loaded_at, _run_id) FROM "{schema}"."{name}")'
+                        if schema == "raw" else f'"{schema}"."{name}"')
+            out[f"{schema}.{name}"] = list(con.execute(f"SELECT count(*), sum(hash(t)) FROM {relation} t").fetchone())
+        return out
+    finally:
+        con.close()
+
+
 def published_rows(folder: Path, queries: dict[str, str]) -> dict[str, list]:
     """Each query's rows on the published file (read-only), as lists."""
     import duckdb
@@ -79,6 +102,7 @@ def run_fault(job, fault: dict, workdir: Path, instance=None) -> dict:
         else:
             os.environ[key] = value
     before = published_state(workdir / "published")
+    build_before = table_fingerprints(workdir / "atlas.duckdb") if fault.get("fingerprint") else None
     started = time.monotonic()
     try:
         from orchestration.definitions import defs
@@ -138,6 +162,8 @@ def run_fault(job, fault: dict, workdir: Path, instance=None) -> dict:
         "observed_tests": observed_tests,
         "unselected_checks": unselected_checks,
         "started_steps": started,
+        "build_unchanged": (None if build_before is None
+                            else build_before == table_fingerprints(workdir / "atlas.duckdb")),
         "published_before": before,
         "published_after": published_state(workdir / "published"),
     }

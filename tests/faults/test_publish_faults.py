@@ -43,6 +43,7 @@ class Fault:
     accept_checksum: bool = True  # register the broken file's sha256 so that the reader sees it
     env: dict[str, str | None] = field(default_factory=dict)
     max_seconds: float | None = None
+    keeps_build: bool = False  # also check that every table of the build warehouse is unchanged
 
     @property
     def selection(self) -> str:
@@ -51,12 +52,12 @@ class Fault:
 
 FAULTS = [
     Fault("checksum mismatch", SI, SI_FILE, ["checksum mismatch", SI, SI_FILE, "data_contracts/sources"],
-          "edited_cell", accept_checksum=False),
+          "edited_cell", accept_checksum=False, keeps_build=True),
     Fault("truncated file", SI, SI_FILE, ["truncated", SI, SI_FILE, "row "], "truncated"),
     Fault("empty file", SI, SI_FILE, ["empty", SI, SI_FILE], "empty"),
     Fault("wrong encoding", SI, SI_FILE, ["not valid utf-8", SI, SI_FILE], "cp1252"),
     Fault("renamed column", SI, SI_FILE, ["column 'num_applications_total'", "missing", SI, SI_FILE],
-          "renamed_column"),
+          "renamed_column", keeps_build=True),
     Fault("missing column", SI, SI_FILE, ["column 'service_scope'", "missing", SI, SI_FILE],
           "dropped_column"),
     Fault("extra column", SI, SI_FILE, ["column 'surprise'", "unexpected column", SI, SI_FILE],
@@ -66,7 +67,7 @@ FAULTS = [
     Fault("wrong type in spending", RBPO, RBPO_FILE,
           ["column 'actual_spending'", "row 3", RBPO, RBPO_FILE], "wrong_type_rbpo"),
     Fault("duplicate key", SI, SI_FILE, ["duplicate key", "column 'service_id'", "row 1", SI_FILE],
-          "duplicate_key"),
+          "duplicate_key", keeps_build=True),
     Fault("null key", SI, SI_FILE, ["column 'service_id'", "row 5", "must not be null", SI_FILE],
           "null_key"),
     Fault("value out of range", SI, SI_FILE,
@@ -180,7 +181,8 @@ def batch_results(pristine, mirror, tmp_path_factory) -> dict[str, dict]:
             hosts.write_text("hosts:\n  10.255.255.1: a non-routable address (test of an unreachable host)\n",
                              encoding="utf-8")
             env["ATLAS_ALLOWED_HOSTS"] = str(hosts)
-        faults.append({"name": fault.name, "selection": fault.selection, "env": env})
+        faults.append({"name": fault.name, "selection": fault.selection, "env": env,
+                       "fingerprint": fault.keeps_build})
     workdir = root / "work"
     workdir.mkdir()
     spec = root / "spec.json"
@@ -233,8 +235,7 @@ def test_an_occupation_mix_that_no_longer_sums_to_one_stops_publish(
 ):
     mix = PROJECT_ROOT / "dbt_project" / "seeds" / "archetype_occupation_mix.csv"
     singular = PROJECT_ROOT / "dbt_project" / "tests" / "archetype_mix_sums_to_one.sql"
-    if not mix.is_file() or not singular.is_file():
-        pytest.skip("the occupation mix seed or its sums-to-one dbt test is not in the project yet")
+    assert mix.is_file() and singular.is_file(), "the occupation mix seed and its sums-to-one dbt test"
     record_fault("occupation mix no longer sums to 1 (dbt seed)")
     repo = _repository_copy(tmp_path / "repo")
     seed = repo / "dbt_project" / "seeds" / "archetype_occupation_mix.csv"
@@ -266,3 +267,10 @@ def test_an_occupation_mix_that_no_longer_sums_to_one_stops_publish(
     assert published_state(work / "published") == before
     assert hashlib.sha256((work / "published" / "atlas.duckdb").read_bytes()).hexdigest() == \
         hashlib.sha256((pristine / "published" / "atlas.duckdb").read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("fault", [f for f in FAULTS if f.keeps_build],
+                         ids=[f.name.replace(" ", "_") for f in FAULTS if f.keeps_build])
+def test_a_bad_source_leaves_every_table_of_the_build_warehouse_unchanged(fault, batch_results):
+    """The last good tables stay in the build warehouse, raw, marts and scoring alike."""
+    assert batch_results[fault.name]["build_unchanged"] is True

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 
-import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -16,13 +15,6 @@ from scoring.parameters import from_assumptions
 from scoring.pipeline import r_squared_by_group, score
 
 KEY = ["service_key", "fiscal_year"]
-
-
-@pytest.fixture(scope="module")
-def con(built_warehouse):
-    connection = duckdb.connect(str(built_warehouse), read_only=True)
-    yield connection
-    connection.close()
 
 
 @pytest.fixture(scope="module")

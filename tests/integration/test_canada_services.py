@@ -5,20 +5,12 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 
-import duckdb
 import pytest
 
 
 def _read(path):
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return [r for r in csv.DictReader(handle) if any(v.strip() for v in r.values())]
-
-
-@pytest.fixture(scope="module")
-def con(built_warehouse):
-    connection = duckdb.connect(str(built_warehouse), read_only=True)
-    yield connection
-    connection.close()
 
 
 @pytest.fixture(scope="module")

@@ -6,21 +6,11 @@ from __future__ import annotations
 
 import csv
 
-import duckdb
 import polars as pl
 import pytest
 
 from scoring.evidence import evidence_links, pilot_shares, posterior
 from scoring.evidence_parameters import evidence_parameters_from_assumptions
-
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def con(built_warehouse):
-    connection = duckdb.connect(str(built_warehouse), read_only=True)
-    yield connection
-    connection.close()
 
 
 def test_every_service_has_one_posterior_row_and_without_pilots_it_is_the_prior(con):

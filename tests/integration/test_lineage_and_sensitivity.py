@@ -7,23 +7,12 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.conftest import PROJECT_ROOT
 
-pytestmark = pytest.mark.integration
-
 REGISTER = PROJECT_ROOT / "dbt_project" / "seeds" / "assumptions.csv"
-
-
-@pytest.fixture(scope="module")
-def con(built_warehouse: Path):
-    connection = duckdb.connect(str(built_warehouse), read_only=True)
-    yield connection
-    connection.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,16 +13,7 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT, mirror_file
 
-pytestmark = pytest.mark.integration
-
 ASSUMPTIONS = PROJECT_ROOT / "dbt_project" / "seeds" / "assumptions.csv"
-
-
-@pytest.fixture(scope="module")
-def con(built_warehouse: Path):
-    connection = duckdb.connect(str(built_warehouse), read_only=True)
-    yield connection
-    connection.close()
 
 
 def scalars(con: duckdb.DuckDBPyConnection, query: str) -> tuple:

@@ -10,8 +10,6 @@ import pytest
 from ingestion.anthropic import economic_index as aei
 from tests.conftest import land_tables
 
-pytestmark = pytest.mark.integration
-
 DATASET = "anthropic__economic_index"
 
 

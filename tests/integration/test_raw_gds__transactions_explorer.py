@@ -14,8 +14,6 @@ import pytest
 from ingestion import landing
 from ingestion.gds import transactions_explorer as gds
 
-pytestmark = pytest.mark.integration
-
 DATASET = "gds__transactions_explorer"
 FILE = "transaction-volumes.csv"
 WIDTH = 18

@@ -10,8 +10,6 @@ import pytest
 from ingestion.microsoft import working_with_ai as wwa
 from tests.conftest import land_tables
 
-pytestmark = pytest.mark.integration
-
 DATASET = "microsoft__working_with_ai"
 
 

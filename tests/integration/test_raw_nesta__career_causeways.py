@@ -10,8 +10,6 @@ import pytest
 from ingestion.nesta import career_causeways as mcc
 from tests.conftest import land_tables
 
-pytestmark = pytest.mark.integration
-
 DATASET = "nesta__career_causeways"
 YEARS = ["2014", "2015", "2016", "2017", "2018"]
 

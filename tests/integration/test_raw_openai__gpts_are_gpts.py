@@ -11,8 +11,6 @@ import pytest
 from ingestion.openai import gpts_are_gpts as g
 from tests.conftest import land_tables
 
-pytestmark = pytest.mark.integration
-
 DATASET = "openai__gpts_are_gpts"
 
 

@@ -10,8 +10,6 @@ import pytest
 from ingestion import landing
 from ingestion.catalog import raw_table
 
-pytestmark = pytest.mark.integration
-
 DATASET = "frey_osborne__computerisation"
 
 

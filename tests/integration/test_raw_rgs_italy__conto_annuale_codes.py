@@ -10,8 +10,6 @@ import pytest
 from ingestion.rgs_italy import conto_annuale_codes as rgs
 from tests.conftest import land_tables
 
-pytestmark = pytest.mark.integration
-
 DATASET = "rgs_italy__conto_annuale_codes"
 
 

@@ -10,8 +10,6 @@ from benchmarks.scale import build_scaled_inputs
 from ingestion.catalog import raw_table
 from ingestion.landing import land
 
-pytestmark = pytest.mark.integration
-
 FACTOR = 3
 TABLES = (
     "tbs_canada__service_inventory",

@@ -8,19 +8,9 @@ import csv
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.conftest import mirror_file
-
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def con(built_warehouse: Path):
-    connection = duckdb.connect(str(built_warehouse), read_only=True)
-    yield connection
-    connection.close()
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:

@@ -24,8 +24,6 @@ import pytest
 from tests.compare import compare_tables, mart_keys, summarise
 from tests.conftest import PROJECT_ROOT
 
-pytestmark = pytest.mark.integration
-
 SCORE_KEYS = {
     "fct_service_automation": ["service_key", "fiscal_year", "method_id"],
     "fct_service_automation_summary": ["service_key", "fiscal_year"],

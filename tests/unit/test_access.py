@@ -70,3 +70,16 @@ def test_the_thresholds_come_from_the_parameters():
     loose = access_risk(channels, _summary({"A": 0.6}), E.override(access_assisted_share_threshold=0.1)).row(0, named=True)
     assert (strict["is_access_risk"], loose["is_access_risk"]) == (False, True)
     assert loose["assisted_share_threshold"] == 0.1
+
+
+def test_the_access_check_wants_one_row_per_service_and_a_reason_for_every_unknown_flag():
+    from scoring.access import access_risk_problems
+
+    frame = pl.DataFrame({"service_key": ["a", "b"], "fiscal_year": ["2023-2024"] * 2,
+                          "is_access_risk": [True, None], "access_risk_null_reason": [None, "not reported"]})
+    assert access_risk_problems(frame, 2) == []
+    assert access_risk_problems(frame, 3) == ["2 rows for 3 services"]
+    twice = pl.concat([frame, frame.head(1)])
+    assert "a service appears twice" in access_risk_problems(twice, 3)
+    unexplained = frame.with_columns(pl.lit(None, pl.String).alias("access_risk_null_reason"))
+    assert access_risk_problems(unexplained, 2) == ["1 services with an unknown flag and no reason"]

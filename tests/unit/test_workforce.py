@@ -137,3 +137,20 @@ def test_the_outlook_flags_highly_automatable_occupations_beside_their_projectio
     out = occupation_outlook(probs, _projections([("A", "a", 2, True), ("B", "b", 2, False), ("C", "c", 1, True)]), E)
     assert out["is_highly_automatable"].to_list() == [True, False, False]
     assert out.filter(pl.col("onet_soc_code") == "C")["probability_null_reason"].item().startswith("no method")
+
+
+def test_the_workforce_check_wants_fte_conserved_per_organisation_and_options_that_follow_the_rules():
+    from scoring.workforce import workforce_problems
+
+    services = pl.DataFrame({"country_code": ["CA", "CA"], "organisation_code": ["O", "O"],
+                             "fiscal_year": ["2023-2024"] * 2, "fte": [3.0, None]})
+    workforce = pl.DataFrame({"country_code": ["CA", "CA"], "organisation_code": ["O", "O"],
+                              "fiscal_year": ["2023-2024"] * 2, "fte": [1.0, 2.0]})
+    options = pl.DataFrame({"similarity": [0.5], "source_probability": [0.9], "target_probability": [0.2]})
+    assert workforce_problems(services, workforce, options) == []
+    lost = workforce.with_columns(pl.lit(1.0).alias("fte"))
+    assert workforce_problems(services, lost, options) == [
+        "1 organisations whose occupation FTE does not add up to their services' FTE"]
+    upside_down = options.with_columns(pl.lit(0.95).alias("target_probability"), pl.lit(1.5).alias("similarity"))
+    assert workforce_problems(services, workforce, upside_down) == [
+        "similarity outside [-1, 1]", "an option is not less automatable than its source"]
