@@ -13,7 +13,9 @@ from packaging.utils import canonicalize_name
 
 from tests.conftest import PROJECT_ROOT
 
-CODE_FOLDERS = ("ingestion", "scoring", "reporting", "orchestration", "benchmarks", "tests", "dbt_project")
+# every package of pyproject's [tool.setuptools.packages.find], and the code beside them
+CODE_FOLDERS = ("ingestion", "scoring", "reporting", "orchestration", "publishing", "quality", "engines",
+                "benchmarks", "tests", "dbt_project")
 # Declared packages that no Python file imports, and what uses them instead.
 USED_WITHOUT_IMPORT = {
     "dagster-webserver": "the UI that `dagster dev` serves (make dev)",
@@ -119,3 +121,9 @@ def test_every_declared_package_is_used():
     imported = {canonicalize_name(d) for module in _imported_modules() for d in distributions.get(module, [])}
     unused = sorted(set(_declared()) - imported - set(USED_WITHOUT_IMPORT))
     assert not unused, f"declared in pyproject.toml but never imported: {unused}"
+
+
+def test_the_code_folders_hold_every_installed_package():
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    assert packages <= set(CODE_FOLDERS)
