@@ -285,3 +285,46 @@ def fetch(dataset_id: str, file: str) -> Path:
     cached = cache_dir() / dataset_id / file
     _download(dataset_id, entry, cached, again=_REFRESH.get())
     return cached
+
+
+def source_access_problems(connect_timeout: float = 3.0) -> list[str]:
+    """Checked before a run: can the registered source files be read at all? One message for the
+    whole registry (instead of one error per dataset after the run has started):
+
+    - with ATLAS_MIRROR set, a mirror that holds none of the registered files (a wrong folder);
+    - without it, files not yet in the cache whose hosts cannot be reached (no network).
+    A mirror or cache that lacks only some files is left to the run, which names each one."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ingestion.registry import load_registry
+
+    entries = [(source.dataset_id, entry) for source in load_registry().values() for entry in source.files]
+    mirror = mirror_dir()
+    setting = os.environ.get("ATLAS_MIRROR", "").strip()
+    if mirror is not None:
+        if entries and not any((mirror / dataset_id / entry.name).is_file() for dataset_id, entry in entries):
+            return [f"ATLAS_MIRROR={setting} (resolved to {mirror}) holds none of the {len(entries)} registered "
+                    "source files: it must name a folder laid out like the data mirror "
+                    "(<folder>/<dataset_id>/<file>); relative paths are resolved from the current directory"]
+        return []
+    missing = [(d, e) for d, e in entries if not (cache_dir() / d / e.name).is_file()]
+    hosts = sorted({e.host for _, e in missing if e.host})
+
+    def reachable(host: str) -> bool:
+        try:
+            with socket.create_connection((host, 443), timeout=connect_timeout):
+                return True
+        except OSError:
+            return False
+
+    with ThreadPoolExecutor(max_workers=min(8, len(hosts) or 1)) as pool:
+        unreachable = [h for h, ok in zip(hosts, pool.map(reachable, hosts), strict=True) if not ok]
+    if unreachable:
+        files = sum(1 for _, e in missing if e.host in unreachable)
+        return [f"ATLAS_MIRROR is not set, so source files not in the cache ({cache_dir()}) must be "
+                f"downloaded, but {files} of them are on hosts that cannot be reached "
+                f"({', '.join(unreachable[:4])}{' ...' if len(unreachable) > 4 else ''}; no network?). "
+                "Set ATLAS_MIRROR to a folder laid out like the data mirror (<folder>/<dataset_id>/<file>), "
+                "e.g. ATLAS_MIRROR=/path/to/mirror make run"]
+    return []

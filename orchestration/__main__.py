@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -52,21 +53,32 @@ def _run(selection: str | None) -> int:
     import dagster as dg
 
     from ingestion.settings import warehouse_path
-    from orchestration.definitions import defs
+    from orchestration.console import quiet, run_loggers
 
+    # dbt's output goes to the run's log file: no colour codes there
+    os.environ["DBT_USE_COLORS"] = "false"
     started = time.monotonic()
-    job = defs.get_job_def("atlas_full")
-    instance = dg.DagsterInstance.get()
-    asset_selection = None
-    if selection:
-        resolved = dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
-        asset_selection = sorted(resolved, key=lambda k: k.to_user_string())
-        print(f"selected {len(asset_selection)} assets: "
-              + ", ".join(k.to_user_string() for k in asset_selection[:12])
-              + (" ..." if len(asset_selection) > 12 else ""))
-    result = job.execute_in_process(
-        instance=instance, asset_selection=asset_selection, raise_on_error=False
-    )
+    log_file = warehouse_path().parent / "logs" / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    with quiet(log_file) as terminal:
+        from orchestration.definitions import defs
+
+        loggers, logger_config, lines = run_loggers(log_file, terminal)
+        job = defs.resolve_job_def("atlas_full").with_logger_defs(loggers)
+        instance = dg.DagsterInstance.get()
+        asset_selection = None
+        if selection:
+            resolved = dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
+            asset_selection = sorted(resolved, key=lambda k: k.to_user_string())
+            terminal.write(f"selected {len(asset_selection)} assets: "
+                           + ", ".join(k.to_user_string() for k in asset_selection[:12])
+                           + (" ..." if len(asset_selection) > 12 else "") + "\n")
+        terminal.write(f"running (details in {log_file})\n")
+        terminal.flush()
+        result = job.execute_in_process(
+            run_config=logger_config, instance=instance, asset_selection=asset_selection,
+            raise_on_error=False,
+        )
+        lines.flush_stage()
     elapsed = time.monotonic() - started
     failed = [e for e in result.all_events if e.is_step_failure]
     checks = [
@@ -80,15 +92,21 @@ def _run(selection: str | None) -> int:
         f"{len(checks) - len(failed_checks)}/{len(checks)} checks passed; "
         f"warehouse {warehouse_path()}"
     )
-    for check in failed_checks:
+    for check in failed_checks[:10]:
         print(f"  failed check {check.asset_key.to_user_string()}:{check.check_name}")
-    for event in failed:
+    if len(failed_checks) > 10:
+        print(f"  ... and {len(failed_checks) - 10} more failed checks (see the log)")
+    for event in failed[:5]:
         error = event.event_specific_data.error  # type: ignore[union-attr]
-        print(f"  failed step {event.step_key}: {error.message.strip().splitlines()[0] if error else ''}")
+        first = error.message.strip().splitlines()[0] if error else ""
+        print(f"  failed step {event.step_key}: {first[:400]}{' ...' if len(first) > 400 else ''}")
+    if len(failed) > 5:
+        print(f"  ... and {len(failed) - 5} more failed steps (see the log)")
     _print_built(result)
     _print_model(result)
     _print_publication(result)
     _print_where_to_look(result)
+    print(f"log: {log_file}")
     return 0 if result.success else 1
 
 
@@ -190,8 +208,9 @@ def _print_publication(result) -> None:
                 and event.asset_key.path == ["published", "atlas"]:
             metadata = event.event_specific_data.materialization.metadata
             same = metadata.get("identical_to_previous")
+            same_text = same.value if same is not None and same.value not in ("None", "") else None
             print(f"published {metadata['publish_id'].value} -> {published_dir() / 'atlas.duckdb'}"
-                  f" (identical to previous: {same.value if same else 'n/a'})")
+                  + (f" (identical to previous: {same_text})" if same_text else " (the first version)"))
             return
     current = current_publish_id()
     print("nothing published; readers still see "
@@ -352,7 +371,14 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
     if args.command == "run":
+        from ingestion.fetch import source_access_problems
         from ingestion.settings import dbt_target
+
+        problems = source_access_problems()
+        if problems:
+            print("configuration error (nothing was run):\n" + "\n".join(f"  {p}" for p in problems),
+                  file=sys.stderr)
+            return 2
 
         return run_spark(args.select) if dbt_target() == "spark" else run(args.select)
     if args.command == "spark":
