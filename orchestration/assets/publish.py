@@ -25,10 +25,11 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from ingestion.settings import data_docs_dir, published_dir
 from orchestration.assets.expectations import CHECK_NAME, expectation_checks
-from orchestration.expectations import data_docs_dir, discover_suites, validate_table
+from orchestration.expectations import discover_suites, validate_table
 from orchestration.gate import failed_checks, refusal, stale_checks
-from orchestration.publish import orphan_service_keys, published_dir
+from orchestration.publish import orphan_service_keys
 from orchestration.publish import publish as publish_version
 
 PUBLISH_KEY = dg.AssetKey(["published", "atlas"])
