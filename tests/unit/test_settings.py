@@ -73,21 +73,21 @@ def test_the_docs_table_is_the_one_made_from_the_settings_module():
     assert rows == docs_rows(), "run `python -m ingestion.settings --write`"
 
 
-@pytest.mark.parametrize(
-    ("variable", "bad", "advice"),
-    [
-        ("ATLAS_PUBLISH_KEEP", "abc", "unset it for the default"),
-        ("ATLAS_EXPORTS_KEEP", "0", "unset it for the default"),
-        ("ATLAS_SPARK_SHUFFLE_PARTITIONS", "many", "unset it for the default"),
-        ("ATLAS_SPARK_DRIVER_MEMORY", "lots", "such as 2g"),
-        ("ATLAS_SOURCES_DIR", "/nonexistent/registry", "create it, correct the path"),
-        ("ATLAS_ALLOWED_HOSTS", "/nonexistent/hosts.yml", "correct the path"),
-    ],
-)
-def test_a_bad_value_names_the_variable_and_what_to_do(monkeypatch, variable, bad, advice):
-    monkeypatch.setenv(variable, bad)
-    problems = [p for p in settings_problems() if p.startswith(variable)]
-    assert len(problems) == 1 and advice in problems[0], problems
+# A bad value for each kind of check, and the advice its message must give.
+BAD_VALUES = {"ATLAS_PUBLISH_KEEP": ("abc", "unset it"), "ATLAS_EXPORTS_KEEP": ("0", "unset it"),
+              "ATLAS_SPARK_SHUFFLE_PARTITIONS": ("many", "unset it"),
+              "ATLAS_SPARK_DRIVER_MEMORY": ("lots", "such as 2g"),
+              "ATLAS_SOURCES_DIR": ("/nonexistent/registry", "create it, correct the path"),
+              "ATLAS_ALLOWED_HOSTS": ("/nonexistent/hosts.yml", "correct the path")}
+
+
+def test_a_bad_value_names_the_variable_and_what_to_do(monkeypatch):
+    for variable, (bad, _) in BAD_VALUES.items():
+        monkeypatch.setenv(variable, bad)
+    problems = settings_problems()
+    for variable, (_, advice) in BAD_VALUES.items():
+        named = [p for p in problems if p.startswith(variable + " ")]
+        assert len(named) == 1 and advice in named[0], (variable, problems)
 
 
 def test_the_typed_readers_refuse_a_bad_value_and_fall_back_to_defaults(monkeypatch, tmp_path):
