@@ -311,6 +311,7 @@ def scan_files(mirror: Path, sources: Path) -> dict[str, Any]:
     import duckdb
 
     from ingestion.catalog import raw_tables
+    from ingestion.sql import quote_literal
 
     os.environ["ATLAS_SOURCES_DIR"] = str(sources)
     files = sorted({(t.dataset_id, f) for t in raw_tables() for f in t.files})
@@ -319,7 +320,7 @@ def scan_files(mirror: Path, sources: Path) -> dict[str, Any]:
     for dataset_id, name in files:
         path = (mirror / dataset_id / name).resolve()
         total_bytes += path.stat().st_size
-        literal = "'" + str(path).replace("'", "''") + "'"
+        literal = quote_literal(str(path))
         suffix = path.suffix.lower()
         queries = []
         if suffix in (".csv", ".tsv", ".txt"):
@@ -456,10 +457,13 @@ def republish_one_value(mirror: Path, sources: Path, dataset: str = CHANGED_DATA
 def source_mirror() -> Path:
     """The mirror the inputs are generated from (ATLAS_MIRROR, read once at start: each factor
     then points ATLAS_MIRROR at its own generated copy)."""
-    if not os.environ.get("ATLAS_MIRROR", "").strip():
+    from ingestion.settings import mirror_dir
+
+    mirror = mirror_dir()
+    if mirror is None:
         raise SystemExit("the benchmark generates its inputs from a local mirror: set ATLAS_MIRROR "
                          "(e.g. ATLAS_MIRROR=../shared/mirror make bench)")
-    return Path(os.environ["ATLAS_MIRROR"]).resolve()
+    return mirror
 
 
 def prepare_inputs(work: Path, factor: int, years: int, seed: int,

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from ingestion.settings import DBT_PROJECT_DIR
+from ingestion.sql import qualified, quote_identifier
 
 EXPORTED_SCHEMAS = ("marts", "seeds")
 
@@ -107,22 +108,16 @@ def metastore_lock(spark_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _identifier(name: str) -> str:
-    if not name.replace("_", "").isalnum():
-        raise SparkBuildError(f"unexpected table name {name!r}")
-    return f"`{name}`"
-
-
 def register_parquet(session: Any, schema: str, files: list[Path]) -> list[str]:
     """Register each <table>.parquet file as the view <schema>.<table> (replacing any earlier
     one: a view reads the file as it is now, with its current columns)."""
-    session.sql(f"CREATE DATABASE IF NOT EXISTS {_identifier(schema)}")
+    session.sql(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(schema, '`')}")
     for path in files:
         location = str(path.resolve())
         if "`" in location:
             raise SparkBuildError(f"a backtick in {location} cannot be quoted for Spark")
         session.sql(
-            f"CREATE OR REPLACE VIEW {_identifier(schema)}.{_identifier(path.stem)} "
+            f"CREATE OR REPLACE VIEW {qualified(schema, path.stem, quote='`')} "
             f"AS SELECT * FROM parquet.`{location}`"
         )
     return [p.stem for p in files]

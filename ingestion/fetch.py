@@ -32,6 +32,7 @@ import requests
 from ingestion.errors import FetchError
 from ingestion.registry import SourceFile, allowed_hosts, get_source
 from ingestion.settings import cache_dir, download_retries, download_timeout_seconds, mirror_dir
+from ingestion.settings import value as settings_value
 
 _MIRROR_HINT = (
     "Set ATLAS_MIRROR to a folder laid out like the data mirror "
@@ -301,7 +302,7 @@ def source_access_problems(connect_timeout: float = 3.0) -> list[str]:
 
     entries = [(source.dataset_id, entry) for source in load_registry().values() for entry in source.files]
     mirror = mirror_dir()
-    setting = os.environ.get("ATLAS_MIRROR", "").strip()
+    setting = settings_value("ATLAS_MIRROR")
     if mirror is not None:
         if entries and not any((mirror / dataset_id / entry.name).is_file() for dataset_id, entry in entries):
             return [f"ATLAS_MIRROR={setting} (resolved to {mirror}) holds none of the {len(entries)} registered "

@@ -25,7 +25,8 @@ from ingestion.contracts import CheckOutcome, evaluate, load_contract
 from ingestion.errors import AtlasDataError
 from ingestion.fetch import fetch, sha256_of
 from ingestion.readers import FLAGS, ROW, RawTable, strip_control_characters
-from ingestion.settings import DBT_PROJECT_DIR
+from ingestion.settings import DBT_PROJECT_DIR, accepted_changes
+from ingestion.sql import quote_identifier
 
 RAW_SCHEMA = "raw"
 LOAD_LOG = "_load_log"
@@ -84,12 +85,6 @@ def flag_counts(frame: pl.DataFrame) -> dict[str, int]:
         return {}
     counts = flags.value_counts()
     return {str(r[0]): int(r[1]) for r in counts.iter_rows()}
-
-
-def quote_identifier(name: str) -> str:
-    """A table name as a double-quoted SQL identifier, embedded quotes doubled: names are never
-    spliced into SQL as they are (source data only ever reaches DuckDB as values or via Arrow)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def raw_parquet_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
@@ -158,12 +153,6 @@ def write_table(
         raise
     if parquet_tmp is not None:
         os.replace(parquet_tmp, parquet_tmp.with_name(f"{table.name}.parquet"))
-
-
-def accepted_changes() -> set[str]:
-    """Datasets whose large change an operator has reviewed and accepts for this run
-    (ATLAS_ACCEPT_CHANGES: comma-separated dataset ids)."""
-    return {d.strip() for d in os.environ.get("ATLAS_ACCEPT_CHANGES", "").split(",") if d.strip()}
 
 
 def check_change(con: duckdb.DuckDBPyConnection, table: RawTable, frame: pl.DataFrame,

@@ -18,6 +18,7 @@ import fastexcel
 import openpyxl
 import polars as pl
 
+from ingestion.contracts import load_contract
 from ingestion.errors import AtlasDataError
 
 ROW = "_source_row"
@@ -50,6 +51,28 @@ class RawTable:
     files: tuple[str, ...]
     reader: Callable[..., pl.DataFrame]
     description: str
+
+
+def contract_types(
+    table: str,
+    columns: Iterable[str] | None = None,
+    rename: Mapping[str, str] | Callable[[str], str] | None = None,
+) -> dict[str, pl.DataType]:
+    """The type to cast each source column to, for `cast_columns`, taken from the landing contract
+    of `table` (data_contracts/raw/<table>.yml) so that a reader never repeats it. `columns` are the
+    source's column names (default: the contract's own); `rename` gives the contract column of a
+    source column (a mapping or a function; default the same name)."""
+    contract = load_contract(table)
+    types = contract.polars_schema()
+    to_contract = rename if callable(rename) else (lambda c: (rename or {}).get(c, c))
+    out: dict[str, pl.DataType] = {}
+    for column in contract.column_names if columns is None else columns:
+        name = to_contract(column)
+        if name not in types:
+            raise ValueError(f"column {name!r} (source column {column!r}) is not in the landing "
+                             f"contract data_contracts/raw/{table}.yml")
+        out[column] = types[name]
+    return out
 
 
 def snake_case(name: str) -> str:

@@ -7,7 +7,6 @@ is; `fetch` refuses anything else.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -15,9 +14,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from ingestion.settings import PROJECT_ROOT, sources_dir
-
-ALLOWED_HOSTS_FILE = PROJECT_ROOT / "data_contracts" / "allowed_hosts.yml"
+from ingestion.settings import allowed_hosts_file, sources_dir
 
 
 @dataclass(frozen=True)
@@ -92,8 +89,7 @@ def _parse(path: Path) -> Source:
 def allowed_hosts(path: Path | None = None) -> frozenset[str]:
     """The hosts downloads may use (data_contracts/allowed_hosts.yml, or the file ATLAS_ALLOWED_HOSTS
     names), kept apart from the registry entries whose URLs they check."""
-    value = os.environ.get("ATLAS_ALLOWED_HOSTS", "").strip()
-    return _hosts(path or (Path(value).expanduser().resolve() if value else ALLOWED_HOSTS_FILE))
+    return _hosts(path or allowed_hosts_file())
 
 
 @lru_cache(maxsize=4)

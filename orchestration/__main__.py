@@ -138,9 +138,8 @@ def _print_model(result) -> None:
 
 def _print_where_to_look(result) -> None:
     """The exports of this run (or why there are none), the data docs and the Dagster UI."""
-    from quality.expectations import data_docs_dir
+    from ingestion.settings import data_docs_dir, exports_dir
     from reporting.exports import current_export
-    from reporting.settings import exports_dir
 
     exported = [e for e in _materialisations(result) if e.asset_key.path == ["exports", "atlas"]]
     if exported:
@@ -318,8 +317,8 @@ def validate() -> int:
     environment.configure()
     import duckdb
 
-    from ingestion.settings import warehouse_path
-    from quality.expectations import data_docs_dir, discover_suites, validate_table
+    from ingestion.settings import data_docs_dir, warehouse_path
+    from quality.expectations import discover_suites, validate_table
 
     failed = 0
     with duckdb.connect(str(warehouse_path()), read_only=True) as con:

@@ -8,12 +8,10 @@ from collections.abc import Mapping
 import dagster as dg
 import duckdb
 
+from ingestion.sql import qualified
+
 PREVIEW_ROWS = 5
 PREVIEW_CELL_CHARS = 60
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _cell(value: object) -> str:
@@ -25,7 +23,7 @@ def _cell(value: object) -> str:
 def preview_markdown(con: duckdb.DuckDBPyConnection, schema: str, table: str,
                      rows: int = PREVIEW_ROWS) -> str:
     """The first rows of schema.table as a markdown table (long cells shortened)."""
-    cursor = con.execute(f"SELECT * FROM {_ident(schema)}.{_ident(table)} LIMIT {int(rows)}")
+    cursor = con.execute(f"SELECT * FROM {qualified(schema, table)} LIMIT {int(rows)}")
     names = [d[0] for d in cursor.description]
     lines = ["| " + " | ".join(_cell(n) for n in names) + " |",
              "| " + " | ".join("---" for _ in names) + " |"]
@@ -40,7 +38,7 @@ def relation_metadata(
     descriptions: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
     """Row count, column schema and preview of schema.table (a table or a view)."""
-    relation = f"{_ident(schema)}.{_ident(table)}"
+    relation = qualified(schema, table)
     count = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
     columns = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     descriptions = descriptions or {}

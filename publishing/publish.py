@@ -29,7 +29,18 @@ from typing import Any
 
 import duckdb
 
-from ingestion.settings import warehouse_path
+from ingestion.fetch import sha256_of as sha256_file
+from ingestion.settings import publish_keep, published_dir, warehouse_path
+from ingestion.sql import qualified, quote_identifier, quote_literal
+from ingestion.versions import (
+    fsync_dir,
+    is_publish_id,
+    read_pointer,
+    remove_leftovers,
+    swap_pointer,
+    to_prune,
+)
+from ingestion.versions import new_publish_id as _new_publish_id
 
 logger = logging.getLogger("atlas.publish")
 
@@ -53,46 +64,11 @@ FLOAT_TYPES = frozenset({"DOUBLE", "FLOAT", "REAL"})
 # Readable by every DuckDB from 1.0 on (DuckDB 2.x files are not readable by 1.x).
 STORAGE_VERSION = "v1.0.0"
 POINTER = "atlas.duckdb"
-DEFAULT_KEEP = 5
-_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-z]{1,12}(?:-\d{1,3})?$")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 class PublishError(Exception):
     """Publishing or rolling back could not be done; the published pointer is unchanged."""
-
-
-def published_dir() -> Path:
-    """Where published versions live (ATLAS_PUBLISHED_DIR, default <warehouse folder>/published)."""
-    value = os.environ.get("ATLAS_PUBLISHED_DIR", "").strip()
-    if value:
-        path = Path(value).expanduser()
-        return path if path.is_absolute() else (Path.cwd() / path).resolve()
-    return warehouse_path().parent / "published"
-
-
-def keep_versions() -> int:
-    """How many published versions to keep (ATLAS_PUBLISH_KEEP, default 5; at least 1)."""
-    return max(1, int(os.environ.get("ATLAS_PUBLISH_KEEP", str(DEFAULT_KEEP))))
-
-
-def quote_identifier(name: str) -> str:
-    """A SQL identifier in double quotes, with embedded quotes doubled: names read from the
-    catalog are never spliced into SQL as they are."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def qualified(schema: str, table: str, catalog: str | None = None) -> str:
-    parts = ([catalog] if catalog else []) + [schema, table]
-    return ".".join(quote_identifier(p) for p in parts)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --- what to publish ---------------------------------------------------------------------------
@@ -131,14 +107,10 @@ def _source_query(schema: str, table: str, catalog: str) -> str:
         # The load behind each raw table that is still in the warehouse.
         return f"""SELECT * FROM {source}
                    WHERE table_name IN (SELECT table_name FROM information_schema.tables
-                                        WHERE table_catalog = {_literal(catalog)}
+                                        WHERE table_catalog = {quote_literal(catalog)}
                                           AND table_schema = 'raw')
                    QUALIFY row_number() OVER (PARTITION BY table_name ORDER BY loaded_at DESC) = 1"""
     return f"SELECT * FROM {source}"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 # --- content hashes ----------------------------------------------------------------------------
@@ -216,7 +188,7 @@ class Version:
 
 def validate_publish_id(publish_id: str) -> str:
     """Refuse anything that is not a publish id (so that no path can be smuggled in)."""
-    if not _ID.match(publish_id or ""):
+    if not is_publish_id(publish_id):
         raise PublishError(
             f"{publish_id!r} is not a publish id (like 20260101T120000Z-1a2b3c4d); "
             "see `python -m orchestration published`"
@@ -235,11 +207,7 @@ def manifest_file(directory: Path, publish_id: str) -> Path:
 def current_publish_id(directory: Path | None = None) -> str | None:
     """The version the pointer names, or None before the first publish."""
     directory = directory or published_dir()
-    pointer = directory / POINTER
-    if not pointer.is_symlink():
-        return None
-    match = re.fullmatch(r"atlas-(.+)\.duckdb", os.readlink(pointer))
-    return match.group(1) if match and _ID.match(match.group(1)) else None
+    return read_pointer(directory / POINTER, prefix="atlas-", suffix=".duckdb")
 
 
 def read_manifest(directory: Path, publish_id: str) -> dict[str, Any]:
@@ -273,7 +241,7 @@ def list_versions(directory: Path | None = None) -> list[Version]:
     versions = []
     for path in directory.glob("atlas-*.json"):
         publish_id = path.stem.removeprefix("atlas-")
-        if not _ID.match(publish_id):
+        if not is_publish_id(publish_id):
             continue
         database = directory / f"atlas-{publish_id}.duckdb"
         if not database.is_file():
@@ -300,23 +268,10 @@ def _locked(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _swap_pointer(directory: Path, publish_id: str) -> None:
     """Point atlas.duckdb at a version with one rename: readers see the old or the new, never
     neither."""
-    target = database_file(directory, publish_id).name
-    staging = directory / f".{POINTER}.{os.getpid()}.swap"
-    staging.unlink(missing_ok=True)
-    os.symlink(target, staging)
-    os.replace(staging, directory / POINTER)
-    _fsync_dir(directory)
+    swap_pointer(directory / POINTER, database_file(directory, publish_id).name)
 
 
 def _write_readonly_json(path: Path, payload: dict[str, Any]) -> None:
@@ -340,21 +295,17 @@ def prune(directory: Path, keep: int) -> list[str]:
     interrupted publishes. Returns the publish ids removed."""
     versions = list_versions(directory)
     current = current_publish_id(directory)
-    keep_ids = {v.publish_id for v in versions[-keep:]} | ({current} if current else set())
-    removed = []
+    removed = to_prune([v.publish_id for v in versions], keep, current)
     for version in versions:
-        if version.publish_id not in keep_ids:
+        if version.publish_id in removed:
             version.database.unlink(missing_ok=True)
             version.manifest_path.unlink(missing_ok=True)
-            removed.append(version.publish_id)
     complete = {v.publish_id for v in versions}
     for leftover in directory.glob("atlas-*.duckdb"):
         publish_id = leftover.stem.removeprefix("atlas-")
         if publish_id not in complete and publish_id != current:
             leftover.unlink(missing_ok=True)  # written, but its manifest never was
-    for pattern in (".*.part", ".*.part.wal", ".*.swap"):
-        for partial in directory.glob(pattern):
-            partial.unlink(missing_ok=True)
+    remove_leftovers(directory, (".*.part", ".*.part.wal", ".*.swap"))
     return removed
 
 
@@ -362,13 +313,8 @@ def prune(directory: Path, keep: int) -> list[str]:
 
 
 def new_publish_id(run_id: str, directory: Path, now: datetime) -> str:
-    suffix = re.sub(r"[^0-9a-z]", "", run_id.lower())[:8] or "manual"
-    base = f"{now:%Y%m%dT%H%M%SZ}-{suffix}"
-    publish_id, n = base, 1
-    while database_file(directory, publish_id).exists() or manifest_file(directory, publish_id).exists():
-        n += 1
-        publish_id = f"{base}-{n}"
-    return publish_id
+    return _new_publish_id(run_id, now, lambda publish_id: database_file(directory, publish_id).exists()
+                           or manifest_file(directory, publish_id).exists())
 
 
 def _rows_as_dicts(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, Any]]:
@@ -394,7 +340,7 @@ def publish(
     Returns the manifest. On any error the new file is removed and the pointer is untouched.
     """
     directory = directory or published_dir()
-    keep = keep if keep is not None else keep_versions()
+    keep = keep if keep is not None else publish_keep()
     with _locked(directory):
         previous_id = current_publish_id(directory)
         previous = _readable_manifest(directory, previous_id) if previous_id else None
@@ -409,7 +355,7 @@ def publish(
         for schema, table in tables:
             if not (_SAFE_NAME.match(schema) and _SAFE_NAME.match(table)):
                 raise PublishError(f"refusing to publish {schema}.{table}: unexpected characters")
-        con.execute(f"ATTACH {_literal(str(staging))} AS {alias} (STORAGE_VERSION {_literal(STORAGE_VERSION)})")
+        con.execute(f"ATTACH {quote_literal(str(staging))} AS {alias} (STORAGE_VERSION {quote_literal(STORAGE_VERSION)})")
         try:
             summary: dict[str, dict[str, Any]] = {}
             for schema in sorted({s for s, _ in tables} | {META_SCHEMA}):
@@ -486,7 +432,7 @@ def publish(
             "parameters": parameters,
         }
         _write_readonly_json(manifest_file(directory, publish_id), manifest)
-        _fsync_dir(directory)
+        fsync_dir(directory)
         _swap_pointer(directory, publish_id)
         _history(directory, "publish", publish_id, previous_id)
         manifest["pruned"] = prune(directory, keep)

@@ -22,23 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingestion.settings import CONTRACTS_DIR, warehouse_path
+from ingestion.settings import EXPECTATIONS_DIR as EXPECTATIONS_DIR  # the default suites folder
+from ingestion.settings import expectations_dir
 
-EXPECTATIONS_DIR = CONTRACTS_DIR / "expectations"
 SAMPLE_ROWS = 5
 _SUITE_FILE = re.compile(r"^(?P<schema>[a-z][a-z0-9_]*)\.(?P<table>[a-z_][a-z0-9_]*)\.json$")
-
-
-def expectations_dir() -> Path:
-    """The suites folder (ATLAS_EXPECTATIONS_DIR, default data_contracts/expectations)."""
-    value = os.environ.get("ATLAS_EXPECTATIONS_DIR", "").strip()
-    return Path(value).expanduser().resolve() if value else EXPECTATIONS_DIR
-
-
-def data_docs_dir() -> Path:
-    """Where the data docs go (ATLAS_DATA_DOCS, default <warehouse folder>/data_docs)."""
-    value = os.environ.get("ATLAS_DATA_DOCS", "").strip()
-    return Path(value).expanduser().resolve() if value else warehouse_path().parent / "data_docs"
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,8 @@ into it whole, so `latest` never names a half-written folder.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -34,16 +32,25 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from ingestion.fetch import sha256_of
+from ingestion.settings import exports_dir, exports_keep
+from ingestion.sql import qualified
+from ingestion.versions import (
+    is_publish_id,
+    read_pointer,
+    remove_leftovers,
+    swap_pointer,
+    to_prune,
+    version_folders,
+)
 from reporting.charts import calibration_png, matrix_png, organisations_png, tornado_png
 from reporting.dictionary import describe, table_docs
 from reporting.interactive import matrix_html
 from reporting.matrix import matrix_points
-from reporting.settings import exports_dir, keep_exports
 from reporting.workbook import FORMULA_PREFIXES, build_sheets, write_workbook
 
 EXPORTED_SCHEMAS = ("marts", "scoring", "seeds")
 LATEST = "latest"
-_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-z]{1,12}(?:-\d{1,3})?$")
 
 
 class ExportError(Exception):
@@ -64,18 +71,6 @@ class ExportResult:
     seconds: float = 0.0
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def published_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """(schema, table) of every table in the exported schemas of the published file."""
     placeholders = ", ".join("?" for _ in EXPORTED_SCHEMAS)
@@ -88,7 +83,7 @@ def published_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 
 def read(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pl.DataFrame:
-    return con.sql(f"SELECT * FROM {_ident(schema)}.{_ident(table)}").pl()
+    return con.sql(f"SELECT * FROM {qualified(schema, table)}").pl()
 
 
 def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
@@ -110,20 +105,9 @@ def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _swap_latest(root: Path, publish_id: str) -> None:
-    staging = root / f".{LATEST}.{os.getpid()}.swap"
-    staging.unlink(missing_ok=True)
-    os.symlink(publish_id, staging)
-    os.replace(staging, root / LATEST)
-
-
 def current_export(root: Path | None = None) -> str | None:
     """The publish id `latest` names, or None."""
-    pointer = (root or exports_dir()) / LATEST
-    if not pointer.is_symlink():
-        return None
-    target = os.readlink(pointer)
-    return target if _ID.match(target) else None
+    return read_pointer((root or exports_dir()) / LATEST)
 
 
 def follow_published(publish_id: str | None, root: Path | None = None) -> str:
@@ -136,7 +120,7 @@ def follow_published(publish_id: str | None, root: Path | None = None) -> str:
     if publish_id is None or current == publish_id:
         return f"exports/latest is {current}" if current else "no exports yet"
     if (root / publish_id / "manifest.json").is_file():
-        _swap_latest(root, publish_id)
+        swap_pointer(root / LATEST, publish_id)
         return f"exports/latest moved from {current} to {publish_id}, the version readers see"
     return (f"exports are behind: readers see {publish_id} but exports/latest is {current}; re-export with "
             "`python -m orchestration run --select key:exports/atlas` (the next full run also repairs it)")
@@ -145,17 +129,10 @@ def follow_published(publish_id: str | None, root: Path | None = None) -> str:
 def prune(root: Path, keep: int, protect: Sequence[str] = ()) -> list[str]:
     """Remove all but the `keep` newest export folders (never `latest`'s nor `protect`ed ones), and
     leftovers of interrupted exports."""
-    current = current_export(root)
-    folders = sorted((p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and _ID.match(p.name)),
-                     key=lambda p: p.name)
-    keep_names = {p.name for p in folders[-keep:]} | set(protect) | ({current} if current else set())
-    removed = []
-    for folder in folders:
-        if folder.name not in keep_names:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder.name)
-    for leftover in root.glob(".*.part"):
-        shutil.rmtree(leftover, ignore_errors=True)
+    removed = to_prune([p.name for p in version_folders(root)], keep, current_export(root), protect)
+    for name in removed:
+        shutil.rmtree(root / name, ignore_errors=True)
+    remove_leftovers(root, (".*.part",))
     return removed
 
 
@@ -196,7 +173,7 @@ def write_exports(
         if publication is None:
             raise ExportError(f"{database} has no meta.publication row: not a published version")
         publish_id, run_id, published_at = (str(v) for v in publication)
-        if not _ID.match(publish_id):
+        if not is_publish_id(publish_id):
             raise ExportError(f"unexpected publish id {publish_id!r} in {database}")
         final = root / publish_id
         staging = root / f".{publish_id}.{os.getpid()}.part"
@@ -211,7 +188,7 @@ def write_exports(
                 frame = read(con, schema, table)
                 frames[name] = frame
                 columns[name] = [(str(r[0]), str(r[1])) for r in con.execute(
-                    f"DESCRIBE {_ident(schema)}.{_ident(table)}").fetchall()]
+                    f"DESCRIBE {qualified(schema, table)}").fetchall()]
                 frame.write_parquet(staging / "tables" / f"{name}.parquet", compression="zstd")
                 _csv_ready(frame).write_csv(staging / "tables" / f"{name}.csv")
                 result.tables[name] = frame.height
@@ -276,7 +253,7 @@ def write_exports(
             "tables": result.tables,
             "sheets": result.sheets,
             "undocumented_columns": result.undocumented,
-            "files": {str(p.relative_to(staging)): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+            "files": {str(p.relative_to(staging)): {"bytes": p.stat().st_size, "sha256": sha256_of(p)}
                       for p in files},
         }, indent=2) + "\n", encoding="utf-8")
         # replace a previous export of the same version whole
@@ -290,8 +267,8 @@ def write_exports(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _swap_latest(root, publish_id)
+    swap_pointer(root / LATEST, publish_id)
     with contextlib.suppress(OSError):
-        result.pruned = prune(root, keep if keep is not None else keep_exports(), protect=[publish_id])
+        result.pruned = prune(root, keep if keep is not None else exports_keep(), protect=[publish_id])
     result.seconds = time.monotonic() - started
     return result

@@ -47,18 +47,12 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(getattr(pytest.mark, parts[0]))
 
 
-def _mirror() -> Path | None:
-    value = os.environ.get("ATLAS_MIRROR")
-    if not value:
-        return None
-    path = Path(value)
-    return path if path.is_absolute() else (Path.cwd() / path).resolve()
-
-
 @pytest.fixture(scope="session")
 def mirror() -> Path:
     """The real data mirror; tests that need real data fail loudly without it."""
-    path = _mirror()
+    from ingestion.settings import mirror_dir
+
+    path = mirror_dir()
     if path is None or not (path / "FILES.csv").is_file():
         pytest.fail("ATLAS_MIRROR must name the data mirror (e.g. ATLAS_MIRROR=../shared/mirror)")
     return path
@@ -112,9 +106,11 @@ def built_warehouse(tmp_path_factory, mirror) -> Path:
     ATLAS_TEST_REUSE_BUILD=<folder>/atlas.duckdb reuses a build made by this fixture (with its
     published/, exports/, dagster_home/ and run.log beside it) while working on a test; CI never
     sets it."""
-    reuse = os.environ.get("ATLAS_TEST_REUSE_BUILD", "").strip()
-    if reuse:
-        return Path(reuse).absolute()
+    from ingestion.settings import reused_test_build
+
+    reuse = reused_test_build()
+    if reuse is not None:
+        return reuse
     warehouse = tmp_path_factory.mktemp("build") / "atlas.duckdb"
     result = run_pipeline(warehouse, mirror_dir=mirror)
     (warehouse.parent / "run.log").write_text(result.stdout, encoding="utf-8")

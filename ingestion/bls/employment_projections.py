@@ -29,6 +29,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    contract_types,
     read_text_table,
     select_contract_order,
 )
@@ -52,8 +53,6 @@ COLUMNS = [
     "typical_ojt",
     "ojt_code",
 ]
-NUMBERS = COLUMNS[2:7]
-CODES = ["education_code", "work_exp_code", "ojt_code"]
 WAGE = "median_annual_wage_2024"
 TOP_CODE = 239_200
 # Employment figures are rounded to 0.1 thousand, so the published change may differ from
@@ -107,11 +106,7 @@ def read_employment_projections(path: Path, file: str = FILE) -> pl.DataFrame:
         wage_na.fill_null(False).alias("_wage_na"),
         pl.when(wage_na).then(None).otherwise(pl.col(WAGE)).alias(WAGE),
     )
-    types: dict[str, pl.DataType] = {c: pl.String() for c in COLUMNS}
-    types.update({c: pl.Float64() for c in NUMBERS})
-    types.update({c: pl.Int32() for c in CODES})
-    types[WAGE] = pl.Int64()
-    frame = cast_columns(frame, ref, types)
+    frame = cast_columns(frame, ref, contract_types(DATASET_ID, COLUMNS))
     change = (
         pl.col("employment_2034_thousands")
         - pl.col("employment_2024_thousands")

@@ -30,6 +30,7 @@ from ingestion.readers import (
     add_flags,
     any_status,
     cast_columns,
+    contract_types,
     read_text_table,
     select_contract_order,
     split_markers,
@@ -99,28 +100,14 @@ COUNT_KEYS = ["areas", "cells", "data_rows", "industries", "occupations"]
 RELEASE_KEYS = ["code", "description", "period", "year"]
 SOURCE_KEYS = ["bytes", "etag", "last_modified", "sha256", "url"]
 
-MANIFEST_TYPES: dict[str, pl.DataType] = {
-    "source_file": pl.String(),
-    "url": pl.String(),
-    "bytes": pl.Int64(),
-    "sha256": pl.String(),
-    "etag": pl.String(),
-    "last_modified": pl.Date(),
-    "release_code": pl.String(),
-    "release_description": pl.String(),
-    "release_year": pl.String(),
-    "release_period": pl.String(),
-    "data_year": pl.String(),
-    "retrieved": pl.Date(),
-    "package_file": pl.String(),
-    "package_file_sha256": pl.String(),
-    "database_bytes": pl.Int64(),
-    "database_sha256": pl.String(),
-    "builder": pl.Int32(),
-    "schema_version": pl.Int32(),
-    **{f"count_{k}": pl.Int64() for k in COUNT_KEYS},
-}
-MANIFEST_COLUMNS = list(MANIFEST_TYPES)
+MANIFEST_TABLE = f"{DATASET_ID}__manifest"
+# The manifest's columns, in order; their types are the landing contract's.
+MANIFEST_COLUMNS = [
+    "source_file", "url", "bytes", "sha256", "etag", "last_modified", "release_code",
+    "release_description", "release_year", "release_period", "data_year", "retrieved",
+    "package_file", "package_file_sha256", "database_bytes", "database_sha256", "builder",
+    "schema_version", *(f"count_{k}" for k in COUNT_KEYS),
+]
 
 
 def _require_keys(obj: object, keys: list[str], where: str, ref: SourceRef) -> dict:
@@ -195,7 +182,7 @@ def read_manifest(path: Path, file: str = MANIFEST) -> pl.DataFrame:
         schema={c: pl.String() for c in MANIFEST_COLUMNS},
     ).with_row_index("_source_row", offset=1)
     frame = frame.with_columns(pl.col("_source_row").cast(pl.Int64))
-    frame = cast_columns(frame, ref, MANIFEST_TYPES)
+    frame = cast_columns(frame, ref, contract_types(MANIFEST_TABLE, MANIFEST_COLUMNS))
     return select_contract_order(frame, MANIFEST_COLUMNS)
 
 
@@ -212,7 +199,7 @@ TABLES = (
         ),
     ),
     RawTable(
-        name=f"{DATASET_ID}__manifest",
+        name=MANIFEST_TABLE,
         dataset_id=DATASET_ID,
         files=(MANIFEST,),
         reader=read_manifest,

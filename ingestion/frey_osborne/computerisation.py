@@ -21,6 +21,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    contract_types,
     read_text_table,
     select_contract_order,
     snake_case,
@@ -30,13 +31,6 @@ DATASET_ID = "frey_osborne__computerisation"
 FILE = "frey_osborne_automation_risk_index_clean.csv"
 
 SOURCE_COLUMNS = ["Rank", "Probability", "Label", "SOC code", "Occupation"]
-TYPES: dict[str, pl.DataType] = {
-    "Rank": pl.Int64(),
-    "Probability": pl.Float64(),
-    "Label": pl.Int32(),
-    "SOC code": pl.String(),
-    "Occupation": pl.String(),
-}
 COLUMNS = [snake_case(c) for c in SOURCE_COLUMNS]  # rank, probability, label, soc_code, occupation
 
 
@@ -44,7 +38,7 @@ def read_computerisation(path: Path, file: str = FILE) -> pl.DataFrame:
     """One row per SOC 2010 occupation with its probability of computerisation."""
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=SOURCE_COLUMNS)
-    frame = cast_columns(frame, ref, TYPES)
+    frame = cast_columns(frame, ref, contract_types(DATASET_ID, SOURCE_COLUMNS, snake_case))
     frame = frame.rename({c: snake_case(c) for c in SOURCE_COLUMNS})
     previous = pl.col("probability").shift(1).over(order_by="rank")
     frame = add_flags(

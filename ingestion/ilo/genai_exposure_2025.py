@@ -32,6 +32,7 @@ from ingestion.readers import (
     add_flags,
     cast_columns,
     check_sheets,
+    contract_types,
     read_excel_sheet,
     select_contract_order,
     snake_case,
@@ -64,16 +65,6 @@ SOURCE_COLUMNS = [
     "potential25",
     "potential23",
 ]
-NUMERIC = [
-    "score_2023",
-    "predicted_score_2025_gpt4o",
-    "predicted_score_2025_gemini",
-    "score_2025",
-    "mean_score_2023",
-    "mean_score_2025",
-    "SD_2023",
-    "SD_2025",
-]
 RENAME = {c: snake_case(c) for c in SOURCE_COLUMNS}  # ISCO_08 -> isco_08, taskID -> task_id
 COLUMNS = [RENAME[c] for c in SOURCE_COLUMNS]
 OCCUPATION_LEVEL = [
@@ -100,10 +91,7 @@ def read_task_scores(path: Path, file: str = FILE) -> pl.DataFrame:
     )
     sheet_ref = SourceRef(DATASET_ID, f"{file} [sheet {SHEET}]")
     frame = read_excel_sheet(path, sheet_ref, sheet=SHEET, expected_columns=SOURCE_COLUMNS)
-    types: dict[str, pl.DataType] = {c: pl.String() for c in SOURCE_COLUMNS}
-    types.update({c: pl.Float64() for c in NUMERIC})
-    types["taskID"] = pl.Int64()
-    frame = cast_columns(frame, sheet_ref, types).rename(RENAME)
+    frame = cast_columns(frame, sheet_ref, contract_types(DATASET_ID, SOURCE_COLUMNS, RENAME)).rename(RENAME)
 
     code = pl.col("isco_08")
     frame = frame.with_columns(

@@ -25,6 +25,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    contract_types,
     read_text_table,
     select_contract_order,
 )
@@ -52,9 +53,7 @@ def read_rti(path: Path, file: str = FILE) -> pl.DataFrame:
     """One row per ISCO-08 unit group: five task-content shares and the RTI."""
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=COLUMNS, require_final_newline=False)
-    types: dict[str, pl.DataType] = {"isco08_code": pl.String(), "isco08_title": pl.String()}
-    types.update({c: pl.Float64() for c in [*SHARES, "rti"]})
-    frame = cast_columns(frame, ref, types)
+    frame = cast_columns(frame, ref, contract_types(DATASET_ID, COLUMNS))
     frame = _consistency(frame)
     if frame.height:
         last = frame.row(frame.height - 1, named=True)

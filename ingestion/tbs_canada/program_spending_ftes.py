@@ -15,6 +15,7 @@ from ingestion.readers import (
     RawTable,
     SourceRef,
     cast_columns,
+    contract_types,
     read_text_table,
     select_contract_order,
 )
@@ -46,9 +47,7 @@ def read_program_spending_ftes(path: Path, file: str = "rbpo.csv") -> pl.DataFra
     """Typed programme spending (CAD, nominal) and FTEs; empty cells stay null (not yet reported)."""
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=COLUMNS)
-    types: dict[str, pl.DataType] = {c: pl.String() for c in COLUMNS}
-    types.update({c: pl.Float64() for c in NUMERIC})
-    frame = cast_columns(frame, ref, types)
+    frame = cast_columns(frame, ref, contract_types(DATASET_ID, COLUMNS))
     # "-0.00" is published for a few programmes; it is zero.
     frame = frame.with_columns(
         [pl.when(pl.col(c) == 0).then(0.0).otherwise(pl.col(c)).alias(c) for c in NUMERIC]

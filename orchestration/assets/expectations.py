@@ -14,7 +14,8 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from quality.expectations import Suite, data_docs_dir, discover_suites, validate_table
+from ingestion.settings import data_docs_dir
+from quality.expectations import Suite, discover_suites, validate_table
 
 CHECK_NAME = "great_expectations"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from ingestion.settings import exports_dir
 from orchestration.assets.publish import PUBLISH_KEY
 from orchestration.dbt_project import atlas_dbt_project
 from publishing.publish import POINTER, published_dir
 from reporting.exports import ExportError, write_exports
-from reporting.settings import exports_dir
 
 EXPORTS_KEY = dg.AssetKey(["exports", "atlas"])
 OWNER = "team:atlas-economics"

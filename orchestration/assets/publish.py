@@ -25,11 +25,12 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from ingestion.settings import data_docs_dir, published_dir
 from orchestration.assets.expectations import CHECK_NAME, expectation_checks
 from orchestration.gate import failed_checks, refusal, stale_checks
-from publishing.publish import orphan_service_keys, published_dir
+from publishing.publish import orphan_service_keys
 from publishing.publish import publish as publish_version
-from quality.expectations import data_docs_dir, discover_suites, validate_table
+from quality.expectations import discover_suites, validate_table
 
 PUBLISH_KEY = dg.AssetKey(["published", "atlas"])
 PUBLISHED_GROUPS = ("marts", "scoring", "seeds")

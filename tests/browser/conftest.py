@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, skip_or_fail
+from ingestion.settings import artifacts_dir
+from tests.conftest import skip_or_fail
 
-ARTIFACTS = Path(os.environ.get("ATLAS_TEST_ARTIFACTS", PROJECT_ROOT / "test-artifacts")) / "browser"
+ARTIFACTS = artifacts_dir() / "browser"
 CHROMIUM_FLAGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -172,7 +172,9 @@ def run_fault(job, fault: dict, workdir: Path, instance=None) -> dict:
 def main(spec_path: str, results_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     workdir, pristine = Path(spec["workdir"]), Path(spec["pristine"])
-    if Path(os.environ["ATLAS_WAREHOUSE"]) != workdir / "atlas.duckdb":
+    from ingestion.settings import warehouse_path
+
+    if warehouse_path() != workdir / "atlas.duckdb":
         raise SystemExit("ATLAS_WAREHOUSE must be <workdir>/atlas.duckdb")
     import dagster as dg
 
