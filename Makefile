@@ -9,7 +9,13 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run spark bench test test-fast dev prepare datasets report published rollback validate lint clean
+.PHONY: help run spark bench test test-fast dev docs prepare datasets report published rollback validate lint clean
+
+.DEFAULT_GOAL := help
+
+## help: this list of verbs (`make` alone shows it)
+help:
+	@grep -E '^## [a-z-]+:' $(MAKEFILE_LIST) | sed -E 's/^## ([a-z-]+): /\1\t/' | expand -t 12
 
 # The virtual environment, installed from the lock file (wheels only: nothing builds from source,
 # except pyspark, which PyPI publishes only as a pure-Python source archive, so it is installed
@@ -53,6 +59,14 @@ dev: $(STAMP)
 	$(PY) -m orchestration prepare
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
+## docs: the dbt docs (models, columns, tests, lineage) of the build warehouse, served offline on http://127.0.0.1:8080
+docs: $(STAMP)
+	$(PY) -m orchestration prepare
+	cd dbt_project && DO_NOT_TRACK=1 ../$(VENV)/bin/dbt docs generate --quiet --static --profiles-dir . --target duckdb
+	@echo "dbt docs: http://127.0.0.1:8080/static_index.html (one self-contained page: dbt_project/target/static_index.html); Ctrl-C stops"
+	$(PY) -m http.server 8080 --bind 127.0.0.1 --directory dbt_project/target
+
+## prepare: parse the dbt project (writes the manifest the Dagster definitions need)
 prepare: $(STAMP)
 	$(PY) -m orchestration prepare
 
@@ -77,8 +91,10 @@ validate: $(STAMP)
 report: $(STAMP)
 	$(PY) -m orchestration report
 
+## lint: ruff on every package, benchmarks and tests
 lint: $(STAMP)
 	$(VENV)/bin/ruff check ingestion scoring orchestration reporting publishing quality engines benchmarks tests
 
+## clean: delete what runs create (warehouse, exports, Dagster home, dbt target and logs, benchmark and test output); keeps .venv and the download cache
 clean:
-	rm -rf warehouse .dagster_home dbt_project/target dbt_project/logs benchmarks/work
+	rm -rf warehouse exports .dagster_home dbt_project/target dbt_project/logs benchmarks/work test-artifacts

@@ -204,6 +204,13 @@ def _lookup(docs: Mapping[str, TableDoc], table: str, column: str) -> tuple[str,
     return "", "", None
 
 
+def column_descriptions(table: str, columns: Sequence[str], manifest_path: Path | None) -> dict[str, str]:
+    """The description of each column of schema.table (following `inherits`; '' when none), for
+    the column schemas Dagster shows beside each table."""
+    docs = table_docs(manifest_path)
+    return {column: _lookup(docs, table, column)[0] for column in columns}
+
+
 def column_source(doc: TableDoc | None, table: str, lineage: Mapping[str, Sequence[str]]) -> str:
     """Where a column comes from: the table's producer and the source datasets upstream of it."""
     producer = doc.source if doc and doc.source else f"table {table}"

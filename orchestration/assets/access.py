@@ -60,4 +60,4 @@ def service_access_risk(
         write_table(con, "fct_service_access_risk", frame)
     flagged = int(frame["is_access_risk"].fill_null(False).sum())
     context.log.info(f"{flagged} of {frame.height} services flagged for access risk")
-    yield dg.MaterializeResult(metadata={**table_metadata(frame), "services_flagged": flagged})
+    yield dg.MaterializeResult(metadata={**table_metadata(frame, "fct_service_access_risk"), "services_flagged": flagged})

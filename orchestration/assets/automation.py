@@ -143,7 +143,7 @@ def automation_model(context: dg.AssetExecutionContext, config: ScoringConfig, w
             extra = {"model_summary": summary_text} if name == "fct_service_automation_summary" else {}
             yield dg.MaterializeResult(
                 asset_key=["scoring", name],
-                metadata={**table_metadata(frame), "parameters": params.to_json(), **extra},
+                metadata={**table_metadata(frame, name), "parameters": params.to_json(), **extra},
             )
 
 
@@ -193,4 +193,4 @@ def sensitivity_analysis(context: dg.AssetExecutionContext, warehouse: DuckDBRes
 
         frame = one_at_a_time(inputs, overrides, progress=report)
         write_table(con, "fct_sensitivity", frame)
-    return dg.MaterializeResult(metadata=table_metadata(frame))
+    return dg.MaterializeResult(metadata=table_metadata(frame, "fct_sensitivity"))

@@ -84,4 +84,4 @@ def bottom_up_evidence(
         }
         for name, frame in tables.items():
             write_table(con, name, frame)
-            yield dg.MaterializeResult(asset_key=["scoring", name], metadata=table_metadata(frame))
+            yield dg.MaterializeResult(asset_key=["scoring", name], metadata=table_metadata(frame, name))

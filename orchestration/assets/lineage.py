@@ -128,6 +128,6 @@ def lineage_definitions(defs: dg.Definitions) -> dg.Definitions:
             if seeds_only:
                 context.log.info(f"tables with no source file upstream (seeds only): {seeds_only}")
             write_table(con, LINEAGE_TABLE[1], frame)
-        return dg.MaterializeResult(metadata=table_metadata(frame))
+        return dg.MaterializeResult(metadata=table_metadata(frame, LINEAGE_TABLE[1]))
 
     return dg.Definitions(assets=[table_lineage_asset])

@@ -7,6 +7,8 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from orchestration.dbt_project import atlas_dbt_project
+from reporting.dictionary import column_descriptions
 from scoring.evidence_parameters import EvidenceParameters, evidence_parameters_from_assumptions
 
 OWNER = "team:atlas-economics"
@@ -26,11 +28,15 @@ def write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) 
         raise
 
 
-def table_metadata(frame: pl.DataFrame) -> dict[str, object]:
+def table_metadata(frame: pl.DataFrame, table: str) -> dict[str, object]:
+    """Row count, the column schema with each column's description (scoring/columns.yml, following
+    `inherits`), and the first rows, for scoring.<table> in the Dagster UI."""
+    descriptions = column_descriptions(f"{SCHEMA}.{table}", frame.columns, atlas_dbt_project.manifest_path)
     return {
         "dagster/row_count": frame.height,
         "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(n, str(t)) for n, t in frame.schema.items()]
+            columns=[dg.TableColumn(n, str(t), description=descriptions.get(n) or None)
+                     for n, t in frame.schema.items()]
         ),
         "preview": dg.MetadataValue.md(frame.head(10).to_pandas().to_markdown(index=False)),
     }

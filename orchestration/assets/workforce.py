@@ -114,4 +114,4 @@ def workforce_transitions(
         )
         for name, frame in tables.items():
             write_table(con, name, frame)
-            yield dg.MaterializeResult(asset_key=["scoring", name], metadata=table_metadata(frame))
+            yield dg.MaterializeResult(asset_key=["scoring", name], metadata=table_metadata(frame, name))
