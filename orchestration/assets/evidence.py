@@ -10,8 +10,10 @@ from dagster_duckdb import DuckDBResource
 from orchestration.assets.scoring import table_metadata, write_table
 from scoring.access import access_risk
 from scoring.evidence import (
+    ACTIVITY_COLUMNS,
     evidence_invariant_failures,
     evidence_links,
+    evidence_summary,
     pilot_shares,
     posterior,
 )
@@ -46,6 +48,7 @@ class EvidenceConfig(dg.Config):
     access_probability_threshold: float | None = None
     workforce_high_automation_threshold: float | None = None
     redeployment_options: int | None = None
+    shift_report_threshold: float | None = None
 
 
 def _parameters(con, config: EvidenceConfig) -> EvidenceParameters:
@@ -58,8 +61,9 @@ EVIDENCE_TABLES = {
     "share of labour time saved, quality weight and effective observations (A100-A103), or why it "
     "cannot be used.",
     "fct_service_evidence_link": "One row per service and pilot that informs it: link type (own "
-    "service, same organisation, same country, other country) and the similarity weight "
-    "(A106-A108) with which the pilot's observations reach the service.",
+    "service, same organisation, same country, other country), the similarity weight (A106-A108) "
+    "and, for a pilot on activities, the activities' share of the service's hours (A136) with "
+    "which the pilot's observations reach the service.",
     "fct_service_evidence_posterior": "One row per service: top-down Beta prior, pilot evidence and "
     "Beta posterior side by side, and the value of information of a new pilot (labour cost x "
     "expected fall in the posterior sd, A109) with its rank per country.",
@@ -71,7 +75,8 @@ EVIDENCE_TABLES = {
         dg.AssetSpec(
             ["scoring", name], description=text, group_name="scoring", owners=[OWNER],
             kinds={"polars", "duckdb"},
-            deps=[SUMMARY, ["marts", "fct_pilot_evidence"], ["seeds", "assumptions"]],
+            deps=[SUMMARY, ["scoring", "fct_service_activity"], ["marts", "fct_pilot_evidence"],
+                  ["seeds", "assumptions"]],
         )
         for name, text in EVIDENCE_TABLES.items()
     ],
@@ -91,13 +96,14 @@ def bottom_up_evidence(
         params = _parameters(con, config)
         summary = con.sql("SELECT * FROM scoring.fct_service_automation_summary").pl()
         pilots = con.sql("SELECT * FROM marts.fct_pilot_evidence").pl()
+        activities = con.sql(
+            f"SELECT {', '.join(ACTIVITY_COLUMNS)} FROM scoring.fct_service_activity"
+        ).pl()
         used = pilot_shares(pilots, params)
-        links = evidence_links(summary, used, params)
+        links = evidence_links(summary, used, params, activities)
         result = posterior(summary, links, params)
-        context.log.info(
-            f"{pilots.height} pilots ({used['is_usable'].sum()} usable), {links.height} links, "
-            f"{result.height} services; parameters {params.to_json()}"
-        )
+        line = evidence_summary(used, links, result, params)
+        context.log.info(f"{line}; {result.height} services; parameters {params.to_json()}")
         problems = evidence_invariant_failures(result, summary.height)
         yield dg.AssetCheckResult(
             check_name="evidence_invariants",
@@ -115,7 +121,8 @@ def bottom_up_evidence(
         }
         for name, frame in tables.items():
             write_table(con, name, frame)
-            yield dg.MaterializeResult(asset_key=["scoring", name], metadata=table_metadata(frame))
+            extra = {"evidence_summary": line} if name == "fct_service_evidence_posterior" else {}
+            yield dg.MaterializeResult(asset_key=["scoring", name], metadata={**table_metadata(frame), **extra})
 
 
 @dg.asset(
