@@ -5,9 +5,10 @@ prior by the method of moments; every usable pilot adds pseudo-observations of i
 of labour time saved, discounted by its quality (A100-A102), capped (A103) and, for pilots run
 elsewhere, by how similar the setting is (A106-A108). A pilot on activities of the production
 model informs every service with hours in them, in proportion to those hours (A136); a pilot that
-stands for an archetype informs the services of that archetype. The posterior is again a Beta. Value of information ranks services by what a new
-pilot (A109 observations) would be worth: labour cost x the expected fall in the posterior
-standard deviation. Pure polars (and scipy for Beta quantiles); no dagster.
+stands for an archetype informs the services of that archetype. The posterior is again a Beta.
+Value of information ranks services by what a new pilot (A109 observations) would be worth:
+labour cost x the expected fall in the posterior standard deviation. Pure polars (and scipy for
+Beta quantiles); no dagster.
 """
 
 from __future__ import annotations
