@@ -104,6 +104,7 @@ def _run(selection: str | None) -> int:
         print(f"  ... and {len(failed) - 5} more failed steps (see the log)")
     _print_built(result)
     _print_model(result)
+    _print_evidence(result)
     _print_publication(result)
     _print_where_to_look(result)
     print(f"log: {log_file}")
@@ -134,6 +135,16 @@ def _print_model(result) -> None:
             if "model_summary" in metadata:
                 for line in str(metadata["model_summary"].value).splitlines():
                     print(f"model: {line}")
+
+
+def _print_evidence(result) -> None:
+    """The bottom-up evidence line, when the run combined pilots with the top-down map
+    (scoring/evidence.py): pilots used, links made, posteriors moved beyond A137."""
+    for event in _materialisations(result):
+        if event.asset_key.path == ["scoring", "fct_service_evidence_posterior"]:
+            metadata = event.event_specific_data.materialization.metadata
+            if "evidence_summary" in metadata:
+                print(f"evidence: {metadata['evidence_summary'].value}")
 
 
 def _print_where_to_look(result) -> None:

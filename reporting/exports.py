@@ -220,7 +220,8 @@ def write_exports(
 
         summary = frames.get("scoring.fct_service_automation_summary")
         if charts and summary is not None and summary.height:
-            points = matrix_points(summary, frames.get("seeds.archetypes"))
+            points = matrix_points(summary, frames.get("seeds.archetypes"),
+                                   frames.get("scoring.fct_service_evidence_posterior"))
             title = f"Public Service Automation Atlas: probability x value, published {publish_id}"
             folder = staging / "charts"
             org = organisations_png(points, folder / "value_by_organisation.png",

@@ -2,7 +2,8 @@
 no external file) that works offline, e.g. opened from disk or attached to an e-mail.
 
 The SVG is drawn here, in Python, so the page shows every service even with scripts off; the
-script only adds the tooltip, the archetype legend toggles, the search box and the interval switch.
+script only adds the tooltip, the archetype legend toggles, the search box, the interval switch and
+the estimate switch (top-down, or combined with published pilots: docs/evidence.md).
 Every service is a row of the table under the chart (those without a probability or a positive
 value are listed there with the reason, since a log axis cannot place them).
 """
@@ -125,9 +126,13 @@ def _panel_svg(panel: Panel, rows: pl.DataFrame, points: pl.DataFrame) -> str:
         )
     parts.append('</g><g class="points">')
     for row in placed.iter_rows(named=True):
+        combined = row.get("combined_probability")
+        combined = row["headline_probability"] if combined is None else combined
+        evidence = " evidence" if row.get("evidence_ids") else ""
         parts.append(
-            f'<circle class="svc" data-key="{_attr(_key(row))}" '
+            f'<circle class="svc{evidence}" data-key="{_attr(_key(row))}" '
             f'data-archetype="{_attr(row["archetype_id"])}" cx="{scale.x(row["headline_probability"])}" '
+            f'data-cx-top-down="{scale.x(row["headline_probability"])}" data-cx-combined="{scale.x(combined)}" '
             f'cy="{scale.y(row["value_gross"])}" r="3.4" fill="{row["colour"]}"/>'
         )
     parts.append("</g>")
@@ -150,7 +155,7 @@ def _panel_svg(panel: Panel, rows: pl.DataFrame, points: pl.DataFrame) -> str:
 
 def _table(points: pl.DataFrame) -> str:
     head = ("country", "rank", "service", "organisation", "archetype", "quadrant", "probability",
-            "P 5th-95th", "gross value", "value 5th-95th", "currency")
+            "P 5th-95th", "bottom-up (pilots)", "combined", "pilots", "gross value", "value 5th-95th", "currency")
     rows = ["<table id=\"services\"><thead><tr>"
             + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
     for r in points.iter_rows(named=True):
@@ -166,6 +171,9 @@ def _table(points: pl.DataFrame) -> str:
             f'<td><span class="swatch" style="background:{r["colour"]}"></span>{_attr(r["archetype_name"])}</td>'
             f"<td>{_attr(QUADRANT_LABELS.get(r['quadrant'], r['quadrant']))}</td>"
             f"<td>{_fmt_p(r['headline_probability'])}</td><td>{interval_p}</td>"
+            f"<td>{_fmt_p(r.get('bottom_up_share'))}</td>"
+            f"<td>{_fmt_p(r.get('combined_probability')) if r.get('evidence_ids') else ''}</td>"
+            f"<td>{_attr(r.get('evidence_ids'))}</td>"
             f"<td>{_fmt_money(r['value_gross'])}</td><td>{interval_v}</td><td>{_attr(r['currency'])}</td></tr>"
         )
     rows.append("</tbody></table>")
@@ -195,7 +203,7 @@ svg .title{font-size:14px;font-weight:600} svg .tick{font-size:11px;fill:#555} s
 svg .frame{fill:none;stroke:#bbb} svg .grid{stroke:#eee} svg .threshold{stroke:#444;stroke-dasharray:5 4;stroke-width:1.2}
 svg .quadrant{font-size:12px;font-style:italic;fill:#777} svg .label{font-size:10.5px;fill:#111;paint-order:stroke;stroke:#fff;stroke-width:3px}
 svg .intervals path{fill:none;stroke-width:.7} svg .callout line{stroke:#666;stroke-width:.6} svg.no-intervals .intervals{display:none}
-svg circle.svc{stroke:#fff;stroke-width:.5;cursor:pointer} svg circle.svc:hover,svg circle.svc.hit{stroke:#000;stroke-width:1.5;r:6}
+svg circle.svc{stroke:#fff;stroke-width:.5;cursor:pointer} body.combined svg circle.svc.evidence{stroke:#000;stroke-width:1} svg circle.svc:hover,svg circle.svc.hit{stroke:#000;stroke-width:1.5;r:6}
 .hidden{display:none} .dim{opacity:.12}
 #tooltip{position:fixed;pointer-events:none;background:rgba(20,20,20,.92);color:#fff;padding:6px 9px;border-radius:4px;font-size:12px;max-width:340px;display:none;z-index:10}
 table{border-collapse:collapse;font-size:12px;margin-top:14px;width:100%}
@@ -216,6 +224,7 @@ SCRIPT = """
     const lines = [[d.service_name, true], [d.organisation_name || d.organisation_code || ''],
       ['archetype: ' + d.archetype_name], ['quadrant: ' + d.quadrant + ', rank ' + d.priority_rank + ' in ' + d.country_code],
       ['probability ' + p(d.headline_probability) + ' (5th-95th: ' + p(d.probability_p05) + '-' + p(d.probability_p95) + ')'],
+      [d.evidence_ids ? 'pilots ' + d.evidence_ids + ': bottom-up ' + p(d.bottom_up_share) + ', combined ' + p(d.combined_probability) : 'no published pilot informs it'],
       ['gross value ' + fmt(d.value_gross) + ' ' + (d.currency||'') + ' (5th-95th: ' + fmt(d.value_gross_p05) + '-' + fmt(d.value_gross_p95) + ')'],
       ['net value ' + fmt(d.value_net) + ' ' + (d.currency||'')]];
     for (const [text, bold] of lines){ const div = document.createElement('div'); div.textContent = text; if (bold) div.style.fontWeight = '600'; tip.appendChild(div); }
@@ -249,6 +258,14 @@ SCRIPT = """
     b.setAttribute('aria-pressed', hiddenArchetypes.has(a) ? 'false' : 'true');
     apply();
   }));
+  const estimate = document.getElementById('estimate');
+  estimate.addEventListener('change', () => {
+    const combined = estimate.value === 'combined';
+    document.body.classList.toggle('combined', combined);
+    document.querySelectorAll('circle.svc').forEach(c => c.setAttribute('cx', combined ? c.dataset.cxCombined : c.dataset.cxTopDown));
+    // the whiskers and labels belong to the top-down estimate
+    document.querySelectorAll('svg.panel').forEach(s => s.classList.toggle('no-intervals', combined || !document.getElementById('intervals').checked));
+  });
   document.getElementById('intervals').addEventListener('change', ev => {
     document.querySelectorAll('svg.panel').forEach(s => s.classList.toggle('no-intervals', !ev.target.checked));
   });
@@ -262,8 +279,12 @@ def _data_json(points: pl.DataFrame) -> str:
     columns = ["key", "service_key", "fiscal_year", "country_code", "service_name", "organisation_code",
                "organisation_name", "archetype_id", "archetype_name", "quadrant", "priority_rank",
                "headline_probability", "probability_p05", "probability_p95", "value_gross",
-               "value_gross_p05", "value_gross_p95", "value_net", "currency"]
+               "value_gross_p05", "value_gross_p95", "value_net", "currency", "bottom_up_share",
+               "combined_probability", "evidence_ids"]
     frame = points.with_columns(pl.concat_str("service_key", pl.lit("|"), "fiscal_year").alias("key"))
+    for name, dtype in (("bottom_up_share", pl.Float64), ("combined_probability", pl.Float64), ("evidence_ids", pl.String)):
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype).alias(name))
     text = json.dumps(frame.select(columns).to_dicts(), ensure_ascii=False, separators=(",", ":"))
     # inside <script>: never let the data close the element
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
@@ -281,6 +302,7 @@ def matrix_html(points: pl.DataFrame, path: Path, *, title: str, subtitle: str,
         encoded = base64.b64encode(organisations_png.read_bytes()).decode("ascii")
         org = (f'<h2>Value by organisation</h2><img class="org" alt="value of automating by organisation" '
                f'src="data:image/png;base64,{encoded}">')
+    n_evidence = int(points["evidence_ids"].is_not_null().sum()) if "evidence_ids" in points.columns else 0
     document = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -292,13 +314,17 @@ def matrix_html(points: pl.DataFrame, path: Path, *, title: str, subtitle: str,
 <div class="controls">
 <label>Find a service or organisation <input id="search" type="search" placeholder="e.g. passport"></label>
 <label><input id="intervals" type="checkbox" checked> show 5th-95th percentile intervals</label>
+<label>Probability <select id="estimate"><option value="top-down" selected>top-down (the model)</option>
+<option value="combined">combined with published pilots ({n_evidence} services informed)</option></select></label>
 <span><span id="shown">{points.height}</span> of {points.height} services listed</span>
 </div>
 <div class="legend">{_legend(points)}</div>
 <div class="panels">{''.join(body)}</div>
 <p class="meta">Dashed lines: the quadrant thresholds (probability, assumption A050; the country's top quartile of
 gross value, A051). Whiskers: Monte Carlo 5th-95th percentiles (A052-A054). Services without a probability
-or a positive value cannot sit on a log axis: they are in the table, greyed.</p>
+or a positive value cannot sit on a log axis: they are in the table, greyed. "Combined" moves each service to
+the Beta posterior that adds published pilots to the top-down prior (outlined points; docs/evidence.md); the
+quadrants and ranks stay those of the top-down estimate.</p>
 {org}
 <h2>Every service</h2>
 {_table(points)}

@@ -60,10 +60,26 @@ def archetype_colours(archetype_ids: list[str]) -> dict[str, str]:
     return {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(sorted(set(archetype_ids)))}
 
 
-def matrix_points(summary: pl.DataFrame, archetypes: pl.DataFrame | None = None) -> pl.DataFrame:
+EVIDENCE_COLUMNS = {
+    "evidence_mean_share": "bottom_up_share",
+    "posterior_mean": "combined_probability",
+    "posterior_shift": "posterior_shift",
+    "evidence_ids": "evidence_ids",
+}
+
+
+def matrix_points(
+    summary: pl.DataFrame,
+    archetypes: pl.DataFrame | None = None,
+    evidence: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """One row per service of scoring.fct_service_automation_summary with its archetype name and
     colour, and `is_placed`: it has a probability and a positive gross value, so it can be drawn on
-    a log value axis (the others are listed, not drawn)."""
+    a log value axis (the others are listed, not drawn).
+
+    With `evidence` (scoring.fct_service_evidence_posterior) each service also carries what the
+    pilots say (bottom_up_share), the combined probability and the pilots' ids; without it, or for
+    a service no pilot informs, the combined probability is the headline one."""
     missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
     if missing:
         raise ValueError(f"scoring.fct_service_automation_summary lacks columns {missing}")
@@ -75,6 +91,17 @@ def matrix_points(summary: pl.DataFrame, archetypes: pl.DataFrame | None = None)
     else:
         frame = frame.with_columns(pl.lit(None, pl.String).alias("archetype_name"))
     frame = frame.with_columns(pl.col("archetype_name").fill_null(pl.col("archetype_id")))
+    if evidence is not None and set(EVIDENCE_COLUMNS) <= set(evidence.columns):
+        frame = frame.join(
+            evidence.select("service_key", "fiscal_year", *EVIDENCE_COLUMNS).rename(EVIDENCE_COLUMNS),
+            on=["service_key", "fiscal_year"], how="left",
+        )
+    else:
+        frame = frame.with_columns(
+            pl.lit(None, pl.Float64).alias("bottom_up_share"), pl.lit(None, pl.Float64).alias("combined_probability"),
+            pl.lit(None, pl.Float64).alias("posterior_shift"), pl.lit(None, pl.String).alias("evidence_ids"),
+        )
+    frame = frame.with_columns(pl.col("combined_probability").fill_null(pl.col("headline_probability")))
     colours = archetype_colours(frame["archetype_id"].drop_nulls().to_list())
     return frame.with_columns(
         pl.col("archetype_id").replace_strict(colours, default="#777777", return_dtype=pl.String)

@@ -25,9 +25,13 @@ QUADRANTS = ("automate_first", "quick_win", "augment", "monitor", "unscored")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 MAX_WIDTH = 60
+POSTERIOR = "scoring.fct_service_evidence_posterior"
+PILOTS = "scoring.fct_pilot_evidence_used"
+LINKS = "scoring.fct_service_evidence_link"
 SHEETS = (
     "Priority list", "Matrix summary", "Services", "Organisations", "Archetypes",
-    "Activities", "Calibration", "UK replication", "Assumptions", "Data dictionary", "Sources and licences",
+    "Activities", "Evidence", "Pilots", "Calibration", "UK replication", "Assumptions", "Data dictionary",
+    "Sources and licences",
 )
 
 
@@ -182,6 +186,70 @@ def _archetypes(frames: Mapping[str, pl.DataFrame]) -> Sheet:
     return Sheet("Archetypes", frame, origin, note="Per service archetype: services, volume, value and probability.")
 
 
+# top-down, bottom-up and combined side by side (docs/evidence.md): sheet column -> table column
+EVIDENCE_RENAMED = {
+    "top_down_probability": "prior_mean",
+    "bottom_up_share": "evidence_mean_share",
+    "combined_probability": "posterior_mean",
+}
+EVIDENCE_COLUMNS = (
+    "country_code", "service_key", "fiscal_year", "service_name", "organisation_code", "archetype_id",
+    "top_down_probability", "bottom_up_share", "combined_probability", "posterior_shift",
+    "is_shift_reported", "prior_p05", "prior_p95", "posterior_p05", "posterior_p95", "own_pilots",
+    "borrowed_pilots", "evidence_observations", "evidence_ids", "quadrant", "priority_rank",
+    "value_of_information", "voi_rank", "currency", "price_year",
+)
+PILOT_COLUMNS = (
+    "evidence_id", "publisher", "publication_year", "source", "source_url", "country_code",
+    "organisation_code", "service_key", "activity_ids", "automated_task", "published_figure",
+    "published_unit", "derivation", "derivation_assumption_ids", "observed_share", "design",
+    "quality_rating", "sample_size", "sample_unit", "effective_observations", "is_usable",
+    "unusable_reason", "services_informed", "services_moved",
+)
+
+
+def _evidence(frames: Mapping[str, pl.DataFrame]) -> Sheet:
+    """The services a pilot informs: top-down, bottom-up and combined probability side by side,
+    largest shift first."""
+    table = frames.get(POSTERIOR)
+    if table is None:
+        table = pl.DataFrame(schema={c: pl.String for c in ("service_key", "fiscal_year")})
+    frame = table.rename({v: k for k, v in EVIDENCE_RENAMED.items() if v in table.columns})
+    if "evidence_observations" in frame.columns:
+        frame = frame.filter(pl.col("evidence_observations") > 0)
+    if "posterior_shift" in frame.columns:
+        frame = frame.sort(pl.col("posterior_shift").abs(), "service_key", descending=[True, False])
+    frame = _select(frame, EVIDENCE_COLUMNS)
+    origin = _origin(frame, POSTERIOR, {k: (POSTERIOR, v) for k, v in EVIDENCE_RENAMED.items()})
+    return Sheet("Evidence", frame, origin,
+                 note="Services that published pilots inform: the top-down probability, what the pilots say "
+                      "(bottom-up) and the combined Beta posterior side by side, largest shift first (docs/evidence.md).")
+
+
+def _pilots(frames: Mapping[str, pl.DataFrame]) -> Sheet:
+    """Every pilot of the seed with its publication, the share it gives, whether it is used and how
+    many services it informs and moves beyond A137."""
+    table = frames.get(PILOTS)
+    if table is None:
+        table = pl.DataFrame(schema={"evidence_id": pl.String})
+    links, posterior = frames.get(LINKS), frames.get(POSTERIOR)
+    reach = pl.DataFrame(schema={"evidence_id": pl.String, "services_informed": pl.Int64, "services_moved": pl.Int64})
+    if links is not None and posterior is not None and links.height:
+        moved = posterior.filter(pl.col("is_shift_reported")).select("service_key", "fiscal_year")
+        reach = links.group_by("evidence_id").agg(pl.len().cast(pl.Int64).alias("services_informed")).join(
+            links.join(moved, on=["service_key", "fiscal_year"], how="semi")
+            .group_by("evidence_id").agg(pl.len().cast(pl.Int64).alias("services_moved")),
+            on="evidence_id", how="left",
+        )
+    frame = table.join(reach, on="evidence_id", how="left").with_columns(
+        pl.col("services_informed").fill_null(0), pl.col("services_moved").fill_null(0)
+    ).sort("evidence_id")
+    frame = _select(frame, PILOT_COLUMNS)
+    return Sheet("Pilots", frame, _origin(frame, PILOTS),
+                 note="Every published pilot entered in seeds/pilot_evidence.csv: publisher, year, link, the figure "
+                      "as published and the share derived from it, design and quality, and how many services it informs.")
+
+
 def _plain(frames: Mapping[str, pl.DataFrame], name: str, table: str, note: str, drop: Sequence[str] = ()) -> Sheet:
     frame = frames[table].drop(list(drop), strict=False)
     return Sheet(name, frame, _origin(frame, table), note=note)
@@ -245,6 +313,8 @@ def build_sheets(
         _plain(frames, "Activities", "scoring.agg_automation_by_activity",
                "Per country and activity (the general procedures): services, hours, labour cost, automatable hours and value.",
                drop=["parameters"]),
+        _evidence(frames),
+        _pilots(frames),
         _plain(frames, "Calibration", "scoring.fct_unit_cost_calibration",
                "UK services with a reported cost per transaction: reported against predicted, in sample and leave-one-out (A207).",
                drop=["parameters"]),

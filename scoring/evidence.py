@@ -1,12 +1,14 @@
 """Bottom-up evidence: pilot results combined with the top-down probability (docs/evidence.md).
 
 The top-down headline probability of a service, with its Monte Carlo interval, becomes a Beta
-prior by the method of moments; every usable pilot on the service, or on a service of the same
-archetype, adds pseudo-observations of its measured share of labour time saved, discounted by its
-quality (A100-A102), capped (A103) and, for pilots on other services, by how similar the setting
-is (A106-A108). The posterior is again a Beta. Value of information ranks services by what a new
-pilot (A109 observations) would be worth: labour cost x the expected fall in the posterior
-standard deviation. Pure polars (and scipy for Beta quantiles); no dagster.
+prior by the method of moments; every usable pilot adds pseudo-observations of its measured share
+of labour time saved, discounted by its quality (A100-A102), capped (A103) and, for pilots run
+elsewhere, by how similar the setting is (A106-A108). A pilot on activities of the production
+model informs every service with hours in them, in proportion to those hours (A136); a pilot that
+stands for an archetype informs the services of that archetype. The posterior is again a Beta.
+Value of information ranks services by what a new pilot (A109 observations) would be worth:
+labour cost x the expected fall in the posterior standard deviation. Pure polars (and scipy for
+Beta quantiles); no dagster.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ PILOT_SCHEMA = {
     "evidence_id": pl.String,
     "service_key": pl.String,
     "archetype_id": pl.String,
+    "activity_ids": pl.String,
     "country_code": pl.String,
     "organisation_code": pl.String,
     "measure": pl.String,
@@ -39,8 +42,25 @@ PILOT_SCHEMA = {
     "quality_rating": pl.String,
 }
 
+# Carried through from marts.fct_pilot_evidence when present, so that every pilot the scoring
+# tables use can be traced to its publication.
+PUBLICATION_SCHEMA = {
+    "sample_unit": pl.String,
+    "publication_year": pl.Int64,
+    "publisher": pl.String,
+    "source": pl.String,
+    "source_url": pl.String,
+    "design": pl.String,
+    "automated_task": pl.String,
+    "published_figure": pl.String,
+    "published_unit": pl.String,
+    "derivation": pl.String,
+    "derivation_assumption_ids": pl.String,
+}
+
 USED_SCHEMA = {
     **PILOT_SCHEMA,
+    **PUBLICATION_SCHEMA,
     "observed_share": pl.Float64,
     "quality_weight": pl.Float64,
     "effective_observations": pl.Float64,
@@ -54,11 +74,18 @@ LINK_SCHEMA = {
     "evidence_id": pl.String,
     "link_type": pl.String,
     "similarity_weight": pl.Float64,
+    "activity_ids": pl.String,
+    "activity_hours_share": pl.Float64,
+    "activity_prior_probability": pl.Float64,
+    "pilot_observed_share": pl.Float64,
     "observed_share": pl.Float64,
     "effective_observations": pl.Float64,
     "weighted_observations": pl.Float64,
     "assumption_ids": pl.String,
 }
+
+# The activity rows evidence_links needs (scoring.fct_service_activity).
+ACTIVITY_COLUMNS = ["service_key", "fiscal_year", "activity_id", "share_of_service_hours", "probability"]
 
 
 def pilot_shares(pilots: pl.DataFrame, params: EvidenceParameters) -> pl.DataFrame:
@@ -70,7 +97,11 @@ def pilot_shares(pilots: pl.DataFrame, params: EvidenceParameters) -> pl.DataFra
     handling minutes per transaction; a share outside [0, 1] is not usable."""
     frame = pilots.select(
         [pl.col(c).cast(t) if c in pilots.columns else pl.lit(None, t).alias(c)
-         for c, t in PILOT_SCHEMA.items()]
+         for c, t in {**PILOT_SCHEMA, **PUBLICATION_SCHEMA}.items()]
+    ).with_columns(
+        # "a; b" and "a;b" name the same activities; an empty list is no list
+        pl.col("activity_ids").str.replace_all(r"\s*;\s*", ";").str.strip_chars(" ;")
+        .replace("", None)
     )
     weights = params.quality_weights()
     measure = pl.col("measure")
@@ -91,8 +122,8 @@ def pilot_shares(pilots: pl.DataFrame, params: EvidenceParameters) -> pl.DataFra
         .then(pl.lit("minutes saved without a positive baseline_minutes_per_transaction"))
         .when(~pl.col("observed_share").is_between(0.0, 1.0))
         .then(pl.lit("share of labour time saved outside [0, 1]"))
-        .when(pl.col("archetype_id").is_null())
-        .then(pl.lit("neither a known service nor an archetype"))
+        .when(pl.col("archetype_id").is_null() & pl.col("activity_ids").is_null())
+        .then(pl.lit("names no activity and neither a known service nor an archetype"))
         .when(~(pl.col("sample_size").fill_null(0) > 0))
         .then(pl.lit("sample size missing or not positive"))
         .when(~pl.col("quality_rating").is_in(list(weights)) | pl.col("quality_rating").is_null())
@@ -147,56 +178,125 @@ def beta_prior(summary: pl.DataFrame, params: EvidenceParameters) -> pl.DataFram
     )
 
 
-def evidence_links(
-    services: pl.DataFrame, used: pl.DataFrame, params: EvidenceParameters
-) -> pl.DataFrame:
-    """One row per service and usable pilot of its archetype: the share of the pilot's effective
-    observations that the service receives (its similarity weight).
-
-    own service 1; another service of the same organisation A106; same country A107; other
-    country, or an archetype-level pilot without a country, A108. An archetype-level pilot with a
-    country counts as same country (A107) for that country's services."""
-    pilots = used.filter(pl.col("is_usable")).select(
-        "evidence_id",
-        pl.col("service_key").alias("pilot_service_key"),
-        "archetype_id",
-        pl.col("country_code").alias("pilot_country_code"),
-        pl.col("organisation_code").alias("pilot_organisation_code"),
-        "observed_share",
-        "effective_observations",
-    )
-    if pilots.is_empty():
-        return pl.DataFrame(schema=LINK_SCHEMA)
-    targets = services.select(*SERVICE_KEY, "archetype_id", "country_code", "organisation_code")
-    joined = targets.join(pilots, on="archetype_id", how="inner")
+def _link_type(same_organisation_needs_service: bool) -> pl.Expr:
+    """own service, same organisation, same country or other country (columns of the joined
+    pilot-service frame)."""
     same_country = pl.col("pilot_country_code") == pl.col("country_code")
-    link_type = (
+    same_org = same_country & (pl.col("pilot_organisation_code") == pl.col("organisation_code"))
+    if same_organisation_needs_service:
+        same_org = same_org & pl.col("pilot_service_key").is_not_null()
+    return (
         pl.when(pl.col("pilot_service_key") == pl.col("service_key")).then(pl.lit("own_service"))
-        .when(pl.col("pilot_service_key").is_not_null() & same_country
-              & (pl.col("pilot_organisation_code") == pl.col("organisation_code")))
-        .then(pl.lit("same_organisation"))
+        .when(same_org.fill_null(False)).then(pl.lit("same_organisation"))
         .when(same_country.fill_null(False)).then(pl.lit("same_country"))
         .otherwise(pl.lit("other_country"))
     )
+
+
+def _with_weights(joined: pl.DataFrame, params: EvidenceParameters, rule: str) -> pl.DataFrame:
+    """Similarity weight and assumption ids by link type (A106-A108); `rule` names the transfer
+    rule's assumption (empty for archetype-level pilots)."""
     weights = {
         "own_service": (1.0, "A100-A103"),
         "same_organisation": (params.weight_same_organisation, "A100-A103,A106"),
         "same_country": (params.weight_same_country, "A100-A103,A107"),
         "other_country": (params.weight_other_country, "A100-A103,A108"),
     }
+    return joined.with_columns(
+        pl.col("link_type").replace_strict({k: v[0] for k, v in weights.items()}, return_dtype=pl.Float64)
+        .alias("similarity_weight"),
+        (pl.col("link_type").replace_strict({k: v[1] for k, v in weights.items()}, return_dtype=pl.String)
+         + pl.lit(rule)).alias("assumption_ids"),
+    )
+
+
+def evidence_links(
+    services: pl.DataFrame,
+    used: pl.DataFrame,
+    params: EvidenceParameters,
+    activities: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """One row per service and usable pilot that informs it: the share of the pilot's effective
+    observations that the service receives, and the share of labour time saved they observe.
+
+    Similarity: own service 1; another service of the same organisation A106; same country A107;
+    other country, or an archetype-level pilot without a country, A108. An archetype-level pilot
+    with a country counts as same country (A107) for that country's services.
+
+    A pilot that names activities (activity_ids) informs every service with hours in them
+    (`activities`: scoring.fct_service_activity), whatever its archetype (A136): with h the
+    activities' share of the service's hours and p their hours-weighted top-down probability, the
+    service observes prior mean + h (y - p) (the pilot's share y in place of the top-down one for
+    those hours) with weight similarity x effective observations x h. A pilot that names no
+    activity informs the services of its archetype with its own share, h = 1."""
+    usable = used.filter(pl.col("is_usable")).select(
+        "evidence_id",
+        pl.col("service_key").alias("pilot_service_key"),
+        "archetype_id",
+        "activity_ids",
+        pl.col("country_code").alias("pilot_country_code"),
+        pl.col("organisation_code").alias("pilot_organisation_code"),
+        pl.col("observed_share").alias("pilot_observed_share"),
+        "effective_observations",
+    )
+    targets = services.select(
+        *SERVICE_KEY, "archetype_id", "country_code", "organisation_code", "headline_probability"
+    )
+    frames = []
+    by_archetype = usable.filter(pl.col("activity_ids").is_null())
+    if not by_archetype.is_empty():
+        joined = targets.join(by_archetype.drop("activity_ids"), on="archetype_id", how="inner")
+        frames.append(
+            _with_weights(joined.with_columns(_link_type(True).alias("link_type")), params, "")
+            .with_columns(
+                pl.lit(None, pl.String).alias("activity_ids"),
+                pl.lit(1.0).alias("activity_hours_share"),
+                pl.lit(None, pl.Float64).alias("activity_prior_probability"),
+                pl.col("pilot_observed_share").alias("observed_share"),
+            )
+        )
+    by_activity = usable.filter(pl.col("activity_ids").is_not_null())
+    if not by_activity.is_empty() and activities is not None and not activities.is_empty():
+        named = by_activity.select(
+            "evidence_id", pl.col("activity_ids").str.split(";").alias("activity_id")
+        ).explode("activity_id")
+        hours = (
+            activities.select(ACTIVITY_COLUMNS)
+            .join(named, on="activity_id", how="inner")
+            .group_by(*SERVICE_KEY, "evidence_id")
+            .agg(
+                pl.col("share_of_service_hours").sum().alias("activity_hours_share"),
+                ((pl.col("share_of_service_hours") * pl.col("probability")).sum()
+                 / pl.col("share_of_service_hours").filter(pl.col("probability").is_not_null()).sum())
+                .alias("activity_prior_probability"),
+            )
+        )
+        joined = (
+            targets.join(hours, on=SERVICE_KEY, how="inner")
+            .join(by_activity.drop("archetype_id"), on="evidence_id", how="inner")
+            .filter(
+                (pl.col("activity_hours_share") > 0)
+                & pl.col("headline_probability").is_not_null()
+                & pl.col("activity_prior_probability").is_finite()
+            )
+        )
+        frames.append(
+            _with_weights(joined.with_columns(_link_type(False).alias("link_type")), params, ",A136")
+            .with_columns(
+                (pl.col("headline_probability") + pl.col("activity_hours_share")
+                 * (pl.col("pilot_observed_share") - pl.col("activity_prior_probability")))
+                .clip(0.0, 1.0).alias("observed_share"),
+            )
+        )
+    if not frames:
+        return pl.DataFrame(schema=LINK_SCHEMA)
     return (
-        joined.with_columns(link_type.alias("link_type"))
-        .with_columns(
-            pl.col("link_type").replace_strict({k: v[0] for k, v in weights.items()}, return_dtype=pl.Float64)
-            .alias("similarity_weight"),
-            pl.col("link_type").replace_strict({k: v[1] for k, v in weights.items()}, return_dtype=pl.String)
-            .alias("assumption_ids"),
-        )
-        .with_columns(
-            (pl.col("similarity_weight") * pl.col("effective_observations")).alias("weighted_observations")
-        )
+        pl.concat([f.with_columns(
+            (pl.col("similarity_weight") * pl.col("effective_observations") * pl.col("activity_hours_share"))
+            .alias("weighted_observations")
+        ).select(list(LINK_SCHEMA)) for f in frames], how="vertical")
+        .cast(LINK_SCHEMA)
         .filter(pl.col("weighted_observations") > 0)
-        .select(list(LINK_SCHEMA))
         .sort([*SERVICE_KEY, "evidence_id"])
     )
 
@@ -275,11 +375,14 @@ def posterior(
         # moves shifts by exactly 0 (not -0.0), not by the -1e-16 of the alpha-beta round trip
         pl.when((pl.col("posterior_mean") - pl.col("prior_mean")).round(12) == 0).then(0.0)
         .otherwise((pl.col("posterior_mean") - pl.col("prior_mean")).round(12)).alias("posterior_shift"),
+        pl.lit(params.shift_report_threshold).alias("shift_report_threshold"),
         sd_after.alias("expected_sd_after_reference_pilot"),
         (pl.col("labour_cost") * pl.col("posterior_sd")).alias("value_uncertainty"),
         (pl.col("labour_cost") * (pl.col("posterior_sd") - sd_after)).alias("value_of_information"),
         pl.lit(n_ref).alias("voi_reference_observations"),
     ).with_columns(
+        (pl.col("posterior_shift").abs() > pl.col("shift_report_threshold")).fill_null(False)
+        .alias("is_shift_reported"),
         pl.when(pl.col("prior_mean").is_null()).then(pl.col("prior_null_reason"))
         .when(pl.col("labour_cost").is_null()).then(pl.lit("labour cost unknown (fct_service_cost)"))
         .otherwise(None)
@@ -303,12 +406,28 @@ def posterior(
             "own_pilots", "borrowed_pilots", "evidence_observations", "evidence_mean_share",
             "evidence_ids",
             "posterior_alpha", "posterior_beta", "posterior_mean", "posterior_sd",
-            "posterior_p05", "posterior_p95", "posterior_shift",
+            "posterior_p05", "posterior_p95", "posterior_shift", "shift_report_threshold",
+            "is_shift_reported",
             "labour_cost", "currency", "price_year", "value_uncertainty",
             "expected_sd_after_reference_pilot", "voi_reference_observations",
             "value_of_information", "voi_rank", "voi_null_reason", "prior_null_reason",
         )
         .sort(["country_code", "voi_rank", "service_key", "fiscal_year"], nulls_last=True)
+    )
+
+
+def evidence_summary(
+    used: pl.DataFrame, links: pl.DataFrame, result: pl.DataFrame, params: EvidenceParameters
+) -> str:
+    """One line for the run summary: pilots used, links made, and how many services' posteriors
+    moved from the top-down probability by more than A137 (absolute), each way."""
+    shift = result["posterior_shift"].fill_null(0.0)
+    limit = params.shift_report_threshold
+    linked = links.select(pl.struct(SERVICE_KEY).n_unique()).item() if links.height else 0
+    return (
+        f"{int(used['is_usable'].sum())} of {used.height} pilots used, {links.height} links to "
+        f"{linked} services, {int((shift.abs() > limit).sum())} posteriors moved by more than "
+        f"{limit:g} ({int((shift > limit).sum())} up, {int((shift < -limit).sum())} down)"
     )
 
 

@@ -1,5 +1,5 @@
 """Parameters of the evidence, access-risk and workforce-transition stages (issue 9), read from the
-assumptions seed (ids A100-A118) and overridable per run, like scoring.parameters for the model.
+assumptions seed (ids A100-A118, A137) and overridable per run, like scoring.parameters for the model.
 
 The model's own parameters (probability threshold A050, coverage threshold A055) stay in
 scoring.parameters.Parameters; the functions here take both where they need both.
@@ -29,6 +29,7 @@ class EvidenceParameters:
     access_probability_threshold: float = 0.5  # A111
     workforce_high_automation_threshold: float = 0.7  # A112
     redeployment_options: int = 5  # A113
+    shift_report_threshold: float = 0.05  # A137
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -65,6 +66,7 @@ SEED_FIELDS = {
     "access_probability_threshold": "access_probability_threshold",
     "workforce_high_automation_threshold": "workforce_high_automation_threshold",
     "redeployment_options": "redeployment_options_per_occupation",
+    "shift_report_threshold": "posterior_shift_report_threshold",
 }
 
 
@@ -76,7 +78,7 @@ def evidence_parameters_from_assumptions(assumptions: pl.DataFrame) -> EvidenceP
         if parameter not in rows or rows[parameter].get("value") in (None, ""):
             raise ValueError(
                 f"assumptions seed lacks {parameter}, needed for {field} "
-                "(dbt_project/seeds/assumptions.csv, ids A100-A113)"
+                "(dbt_project/seeds/assumptions.csv, ids A100-A113 and A137)"
             )
         values[field] = rows[parameter]["value"]
     return EvidenceParameters().override(**values)

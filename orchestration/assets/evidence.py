@@ -12,8 +12,10 @@ from orchestration.assets.scoring import (
     write_table,
 )
 from scoring.evidence import (
+    ACTIVITY_COLUMNS,
     evidence_invariant_failures,
     evidence_links,
+    evidence_summary,
     pilot_shares,
     posterior,
 )
@@ -27,8 +29,9 @@ EVIDENCE_TABLES = {
     "share of labour time saved, quality weight and effective observations (A100-A103), or why it "
     "cannot be used.",
     "fct_service_evidence_link": "One row per service and pilot that informs it: link type (own "
-    "service, same organisation, same country, other country) and the similarity weight "
-    "(A106-A108) with which the pilot's observations reach the service.",
+    "service, same organisation, same country, other country), the similarity weight (A106-A108) "
+    "and, for a pilot on activities, the activities' share of the service's hours (A136) with "
+    "which the pilot's observations reach the service.",
     "fct_service_evidence_posterior": "One row per service: top-down Beta prior, pilot evidence and "
     "Beta posterior side by side, and the value of information of a new pilot (labour cost x "
     "expected fall in the posterior sd, A109) with its rank per country.",
@@ -40,7 +43,8 @@ EVIDENCE_TABLES = {
         dg.AssetSpec(
             ["scoring", name], description=text, group_name="scoring", owners=[OWNER],
             kinds={"polars", "duckdb"},
-            deps=[SUMMARY, ["marts", "fct_pilot_evidence"], ["seeds", "assumptions"]],
+            deps=[SUMMARY, ["scoring", "fct_service_activity"], ["marts", "fct_pilot_evidence"],
+                  ["seeds", "assumptions"]],
         )
         for name, text in EVIDENCE_TABLES.items()
     ],
@@ -60,13 +64,14 @@ def bottom_up_evidence(
         params = evidence_parameters(con, config)
         summary = con.sql("SELECT * FROM scoring.fct_service_automation_summary").pl()
         pilots = con.sql("SELECT * FROM marts.fct_pilot_evidence").pl()
+        activities = con.sql(
+            f"SELECT {', '.join(ACTIVITY_COLUMNS)} FROM scoring.fct_service_activity"
+        ).pl()
         used = pilot_shares(pilots, params)
-        links = evidence_links(summary, used, params)
+        links = evidence_links(summary, used, params, activities)
         result = posterior(summary, links, params)
-        context.log.info(
-            f"{pilots.height} pilots ({used['is_usable'].sum()} usable), {links.height} links, "
-            f"{result.height} services; parameters {params.to_json()}"
-        )
+        line = evidence_summary(used, links, result, params)
+        context.log.info(f"{line}; {result.height} services; parameters {params.to_json()}")
         problems = evidence_invariant_failures(result, summary.height)
         yield dg.AssetCheckResult(
             check_name="evidence_invariants",
@@ -84,4 +89,5 @@ def bottom_up_evidence(
         }
         for name, frame in tables.items():
             write_table(con, name, frame)
-            yield dg.MaterializeResult(asset_key=["scoring", name], metadata=table_metadata(frame, name))
+            extra = {"evidence_summary": line} if name == "fct_service_evidence_posterior" else {}
+            yield dg.MaterializeResult(asset_key=["scoring", name], metadata={**table_metadata(frame, name), **extra})

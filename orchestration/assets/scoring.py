@@ -59,6 +59,7 @@ class EvidenceConfig(dg.Config):
     access_probability_threshold: float | None = None
     workforce_high_automation_threshold: float | None = None
     redeployment_options: int | None = None
+    shift_report_threshold: float | None = None
 
 
 def evidence_parameters(con: duckdb.DuckDBPyConnection, config: EvidenceConfig) -> EvidenceParameters:

@@ -13,16 +13,69 @@ from scoring.evidence import evidence_links, pilot_shares, posterior
 from scoring.evidence_parameters import evidence_parameters_from_assumptions
 
 
-def test_every_service_has_one_posterior_row_and_without_pilots_it_is_the_prior(con):
-    services, rows, keys, moved = con.execute(
+def test_every_service_has_one_posterior_row_and_without_a_link_it_is_the_prior(con):
+    services, rows, keys, unlinked_moved, linked = con.execute(
         """select (select count(*) from marts.dim_service),
                   count(*), count(distinct (service_key, fiscal_year)),
-                  count(*) filter (where abs(posterior_mean - prior_mean) > 1e-12)
+                  count(*) filter (where abs(posterior_mean - prior_mean) > 1e-12
+                                     and evidence_observations = 0),
+                  count(*) filter (where evidence_observations > 0)
            from scoring.fct_service_evidence_posterior"""
     ).fetchall()[0]
     assert rows == keys == services
-    assert con.execute("select count(*) from seeds.pilot_evidence").fetchall()[0][0] == 0
-    assert moved == 0
+    assert unlinked_moved == 0
+    assert linked > 0
+
+
+def test_the_cited_pilots_are_used_and_traceable_to_their_publication(con):
+    pilots, used, untraceable = con.execute(
+        """select count(*), count(*) filter (where is_usable),
+                  count(*) filter (where source_url is null or publication_year is null
+                                     or published_unit is null or design is null)
+           from scoring.fct_pilot_evidence_used"""
+    ).fetchall()[0]
+    assert pilots == con.execute("select count(*) from seeds.pilot_evidence").fetchall()[0][0] >= 12
+    assert used >= 12 and untraceable == 0
+    # every pilot used informs at least one service
+    silent = con.execute(
+        """select count(*) from scoring.fct_pilot_evidence_used u
+           where u.is_usable and not exists (
+               select 1 from scoring.fct_service_evidence_link l where l.evidence_id = u.evidence_id)"""
+    ).fetchall()[0][0]
+    assert silent == 0
+
+
+def test_an_activity_link_is_the_pilots_share_in_place_of_the_top_down_one_for_those_hours(con):
+    """Recompute every activity-level link from fct_service_activity in SQL (A136)."""
+    bad = con.execute(
+        """with named as (
+               select evidence_id, trim(unnest(string_split(activity_ids, ';'))) as activity_id
+               from scoring.fct_pilot_evidence_used where is_usable and activity_ids is not null),
+           hours as (
+               select a.service_key, a.fiscal_year, n.evidence_id,
+                      sum(a.share_of_service_hours) as h,
+                      sum(a.share_of_service_hours * a.probability)
+                        / sum(a.share_of_service_hours) filter (where a.probability is not null) as p
+               from scoring.fct_service_activity a join named n using (activity_id)
+               group by all)
+           select count(*) filter (where abs(l.activity_hours_share - h.h) > 1e-9
+                                      or abs(l.observed_share - greatest(0, least(1,
+                                             s.headline_probability + h.h * (u.observed_share - h.p)))) > 1e-9
+                                      or abs(l.weighted_observations
+                                             - l.similarity_weight * u.effective_observations * h.h) > 1e-9),
+                  count(*)
+           from scoring.fct_service_evidence_link l
+           join hours h using (service_key, fiscal_year, evidence_id)
+           join scoring.fct_pilot_evidence_used u using (evidence_id)
+           join scoring.fct_service_automation_summary s using (service_key, fiscal_year)"""
+    ).fetchall()[0]
+    assert bad[0] == 0 and bad[1] > 0
+    # IRCC's triage pilot names the Temporary Resident Visa service: its own link has weight 1
+    own = con.execute(
+        """select link_type, similarity_weight from scoring.fct_service_evidence_link
+           where evidence_id = 'P0010' and service_key = 'CA-1423'"""
+    ).fetchall()
+    assert own and all(r == ("own_service", 1.0) for r in own)
 
 
 def test_a_hand_made_pilot_on_a_real_service_moves_it_by_the_beta_update(con):

@@ -13,6 +13,7 @@ from scoring.evidence import (
     beta_prior,
     evidence_invariant_failures,
     evidence_links,
+    evidence_summary,
     pilot_shares,
     posterior,
 )
@@ -26,9 +27,11 @@ def _pilots(rows: list[dict]) -> pl.DataFrame:
         "evidence_id": None, "service_key": None, "archetype_id": "X", "country_code": None,
         "organisation_code": None, "measure": "labour_time_share_saved", "measured_value": None,
         "baseline_minutes_per_transaction": None, "sample_size": None, "quality_rating": "high",
+        "activity_ids": None,
     }
     return pl.DataFrame([{**base, **r} for r in rows], schema={
         "evidence_id": pl.String, "service_key": pl.String, "archetype_id": pl.String,
+        "activity_ids": pl.String,
         "country_code": pl.String, "organisation_code": pl.String, "measure": pl.String,
         "measured_value": pl.Float64, "baseline_minutes_per_transaction": pl.Float64,
         "sample_size": pl.Int64, "quality_rating": pl.String,
@@ -89,7 +92,7 @@ def test_pilot_results_become_shares_with_quality_weighted_capped_observations()
         ({"measured_value": 1.2, "sample_size": 10}, "outside [0, 1]"),
         ({"measured_value": 0.2, "sample_size": 0}, "sample size"),
         ({"measured_value": 0.2, "sample_size": 10, "quality_rating": "excellent"}, "quality"),
-        ({"measured_value": 0.2, "sample_size": 10, "archetype_id": None}, "archetype"),
+        ({"measured_value": 0.2, "sample_size": 10, "archetype_id": None}, "names no activity"),
         ({"measured_value": 0.2, "sample_size": 10, "measure": "hours"}, "unknown measure"),
     ],
 )
@@ -208,12 +211,109 @@ def test_parameters_come_from_the_assumptions_seed_rows():
                       "evidence_weight_same_organisation", "evidence_weight_same_country",
                       "evidence_weight_other_country", "voi_reference_pilot_observations",
                       "access_assisted_share_threshold", "access_probability_threshold",
-                      "workforce_high_automation_threshold", "redeployment_options_per_occupation"],
+                      "workforce_high_automation_threshold", "redeployment_options_per_occupation",
+                      "posterior_shift_report_threshold"],
         "value": ["0.9", "0.4", "0.1", "80", "3", "150", "0.6", "0.3", "0.05", "20", "0.3", "0.4",
-                  "0.65", "3"],
+                  "0.65", "3", "0.1"],
     })
     params = evidence_parameters_from_assumptions(seed)
     assert params.quality_weights() == {"high": 0.9, "medium": 0.4, "low": 0.1}
     assert params.redeployment_options == 3 and isinstance(params.redeployment_options, int)
+    assert params.shift_report_threshold == 0.1
     with pytest.raises(ValueError, match="redeployment_options_per_occupation"):
         evidence_parameters_from_assumptions(seed.head(13))
+    with pytest.raises(ValueError, match="posterior_shift_report_threshold"):
+        evidence_parameters_from_assumptions(seed.head(14))
+
+
+# --- activity-level pilots (issue 19) -----------------------------------------------------------
+
+# Production of S1-S5 (scoring.fct_service_activity): share of hours and top-down probability.
+# S1 and S2 spend half their hours on correspondence (probability 0.4), S3 a quarter, S4 all of
+# them; S5 has none.
+ACTIVITIES = pl.DataFrame(
+    [
+        ("S1", "corr", 0.5, 0.4), ("S1", "intake", 0.5, 0.8),
+        ("S2", "corr", 0.5, 0.4), ("S2", "intake", 0.5, 0.8),
+        ("S3", "corr", 0.25, 0.4), ("S3", "intake", 0.75, 0.667),
+        ("S4", "corr", 1.0, 0.6),
+        ("S5", "intake", 1.0, 0.6),
+    ],
+    schema={"service_key": pl.String, "activity_id": pl.String, "share_of_service_hours": pl.Float64,
+            "probability": pl.Float64},
+    orient="row",
+).with_columns(pl.lit("2023-2024").alias("fiscal_year"))
+
+
+def test_an_activity_pilot_informs_each_service_in_proportion_to_its_hours_in_the_activity():
+    # A pilot of organisation A in Canada saved 80% of correspondence time, 100 cases, high
+    # quality: n = 100. It reaches every service with correspondence hours, whatever its archetype.
+    used = _used([{"evidence_id": "E1", "archetype_id": None, "activity_ids": "corr",
+                   "country_code": "CA", "organisation_code": "A", "measured_value": 0.8,
+                   "sample_size": 100}])
+    links = {r["service_key"]: r for r in evidence_links(SERVICES, used, P, ACTIVITIES).iter_rows(named=True)}
+    assert set(links) == {"S1", "S2", "S3", "S4"}  # S5 has no correspondence
+    assert links["S1"]["link_type"] == links["S2"]["link_type"] == "same_organisation"
+    assert (links["S3"]["link_type"], links["S4"]["link_type"]) == ("same_country", "other_country")
+    # S1: h = 0.5, p = 0.4: observes 0.6 + 0.5 x (0.8 - 0.4) = 0.8 with 0.5 x 100 x 0.5 = 25
+    assert links["S1"]["observed_share"] == pytest.approx(0.8)
+    assert links["S1"]["weighted_observations"] == pytest.approx(25.0)
+    assert links["S1"]["assumption_ids"].endswith("A136")
+    # S3: h = 0.25: 0.6 + 0.25 x 0.4 = 0.7 with 0.25 x 100 x 0.25 = 6.25
+    assert links["S3"]["observed_share"] == pytest.approx(0.7)
+    assert links["S3"]["weighted_observations"] == pytest.approx(6.25)
+    # S4 abroad: all its hours, p = 0.6: observes 0.8 with 0.1 x 100 x 1 = 10
+    assert links["S4"]["observed_share"] == pytest.approx(0.8)
+    assert links["S4"]["weighted_observations"] == pytest.approx(10.0)
+    result = {r["service_key"]: r for r in posterior(
+        SERVICES, evidence_links(SERVICES, used, P, ACTIVITIES), P).iter_rows(named=True)}
+    # S1: alpha 13.8 + 25 x 0.8 = 33.8 over 23 + 25 = 48
+    assert result["S1"]["posterior_mean"] == pytest.approx(33.8 / 48)
+    assert result["S1"]["evidence_mean_share"] == pytest.approx(0.8)
+    assert result["S5"]["posterior_shift"] == 0.0
+
+
+def test_a_high_quality_pilot_moves_a_linked_service_toward_its_effect_and_a_vendor_claim_barely():
+    # S4 does nothing but correspondence (h = 1, p = 0.6 = its prior mean), so it observes the
+    # pilot's own share. A randomised trial (100 observations) finding 0.2 pulls it from 0.6 two
+    # thirds of the way when run in its own organisation; a vendor claim of 0.2 with no published
+    # sample (one setting, A135: 0.2 observations) moves it by less than 0.01.
+    def shifted(quality: str, sample: int) -> dict:
+        used = _used([{"evidence_id": "E1", "archetype_id": None, "activity_ids": "corr",
+                       "country_code": "UK", "organisation_code": "U", "measured_value": 0.2,
+                       "sample_size": sample, "quality_rating": quality}])
+        result = posterior(SERVICES, evidence_links(SERVICES, used, P, ACTIVITIES), P)
+        return result.filter(pl.col("service_key") == "S4").row(0, named=True)
+
+    trial, claim = shifted("high", 100), shifted("low", 1)
+    # trial: weight 0.5 x 100 = 50; alpha 13.8 + 10 = 23.8 over 73 = 0.326
+    assert trial["posterior_mean"] == pytest.approx(23.8 / 73)
+    assert trial["posterior_shift"] < -0.25 and trial["is_shift_reported"]
+    assert abs(trial["posterior_mean"] - 0.2) < abs(trial["prior_mean"] - 0.2)
+    # claim: weight 0.5 x 0.2 x 1 = 0.1; alpha 13.8 + 0.02 over 23.1
+    assert claim["posterior_mean"] == pytest.approx(13.82 / 23.1)
+    assert -0.01 < claim["posterior_shift"] < 0 and not claim["is_shift_reported"]
+
+
+def test_an_activity_pilot_on_an_activity_no_service_has_makes_no_link():
+    used = _used([{"evidence_id": "E1", "archetype_id": None, "activity_ids": "unheard_of",
+                   "country_code": "UK", "measured_value": 0.5, "sample_size": 10}])
+    assert used["is_usable"].all()
+    assert evidence_links(SERVICES, used, P, ACTIVITIES).is_empty()
+    assert evidence_links(SERVICES, used, P).is_empty()  # no production given: nothing to link
+
+
+def test_the_run_summary_counts_pilots_used_links_and_posteriors_moved_beyond_the_threshold():
+    used = _used([
+        {"evidence_id": "E1", "archetype_id": None, "activity_ids": "corr", "country_code": "UK",
+         "organisation_code": "U", "measured_value": 0.2, "sample_size": 100},
+        {"evidence_id": "E2", "measure": "minutes_saved_per_transaction", "measured_value": 5.0,
+         "sample_size": 10},  # no baseline: kept, not used
+    ])
+    links = evidence_links(SERVICES, used, P, ACTIVITIES)
+    result = posterior(SERVICES, links, P)
+    line = evidence_summary(used, links, result, P)
+    moved = result.filter(pl.col("is_shift_reported"))
+    # S4 (same organisation, all its hours) drops from 0.6 to 0.326; S1-S3 move less than 0.05
+    assert moved["service_key"].to_list() == ["S4"]
+    assert line == "1 of 2 pilots used, 4 links to 4 services, 1 posteriors moved by more than 0.05 (0 up, 1 down)"

@@ -227,3 +227,26 @@ def test_the_matrix_page_draws_every_valued_service_lists_every_service_and_need
     data = json.loads(re.search(r'<script type="application/json" id="atlas-data">(.*?)</script>', page, re.S)
                       .group(1).replace("<\\/", "</"))
     assert len(data) == 12
+
+
+def test_the_matrix_page_switches_a_service_with_evidence_to_its_combined_probability(tmp_path):
+    summary = _summary()
+    placed = summary.filter(pl.col("headline_probability").is_not_null() & (pl.col("value_gross") > 0)).row(0, named=True)
+    evidence = summary.select("service_key", "fiscal_year").with_columns(
+        pl.when(pl.col("service_key") == placed["service_key"]).then(0.2).otherwise(None).alias("evidence_mean_share"),
+        pl.when(pl.col("service_key") == placed["service_key"]).then(0.25).otherwise(None).alias("posterior_mean"),
+        pl.lit(0.0).alias("posterior_shift"),
+        pl.when(pl.col("service_key") == placed["service_key"]).then(pl.lit("P0001")).otherwise(None).alias("evidence_ids"),
+    )
+    points = matrix_points(summary, None, evidence)
+    row = points.filter(pl.col("service_key") == placed["service_key"]).row(0, named=True)
+    assert (row["bottom_up_share"], row["combined_probability"]) == (0.2, 0.25)
+    # a service no pilot informs keeps its headline probability as the combined one
+    other = points.filter(pl.col("evidence_ids").is_null() & pl.col("headline_probability").is_not_null()).row(0, named=True)
+    assert other["combined_probability"] == other["headline_probability"]
+    page = matrix_html(points, tmp_path / "m.html", title="t", subtitle="s").read_text(encoding="utf-8")
+    assert '<select id="estimate">' in page and "1 services informed" in page
+    circle = re.search(r'<circle class="svc evidence" data-key="[^"]+"[^>]*>', page).group(0)
+    top, combined = (float(v) for v in re.search(
+        r'data-cx-top-down="([0-9.]+)" data-cx-combined="([0-9.]+)"', circle).groups())
+    assert combined < top  # 0.25 sits left of the headline probability
