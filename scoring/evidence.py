@@ -40,6 +40,7 @@ PILOT_SCHEMA = {
     "baseline_minutes_per_transaction": pl.Float64,
     "sample_size": pl.Int64,
     "quality_rating": pl.String,
+    "is_lower_bound": pl.Boolean,
 }
 
 # Carried through from marts.fct_pilot_evidence when present, so that every pilot the scoring
@@ -101,7 +102,8 @@ def pilot_shares(pilots: pl.DataFrame, params: EvidenceParameters) -> pl.DataFra
     ).with_columns(
         # "a; b" and "a;b" name the same activities; an empty list is no list
         pl.col("activity_ids").str.replace_all(r"\s*;\s*", ";").str.strip_chars(" ;")
-        .replace("", None)
+        .replace("", None),
+        pl.col("is_lower_bound").fill_null(False),
     )
     weights = params.quality_weights()
     measure = pl.col("measure")
@@ -223,6 +225,10 @@ def evidence_links(
     other country, or an archetype-level pilot without a country, A108. An archetype-level pilot
     with a country counts as same country (A107) for that country's services.
 
+    A pilot whose figure is a lower bound (is_lower_bound, A138) informs a service only where it is
+    above the top-down probability of the piloted activities (of the service, for an archetype-level
+    pilot); elsewhere it makes no link.
+
     A pilot that names activities (activity_ids) informs every service with hours in them
     (`activities`: scoring.fct_service_activity), whatever its archetype (A136): with h the
     activities' share of the service's hours and p their hours-weighted top-down probability, the
@@ -238,6 +244,7 @@ def evidence_links(
         pl.col("organisation_code").alias("pilot_organisation_code"),
         pl.col("observed_share").alias("pilot_observed_share"),
         "effective_observations",
+        "is_lower_bound",
     )
     targets = services.select(
         *SERVICE_KEY, "archetype_id", "country_code", "organisation_code", "headline_probability"
@@ -245,7 +252,9 @@ def evidence_links(
     frames = []
     by_archetype = usable.filter(pl.col("activity_ids").is_null())
     if not by_archetype.is_empty():
-        joined = targets.join(by_archetype.drop("activity_ids"), on="archetype_id", how="inner")
+        joined = targets.join(by_archetype.drop("activity_ids"), on="archetype_id", how="inner").filter(
+            ~pl.col("is_lower_bound") | (pl.col("pilot_observed_share") > pl.col("headline_probability"))
+        )
         frames.append(
             _with_weights(joined.with_columns(_link_type(True).alias("link_type")), params, "")
             .with_columns(
@@ -278,6 +287,9 @@ def evidence_links(
                 (pl.col("activity_hours_share") > 0)
                 & pl.col("headline_probability").is_not_null()
                 & pl.col("activity_prior_probability").is_finite()
+                # a lower bound at or below the top-down probability carries no information (A138)
+                & (~pl.col("is_lower_bound")
+                   | (pl.col("pilot_observed_share") > pl.col("activity_prior_probability")))
             )
         )
         frames.append(

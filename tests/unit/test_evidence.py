@@ -29,7 +29,10 @@ def _pilots(rows: list[dict]) -> pl.DataFrame:
         "baseline_minutes_per_transaction": None, "sample_size": None, "quality_rating": "high",
         "activity_ids": None,
     }
-    return pl.DataFrame([{**base, **r} for r in rows], schema={
+    if any("is_lower_bound" in r for r in rows):
+        base["is_lower_bound"] = False
+    schema_extra = {"is_lower_bound": pl.Boolean} if "is_lower_bound" in base else {}
+    return pl.DataFrame([{**base, **r} for r in rows], schema={**schema_extra,
         "evidence_id": pl.String, "service_key": pl.String, "archetype_id": pl.String,
         "activity_ids": pl.String,
         "country_code": pl.String, "organisation_code": pl.String, "measure": pl.String,
@@ -317,3 +320,30 @@ def test_the_run_summary_counts_pilots_used_links_and_posteriors_moved_beyond_th
     # S4 (same organisation, all its hours) drops from 0.6 to 0.326; S1-S3 move less than 0.05
     assert moved["service_key"].to_list() == ["S4"]
     assert line == "1 of 2 pilots used, 4 links to 4 services, 1 posteriors moved by more than 0.05 (0 up, 1 down)"
+
+
+def test_a_lower_bound_informs_only_services_whose_top_down_probability_is_below_it():
+    # Staff report saving 50% of correspondence time with a general-purpose assistant: at least
+    # that share can be saved (A138). S1-S3 put correspondence at 0.4, below the bound: they observe
+    # it as a measurement would. S4 puts it at 0.6, above: the bound says nothing there.
+    def links_for(lower: bool) -> dict:
+        used = _used([{"evidence_id": "E1", "archetype_id": None, "activity_ids": "corr",
+                       "country_code": "CA", "organisation_code": "A", "measured_value": 0.5,
+                       "sample_size": 100, "is_lower_bound": lower}])
+        return {r["service_key"]: r for r in evidence_links(SERVICES, used, P, ACTIVITIES).iter_rows(named=True)}
+
+    bound, measured = links_for(True), links_for(False)
+    assert set(measured) == {"S1", "S2", "S3", "S4"}
+    assert set(bound) == {"S1", "S2", "S3"}
+    assert bound["S1"]["observed_share"] == pytest.approx(measured["S1"]["observed_share"])
+    used = _used([{"evidence_id": "E1", "archetype_id": None, "activity_ids": "corr",
+                   "country_code": "CA", "organisation_code": "A", "measured_value": 0.5,
+                   "sample_size": 100, "is_lower_bound": True}])
+    result = {r["service_key"]: r for r in posterior(
+        SERVICES, evidence_links(SERVICES, used, P, ACTIVITIES), P).iter_rows(named=True)}
+    assert result["S4"]["posterior_shift"] == 0.0
+
+
+def test_a_pilot_row_without_the_lower_bound_column_is_a_measurement():
+    used = _used([{"evidence_id": "E1", "measured_value": 0.3, "sample_size": 10}])
+    assert used["is_lower_bound"].to_list() == [False]

@@ -44,6 +44,7 @@ def test_at_least_twelve_cited_pilots_are_usable(pilots):
         pl.col("measured_value").cast(pl.Float64),
         pl.col("baseline_minutes_per_transaction").cast(pl.Float64),
         pl.col("sample_size").cast(pl.Int64),
+        pl.col("is_lower_bound") == "true",
     ), EvidenceParameters())
     assert used["is_usable"].sum() >= 12
     # the ones not used say why (a published minutes saving without its baseline)
@@ -80,3 +81,12 @@ def test_named_assumptions_and_activities_exist(pilots):
             assert act.strip() in activities, (row["evidence_id"], act)
         if row["sample_unit"] == "settings":
             assert row["sample_size"] == "1" and "A135" in (row["derivation_assumption_ids"] or "")
+
+
+def test_only_whole_day_assistant_savings_are_lower_bounds(pilots):
+    """is_lower_bound is true or false on every row, and true only for staff-reported time saved
+    across the working day (A138)."""
+    assert set(pilots["is_lower_bound"].to_list()) <= {"true", "false"}
+    for row in pilots.filter(pl.col("is_lower_bound") == "true").iter_rows(named=True):
+        assert row["design"] == "self_reported", row["evidence_id"]
+        assert "day" in row["published_unit"], row["evidence_id"]

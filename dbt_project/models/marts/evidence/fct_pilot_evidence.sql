@@ -38,6 +38,7 @@ select
     cast(pilots.source as {{ dbt.type_string() }}) as source,
     cast(pilots.source_url as {{ dbt.type_string() }}) as source_url,
     cast(pilots.design as {{ dbt.type_string() }}) as design,
+    coalesce(cast(pilots.is_lower_bound as boolean), false) as is_lower_bound,
     cast(pilots.automated_task as {{ dbt.type_string() }}) as automated_task,
     cast(pilots.published_figure as {{ dbt.type_string() }}) as published_figure,
     cast(pilots.published_unit as {{ dbt.type_string() }}) as published_unit,
