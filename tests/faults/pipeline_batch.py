@@ -62,7 +62,9 @@ def table_fingerprints(warehouse: Path) -> dict[str, list]:
     (raw tables without their load stamps)."""
     import duckdb
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    # the same configuration as the run's own connections (DuckDB keeps one database instance per
+    # file in a process and refuses a second configuration)
+    con = duckdb.connect(str(warehouse))
     try:
         tables = con.execute(
             """SELECT table_schema, table_name FROM information_schema.tables
