@@ -31,38 +31,52 @@ IDS = [c[1] for c in CASES]
 
 @pytest.mark.parametrize("table,file,renamed,bad", CASES, ids=IDS)
 def test_a_truncated_file_is_refused_and_the_table_kept(
-    tmp_path, monkeypatch, mirror, table, file, renamed, bad
+    tmp_path, monkeypatch, mirror, table, file, renamed, bad, built_warehouse
 ):
     broken = injectors.truncate(mirror / DATASET / file, tmp_path / file)
-    assert_fault_rejected(tmp_path, monkeypatch, table, file, broken)
+    assert_fault_rejected(built_warehouse, tmp_path, monkeypatch, table, file, broken)
 
 
 @pytest.mark.parametrize("table,file,renamed,bad", CASES, ids=IDS)
-def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror, table, file, renamed, bad):
+def test_a_renamed_column_is_named(
+    tmp_path, monkeypatch, mirror, table, file, renamed, bad, built_warehouse
+):
     broken = injectors.rename_text_column(
         mirror / DATASET / file, tmp_path / file, renamed, renamed.upper()
     )
-    error = assert_fault_rejected(tmp_path, monkeypatch, table, file, broken, column=renamed)
+    error = assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, table, file, broken, column=renamed
+    )
     assert "missing" in str(error)
 
 
 @pytest.mark.parametrize("table,file,renamed,bad", CASES, ids=IDS)
 def test_a_value_of_the_wrong_type_is_named_with_its_row(
-    tmp_path, monkeypatch, mirror, table, file, renamed, bad
+    tmp_path, monkeypatch, mirror, table, file, renamed, bad, built_warehouse
 ):
     column, row, value = bad
     broken = injectors.set_text_cell(mirror / DATASET / file, tmp_path / file, column, row, value)
-    error = assert_fault_rejected(tmp_path, monkeypatch, table, file, broken, column=column)
+    error = assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, table, file, broken, column=column
+    )
     assert error.row == row
 
 
-def test_a_relevance_above_100_percent_breaks_the_contract(tmp_path, monkeypatch, mirror):
+def test_a_relevance_above_100_percent_breaks_the_contract(
+    tmp_path, monkeypatch, mirror, built_warehouse
+):
     file = "tasks_final.csv"
     broken = injectors.set_text_cell(
         mirror / DATASET / file, tmp_path / file, "relevance_2025", 17, "180.5"
     )
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, f"{DATASET}__tasks_final", file, broken, column="relevance_2025"
+        built_warehouse,
+        tmp_path,
+        monkeypatch,
+        f"{DATASET}__tasks_final",
+        file,
+        broken,
+        column="relevance_2025",
     )
     assert error.row == 17
     assert "maximum" in str(error)

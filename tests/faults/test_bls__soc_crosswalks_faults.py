@@ -51,37 +51,49 @@ ALL_FILES = [(t[0], t[1]) for t in CSV_TABLES + EXCEL_TABLES] + [("soc2018_codes
 
 
 @pytest.mark.parametrize("entity,file", ALL_FILES)
-def test_a_truncated_file_is_refused(tmp_path, monkeypatch, mirror, entity, file):
+def test_a_truncated_file_is_refused(tmp_path, monkeypatch, mirror, entity, file, built_warehouse):
     broken = injectors.truncate(mirror / DATASET / file, tmp_path / file)
-    assert_fault_rejected(tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken)
+    assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken
+    )
 
 
 @pytest.mark.parametrize("entity,file,column,_cell,_raw", CSV_TABLES)
 def test_a_renamed_csv_column_is_named(
-    tmp_path, monkeypatch, mirror, entity, file, column, _cell, _raw
+    tmp_path, monkeypatch, mirror, entity, file, column, _cell, _raw, built_warehouse
 ):
     broken = injectors.rename_text_column(
         mirror / DATASET / file, tmp_path / file, column, f"{column} (new)"
     )
     assert_fault_rejected(
-        tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=column
+        built_warehouse, tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=column
     )
 
 
 @pytest.mark.parametrize("entity,file,_column,cell,raw", CSV_TABLES)
 def test_a_code_that_is_not_a_code_is_named(
-    tmp_path, monkeypatch, mirror, entity, file, _column, cell, raw
+    tmp_path, monkeypatch, mirror, entity, file, _column, cell, raw, built_warehouse
 ):
     broken = injectors.set_text_cell(mirror / DATASET / file, tmp_path / file, cell, 7, "11-10X1")
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=raw
+        built_warehouse, tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=raw
     )
     assert error.row == 7 and "pattern" in str(error)
 
 
 @pytest.mark.parametrize("entity,file,sheet,header,column,_cell,_named", EXCEL_TABLES)
 def test_a_renamed_excel_column_is_named(
-    tmp_path, monkeypatch, mirror, entity, file, sheet, header, column, _cell, _named
+    tmp_path,
+    monkeypatch,
+    mirror,
+    entity,
+    file,
+    sheet,
+    header,
+    column,
+    _cell,
+    _named,
+    built_warehouse,
 ):
     broken = injectors.rename_excel_column(
         mirror / DATASET / file,
@@ -92,18 +104,30 @@ def test_a_renamed_excel_column_is_named(
         header_row=header,
     )
     assert_fault_rejected(
-        tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=column
+        built_warehouse, tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=column
     )
 
 
 @pytest.mark.parametrize("entity,file,sheet,header,_column,cell,named", EXCEL_TABLES)
 def test_an_excel_value_of_the_wrong_type_is_named(
-    tmp_path, monkeypatch, mirror, entity, file, sheet, header, _column, cell, named
+    tmp_path,
+    monkeypatch,
+    mirror,
+    entity,
+    file,
+    sheet,
+    header,
+    _column,
+    cell,
+    named,
+    built_warehouse,
 ):
     broken = injectors.set_excel_cell(
         mirror / DATASET / file, tmp_path / file, cell, 12, "twelve", sheet=sheet, header_row=header
     )
-    assert_fault_rejected(tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=named)
+    assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=named
+    )
 
 
 def _edit_line(mirror, tmp_path, number, edit):
@@ -114,10 +138,11 @@ def _edit_line(mirror, tmp_path, number, edit):
     return path
 
 
-def test_a_changed_code_list_layout_is_named(tmp_path, monkeypatch, mirror):
+def test_a_changed_code_list_layout_is_named(tmp_path, monkeypatch, mirror, built_warehouse):
     # The list has no header to rename: its equivalent is the code/title separator changing.
     broken = _edit_line(mirror, tmp_path, 20, lambda line: line.replace("  ", "\t", 1))
     error = assert_fault_rejected(
+        built_warehouse,
         tmp_path,
         monkeypatch,
         f"{DATASET}__soc2018_codes",
@@ -128,9 +153,17 @@ def test_a_changed_code_list_layout_is_named(tmp_path, monkeypatch, mirror):
     assert error.row == 20
 
 
-def test_a_code_list_code_of_the_wrong_type_is_named(tmp_path, monkeypatch, mirror):
+def test_a_code_list_code_of_the_wrong_type_is_named(
+    tmp_path, monkeypatch, mirror, built_warehouse
+):
     broken = _edit_line(mirror, tmp_path, 30, lambda line: "XX-" + line[3:])
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, f"{DATASET}__soc2018_codes", TEXT_FILE, broken, column="soc2018_code"
+        built_warehouse,
+        tmp_path,
+        monkeypatch,
+        f"{DATASET}__soc2018_codes",
+        TEXT_FILE,
+        broken,
+        column="soc2018_code",
     )
     assert error.row == 30

@@ -26,19 +26,23 @@ IDS = [t[0] for t in TABLES]
 
 @pytest.mark.parametrize("entity,file,sheet,column", TABLES, ids=IDS)
 def test_a_truncated_workbook_is_refused(
-    tmp_path, monkeypatch, mirror, entity, file, sheet, column
+    tmp_path, monkeypatch, mirror, entity, file, sheet, column, built_warehouse
 ):
     broken = injectors.truncate(mirror / DATASET / file, tmp_path / "broken.xlsx")
-    assert_fault_rejected(tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken)
+    assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken
+    )
 
 
 @pytest.mark.parametrize("entity,file,sheet,column", TABLES, ids=IDS)
-def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror, entity, file, sheet, column):
+def test_a_renamed_column_is_named(
+    tmp_path, monkeypatch, mirror, entity, file, sheet, column, built_warehouse
+):
     broken = injectors.rename_excel_column(
         mirror / DATASET / file, tmp_path / "broken.xlsx", column, f"{column} (v2)", sheet=sheet
     )
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=column
+        built_warehouse, tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=column
     )
     assert sheet in error.file
     assert "missing" in str(error)
@@ -46,27 +50,29 @@ def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror, entity, file, 
 
 @pytest.mark.parametrize("entity,file,sheet,column", TABLES, ids=IDS)
 def test_a_score_of_the_wrong_type_is_named_with_its_row(
-    tmp_path, monkeypatch, mirror, entity, file, sheet, column
+    tmp_path, monkeypatch, mirror, entity, file, sheet, column, built_warehouse
 ):
     broken = injectors.set_excel_cell(
         mirror / DATASET / file, tmp_path / "broken.xlsx", column, 6, "n/a", sheet=sheet
     )
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=column
+        built_warehouse, tmp_path, monkeypatch, f"{DATASET}__{entity}", file, broken, column=column
     )
     assert error.row == 6
     assert sheet in error.file
 
 
-def test_a_renamed_sheet_is_refused(tmp_path, monkeypatch, mirror):
+def test_a_renamed_sheet_is_refused(tmp_path, monkeypatch, mirror, built_warehouse):
     broken = injectors.rename_excel_sheet(
         mirror / DATASET / APPENDIX, tmp_path / "broken.xlsx", "Appendix C", "Appendix C (counties)"
     )
-    error = assert_fault_rejected(tmp_path, monkeypatch, f"{DATASET}__geography", APPENDIX, broken)
+    error = assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, f"{DATASET}__geography", APPENDIX, broken
+    )
     assert "sheets" in str(error)
 
 
-def test_a_duplicate_fips_code_is_refused(tmp_path, monkeypatch, mirror):
+def test_a_duplicate_fips_code_is_refused(tmp_path, monkeypatch, mirror, built_warehouse):
     broken = injectors.set_excel_cell(
         mirror / DATASET / APPENDIX,
         tmp_path / "broken.xlsx",
@@ -76,6 +82,12 @@ def test_a_duplicate_fips_code_is_refused(tmp_path, monkeypatch, mirror):
         sheet="Appendix C",
     )
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, f"{DATASET}__geography", APPENDIX, broken, column="fips_code"
+        built_warehouse,
+        tmp_path,
+        monkeypatch,
+        f"{DATASET}__geography",
+        APPENDIX,
+        broken,
+        column="fips_code",
     )
     assert "duplicate key" in str(error)

@@ -49,47 +49,64 @@ IDS = [c[1] for c in CASES]
 
 @pytest.mark.parametrize("table,file,renamed,bad", CASES, ids=IDS)
 def test_a_truncated_file_is_refused_and_the_table_kept(
-    tmp_path, monkeypatch, mirror, table, file, renamed, bad
+    tmp_path, monkeypatch, mirror, table, file, renamed, bad, built_warehouse
 ):
     broken = injectors.truncate(mirror / DATASET / file, tmp_path / file)
-    assert_fault_rejected(tmp_path, monkeypatch, table, file, broken)
+    assert_fault_rejected(built_warehouse, tmp_path, monkeypatch, table, file, broken)
 
 
 @pytest.mark.parametrize("table,file,renamed,bad", CASES, ids=IDS)
-def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror, table, file, renamed, bad):
+def test_a_renamed_column_is_named(
+    tmp_path, monkeypatch, mirror, table, file, renamed, bad, built_warehouse
+):
     broken = injectors.rename_text_column(
         mirror / DATASET / file, tmp_path / file, renamed, renamed + " (new)"
     )
-    assert_fault_rejected(tmp_path, monkeypatch, table, file, broken, column=renamed)
+    assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, table, file, broken, column=renamed
+    )
 
 
 @pytest.mark.parametrize("table,file,renamed,bad", CASES, ids=IDS)
 def test_a_value_of_the_wrong_type_is_named_with_its_row(
-    tmp_path, monkeypatch, mirror, table, file, renamed, bad
+    tmp_path, monkeypatch, mirror, table, file, renamed, bad, built_warehouse
 ):
     column, row, value, named = bad
     broken = injectors.set_text_cell(mirror / DATASET / file, tmp_path / file, column, row, value)
-    error = assert_fault_rejected(tmp_path, monkeypatch, table, file, broken, column=named)
+    error = assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, table, file, broken, column=named
+    )
     assert error.row == row
 
 
-def test_a_renamed_iwa_column_in_the_weights_is_named(tmp_path, monkeypatch, mirror):
+def test_a_renamed_iwa_column_in_the_weights_is_named(
+    tmp_path, monkeypatch, mirror, built_warehouse
+):
     file = "soc_iwa_weights.csv"
     broken = injectors.rename_text_column(
         mirror / DATASET / file, tmp_path / file, "4.A.2.a.1.I01", "4.A.2.a.1.l01"
     )
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, f"{DATASET}__soc_iwa_weights", file, broken, column="4.A.2.a.1.l01"
+        built_warehouse,
+        tmp_path,
+        monkeypatch,
+        f"{DATASET}__soc_iwa_weights",
+        file,
+        broken,
+        column="4.A.2.a.1.l01",
     )
     assert "IWA id" in str(error)
 
 
-def test_an_applicability_score_above_one_breaks_the_contract(tmp_path, monkeypatch, mirror):
+def test_an_applicability_score_above_one_breaks_the_contract(
+    tmp_path, monkeypatch, mirror, built_warehouse
+):
     file = "soc_ai_applicability_scores.csv"
     broken = injectors.set_text_cell(
         mirror / DATASET / file, tmp_path / file, "ai_applicability_score", 5, "1.5"
     )
     error = assert_fault_rejected(
+        built_warehouse,
         tmp_path,
         monkeypatch,
         f"{DATASET}__soc_ai_applicability_scores",

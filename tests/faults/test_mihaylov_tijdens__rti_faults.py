@@ -19,27 +19,37 @@ FILE = "source_rti_mihaylov_2019.csv"
         (0.9999, "truncated"),  # cut inside the last number: the last row is inconsistent
     ],
 )
-def test_a_truncated_file_is_refused(tmp_path, monkeypatch, mirror, fraction, reason):
+def test_a_truncated_file_is_refused(
+    tmp_path, monkeypatch, mirror, fraction, reason, built_warehouse
+):
     # the file is published without a final line break, so each kind of cut is caught differently
     broken = injectors.truncate(mirror / DATASET / FILE, tmp_path / FILE, fraction=fraction)
-    error = assert_fault_rejected(tmp_path, monkeypatch, TABLE, FILE, broken)
+    error = assert_fault_rejected(built_warehouse, tmp_path, monkeypatch, TABLE, FILE, broken)
     assert reason in str(error)
 
 
-def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror):
+def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror, built_warehouse):
     broken = injectors.rename_text_column(mirror / DATASET / FILE, tmp_path / FILE, "rti", "RTI")
-    assert_fault_rejected(tmp_path, monkeypatch, TABLE, FILE, broken, column="rti")
+    assert_fault_rejected(built_warehouse, tmp_path, monkeypatch, TABLE, FILE, broken, column="rti")
 
 
-def test_a_share_of_the_wrong_type_is_named_with_its_row(tmp_path, monkeypatch, mirror):
+def test_a_share_of_the_wrong_type_is_named_with_its_row(
+    tmp_path, monkeypatch, mirror, built_warehouse
+):
     broken = injectors.set_text_cell(mirror / DATASET / FILE, tmp_path / FILE, "nra", 4, "x")
-    error = assert_fault_rejected(tmp_path, monkeypatch, TABLE, FILE, broken, column="nra")
+    error = assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, TABLE, FILE, broken, column="nra"
+    )
     assert error.row == 4
 
 
-def test_an_isco_code_that_lost_a_digit_breaks_the_contract(tmp_path, monkeypatch, mirror):
+def test_an_isco_code_that_lost_a_digit_breaks_the_contract(
+    tmp_path, monkeypatch, mirror, built_warehouse
+):
     broken = injectors.set_text_cell(
         mirror / DATASET / FILE, tmp_path / FILE, "isco08_code", 2, "111"
     )
-    error = assert_fault_rejected(tmp_path, monkeypatch, TABLE, FILE, broken, column="isco08_code")
+    error = assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, TABLE, FILE, broken, column="isco08_code"
+    )
     assert "pattern" in str(error)

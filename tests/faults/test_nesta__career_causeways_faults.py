@@ -26,54 +26,68 @@ IDS = [c[0].removeprefix(T) for c in CASES]
 
 @pytest.mark.parametrize("table,file,renamed,numeric", CASES, ids=IDS)
 def test_a_truncated_file_is_refused_and_the_table_kept(
-    tmp_path, monkeypatch, mirror, table, file, renamed, numeric
+    tmp_path, monkeypatch, mirror, table, file, renamed, numeric, built_warehouse
 ):
     broken = injectors.truncate(mirror / DATASET / file, tmp_path / file)
-    assert_fault_rejected(tmp_path, monkeypatch, table, file, broken)
+    assert_fault_rejected(built_warehouse, tmp_path, monkeypatch, table, file, broken)
 
 
 @pytest.mark.parametrize("table,file,renamed,numeric", CASES, ids=IDS)
-def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror, table, file, renamed, numeric):
+def test_a_renamed_column_is_named(
+    tmp_path, monkeypatch, mirror, table, file, renamed, numeric, built_warehouse
+):
     broken = injectors.rename_text_column(
         mirror / DATASET / file, tmp_path / file, renamed, renamed + "_v2"
     )
-    error = assert_fault_rejected(tmp_path, monkeypatch, table, file, broken, column=renamed)
+    error = assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, table, file, broken, column=renamed
+    )
     assert "missing" in str(error)
 
 
 @pytest.mark.parametrize("table,file,renamed,numeric", CASES, ids=IDS)
 def test_a_value_of_the_wrong_type_is_named_with_its_row(
-    tmp_path, monkeypatch, mirror, table, file, renamed, numeric
+    tmp_path, monkeypatch, mirror, table, file, renamed, numeric, built_warehouse
 ):
     broken = injectors.set_text_cell(mirror / DATASET / file, tmp_path / file, numeric, 5, "n/a")
-    error = assert_fault_rejected(tmp_path, monkeypatch, table, file, broken, column=numeric)
+    error = assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, table, file, broken, column=numeric
+    )
     assert error.row == 5
 
 
-def test_a_risk_above_the_scale_breaks_the_contract(tmp_path, monkeypatch, mirror):
+def test_a_risk_above_the_scale_breaks_the_contract(tmp_path, monkeypatch, mirror, built_warehouse):
     file = "mcc_risk_All_occupations.csv"
     broken = injectors.set_text_cell(mirror / DATASET / file, tmp_path / file, "risk", 2, "7.5")
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, T + "occupation_risk", file, broken, column="risk"
+        built_warehouse, tmp_path, monkeypatch, T + "occupation_risk", file, broken, column="risk"
     )
     assert "maximum" in str(error)
 
 
-def test_an_isco_code_without_its_leading_digit_breaks_the_contract(tmp_path, monkeypatch, mirror):
+def test_an_isco_code_without_its_leading_digit_breaks_the_contract(
+    tmp_path, monkeypatch, mirror, built_warehouse
+):
     file = "mcc_risk_ISCO_4digit.csv"
     broken = injectors.set_text_cell(
         mirror / DATASET / file, tmp_path / file, "isco_code", 1, "111"
     )
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, T + "isco_risk", file, broken, column="isco_code"
+        built_warehouse, tmp_path, monkeypatch, T + "isco_risk", file, broken, column="isco_code"
     )
     assert "pattern" in str(error)
 
 
-def test_an_unknown_risk_code_breaks_the_contract(tmp_path, monkeypatch, mirror):
+def test_an_unknown_risk_code_breaks_the_contract(tmp_path, monkeypatch, mirror, built_warehouse):
     file = "uk_breakdown_by_isco_w_risk.csv"
     broken = injectors.set_text_cell(mirror / DATASET / file, tmp_path / file, "RISK_CAT", 4, "3")
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, T + "uk_employment_by_isco", file, broken, column="risk_cat"
+        built_warehouse,
+        tmp_path,
+        monkeypatch,
+        T + "uk_employment_by_isco",
+        file,
+        broken,
+        column="risk_cat",
     )
     assert error.row == 4

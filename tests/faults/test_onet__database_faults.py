@@ -57,14 +57,16 @@ def is_excel(file: str) -> bool:
 
 
 @pytest.mark.parametrize("entity", sorted(FILES))
-def test_a_truncated_file_is_refused_and_the_table_kept(tmp_path, monkeypatch, mirror, entity):
+def test_a_truncated_file_is_refused_and_the_table_kept(
+    tmp_path, monkeypatch, mirror, entity, built_warehouse
+):
     file = FILES[entity]
     broken = injectors.truncate(mirror / DATASET / file, tmp_path / file)
-    assert_fault_rejected(tmp_path, monkeypatch, table(entity), file, broken)
+    assert_fault_rejected(built_warehouse, tmp_path, monkeypatch, table(entity), file, broken)
 
 
 @pytest.mark.parametrize("entity", sorted(FILES))
-def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror, entity):
+def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror, entity, built_warehouse):
     file = FILES[entity]
     column = FAULTS[entity][0]
     src, dst = mirror / DATASET / file, tmp_path / file
@@ -72,12 +74,16 @@ def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror, entity):
         broken = injectors.rename_excel_column(src, dst, column, column + " (renamed)")
     else:
         broken = injectors.rename_text_column(src, dst, column, column + " (renamed)", **TAB)
-    error = assert_fault_rejected(tmp_path, monkeypatch, table(entity), file, broken, column=column)
+    error = assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, table(entity), file, broken, column=column
+    )
     assert "missing" in str(error)
 
 
 @pytest.mark.parametrize("entity", sorted(FILES))
-def test_a_value_of_the_wrong_type_is_named_with_its_row(tmp_path, monkeypatch, mirror, entity):
+def test_a_value_of_the_wrong_type_is_named_with_its_row(
+    tmp_path, monkeypatch, mirror, entity, built_warehouse
+):
     file = FILES[entity]
     _, column, row, value, named = FAULTS[entity]
     src, dst = mirror / DATASET / file, tmp_path / file
@@ -85,39 +91,53 @@ def test_a_value_of_the_wrong_type_is_named_with_its_row(tmp_path, monkeypatch, 
         broken = injectors.set_excel_cell(src, dst, column, row, value)
     else:
         broken = injectors.set_text_cell(src, dst, column, row, value, **TAB)
-    error = assert_fault_rejected(tmp_path, monkeypatch, table(entity), file, broken, column=named)
+    error = assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, table(entity), file, broken, column=named
+    )
     assert error.row == row
 
 
-def test_a_duplicate_task_id_is_refused(tmp_path, monkeypatch, mirror):
+def test_a_duplicate_task_id_is_refused(tmp_path, monkeypatch, mirror, built_warehouse):
     file = FILES["task_statements"]
     src = mirror / DATASET / file
     first_id = injectors._read_text_rows(src, "\t", "utf-8")[1][2]
     broken = injectors.set_text_cell(src, tmp_path / file, "Task ID", 3, first_id, **TAB)
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, table("task_statements"), file, broken, column="task_id"
+        built_warehouse,
+        tmp_path,
+        monkeypatch,
+        table("task_statements"),
+        file,
+        broken,
+        column="task_id",
     )
     assert "duplicate key" in str(error)
 
 
-def test_an_unknown_task_type_is_refused(tmp_path, monkeypatch, mirror):
+def test_an_unknown_task_type_is_refused(tmp_path, monkeypatch, mirror, built_warehouse):
     file = FILES["task_statements"]
     broken = injectors.set_text_cell(
         mirror / DATASET / file, tmp_path / file, "Task Type", 5, "Essential", **TAB
     )
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, table("task_statements"), file, broken, column="task_type"
+        built_warehouse,
+        tmp_path,
+        monkeypatch,
+        table("task_statements"),
+        file,
+        broken,
+        column="task_type",
     )
     assert error.row == 5
 
 
-def test_a_rating_above_its_scale_is_refused(tmp_path, monkeypatch, mirror):
+def test_a_rating_above_its_scale_is_refused(tmp_path, monkeypatch, mirror, built_warehouse):
     file = FILES["skills"]
     broken = injectors.set_excel_cell(
         mirror / DATASET / file, tmp_path / file, "Data Value", 2, 9.5
     )
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, table("skills"), file, broken, column="data_value"
+        built_warehouse, tmp_path, monkeypatch, table("skills"), file, broken, column="data_value"
     )
     assert "maximum" in str(error)
     assert error.row == 2

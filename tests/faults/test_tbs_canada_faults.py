@@ -14,53 +14,65 @@ RBPO = ("tbs_canada__program_spending_ftes", "tbs_canada__program_spending_ftes"
 
 
 @pytest.mark.parametrize("table,dataset,file", [SI, RBPO])
-def test_a_truncated_file_is_refused_and_the_table_kept(tmp_path, monkeypatch, mirror, table, dataset, file):
+def test_a_truncated_file_is_refused_and_the_table_kept(
+    tmp_path, monkeypatch, mirror, table, dataset, file, built_warehouse
+):
     broken = injectors.truncate(mirror / dataset / file, tmp_path / file)
-    assert_fault_rejected(tmp_path, monkeypatch, table, file, broken)
+    assert_fault_rejected(built_warehouse, tmp_path, monkeypatch, table, file, broken)
 
 
-def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror):
+def test_a_renamed_column_is_named(tmp_path, monkeypatch, mirror, built_warehouse):
     broken = injectors.rename_text_column(
         mirror / SI[1] / SI[2], tmp_path / SI[2], "num_applications_total", "applications_total"
     )
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, SI[0], SI[2], broken, column="num_applications_total"
+        built_warehouse, tmp_path, monkeypatch, SI[0], SI[2], broken, column="num_applications_total"
     )
     assert "missing" in str(error)
 
 
-def test_a_count_that_is_not_a_number_is_named_with_its_row(tmp_path, monkeypatch, mirror):
+def test_a_count_that_is_not_a_number_is_named_with_its_row(
+    tmp_path, monkeypatch, mirror, built_warehouse
+):
     broken = injectors.set_text_cell(
         mirror / SI[1] / SI[2], tmp_path / SI[2], "num_applications_online", 7, "lots"
     )
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, SI[0], SI[2], broken, column="num_applications_online"
+        built_warehouse, tmp_path, monkeypatch, SI[0], SI[2], broken, column="num_applications_online"
     )
     assert error.row == 7
 
 
-def test_a_spending_value_of_the_wrong_type_is_named(tmp_path, monkeypatch, mirror):
+def test_a_spending_value_of_the_wrong_type_is_named(
+    tmp_path, monkeypatch, mirror, built_warehouse
+):
     broken = injectors.set_text_cell(
         mirror / RBPO[1] / RBPO[2], tmp_path / RBPO[2], "actual_spending", 3, "n/a"
     )
-    error = assert_fault_rejected(tmp_path, monkeypatch, RBPO[0], RBPO[2], broken, column="actual_spending")
+    error = assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, RBPO[0], RBPO[2], broken, column="actual_spending"
+    )
     assert error.row == 3
 
 
-def test_a_duplicate_service_and_year_key_is_refused(tmp_path, monkeypatch, mirror):
+def test_a_duplicate_service_and_year_key_is_refused(
+    tmp_path, monkeypatch, mirror, built_warehouse
+):
     source = mirror / SI[1] / SI[2]
     first = injectors._read_text_rows(source, ",", "utf-8-sig")
     broken = injectors.set_text_cell(source, tmp_path / "step.csv", "service_id", 2, first[1][1])
-    error = assert_fault_rejected(tmp_path, monkeypatch, SI[0], SI[2], broken, column="service_id")
+    error = assert_fault_rejected(
+        built_warehouse, tmp_path, monkeypatch, SI[0], SI[2], broken, column="service_id"
+    )
     assert "duplicate key" in str(error)
 
 
-def test_a_negative_count_is_out_of_range(tmp_path, monkeypatch, mirror):
+def test_a_negative_count_is_out_of_range(tmp_path, monkeypatch, mirror, built_warehouse):
     broken = injectors.set_text_cell(
         mirror / SI[1] / SI[2], tmp_path / SI[2], "num_applications_total", 4, "-5"
     )
     error = assert_fault_rejected(
-        tmp_path, monkeypatch, SI[0], SI[2], broken, column="num_applications_total"
+        built_warehouse, tmp_path, monkeypatch, SI[0], SI[2], broken, column="num_applications_total"
     )
     assert "minimum" in str(error)
 

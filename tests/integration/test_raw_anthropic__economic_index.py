@@ -1,14 +1,11 @@
-"""Land the Anthropic Economic Index tables from the mirror and check them against figures
-computed here from the mirror files with the csv module."""
+"""Check the Anthropic Economic Index tables the session build landed from the mirror against
+figures computed here from the mirror files with the csv module."""
 
 from __future__ import annotations
 
 import csv
 
 import pytest
-
-from ingestion.anthropic import economic_index as aei
-from tests.conftest import land_tables
 
 DATASET = "anthropic__economic_index"
 
@@ -18,13 +15,8 @@ def rows_of(path):
         return list(csv.DictReader(handle))
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory, mirror):
-    yield from land_tables(tmp_path_factory.mktemp("aei"), aei.TABLES)
-
-
-def test_task_mappings_match_the_file(warehouse, mirror):
-    con, results = warehouse
+def test_task_mappings_match_the_file(raw_build, mirror):
+    con, results = raw_build
     rows = rows_of(mirror / DATASET / "onet_task_mappings.csv")
     table = f"{DATASET}__onet_task_mappings"
     assert results[table].rows == len(rows)
@@ -35,8 +27,8 @@ def test_task_mappings_match_the_file(warehouse, mirror):
     assert got == largest["task_name"]
 
 
-def test_interaction_shares_match_the_file_and_their_total_is_flagged(warehouse, mirror):
-    con, results = warehouse
+def test_interaction_shares_match_the_file_and_their_total_is_flagged(raw_build, mirror):
+    con, results = raw_build
     rows = rows_of(mirror / DATASET / "automation_vs_augmentation.csv")
     table = f"{DATASET}__automation_vs_augmentation"
     landed = dict(con.execute(f"SELECT interaction_type, pct FROM raw.{table}").fetchall())
@@ -47,8 +39,8 @@ def test_interaction_shares_match_the_file_and_their_total_is_flagged(warehouse,
     )
 
 
-def test_tasks_final_matches_the_file(warehouse, mirror):
-    con, results = warehouse
+def test_tasks_final_matches_the_file(raw_build, mirror):
+    con, results = raw_build
     rows = rows_of(mirror / DATASET / "tasks_final.csv")
     table = f"{DATASET}__tasks_final"
     assert results[table].rows == len(rows)

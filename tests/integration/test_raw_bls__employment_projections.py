@@ -1,27 +1,22 @@
-"""Land the BLS employment projections from the mirror and check them against the file."""
+"""Check the BLS employment projections the session build landed from the mirror against the
+file."""
 
 from __future__ import annotations
 
 import csv
 
-import duckdb
 import pytest
-
-from ingestion import landing
-from ingestion.catalog import raw_table
 
 DATASET = "bls__employment_projections"
 FILE = "source_employment_projections.csv"
 
 
 @pytest.fixture(scope="module")
-def landed(mirror, tmp_path_factory):
-    con = duckdb.connect(str(tmp_path_factory.mktemp("ep") / "warehouse.duckdb"))
-    result = landing.land(con, raw_table(DATASET))
+def landed(raw_build, mirror):
+    con, results = raw_build
     with (mirror / DATASET / FILE).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    yield con, result, rows
-    con.close()
+    return con, results[DATASET], rows
 
 
 def test_every_row_and_the_total_employment(landed):

@@ -1,26 +1,20 @@
-"""Land the ISCO crosswalks and structure from the mirror; check them with openpyxl and csv."""
+"""Check the ISCO crosswalks and structure the session build landed with openpyxl and csv."""
 
 from __future__ import annotations
 
 import csv
 
-import duckdb
 import openpyxl
 import pytest
-
-from ingestion import landing
-from ingestion.catalog import raw_table
 
 DATASET = "bls__isco08_soc2010"
 
 
 @pytest.fixture(scope="module")
-def landed(mirror, tmp_path_factory):
-    con = duckdb.connect(str(tmp_path_factory.mktemp("isco") / "warehouse.duckdb"))
+def landed(raw_build):
+    con, results = raw_build
     names = ["isco08_to_soc2010", "isco_structure", "isco88_to_isco08"]
-    results = {n: landing.land(con, raw_table(f"{DATASET}__{n}")) for n in names}
-    yield con, results
-    con.close()
+    return con, {n: results[f"{DATASET}__{n}"] for n in names}
 
 
 def test_bls_crosswalk_matches_the_workbook(landed, mirror):

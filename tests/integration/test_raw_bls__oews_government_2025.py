@@ -1,4 +1,5 @@
-"""Land OEWS May 2025 by ownership and its manifest from the mirror; check against csv and json."""
+"""Check OEWS May 2025 by ownership and its manifest, as the session build landed them, with csv and
+json."""
 
 from __future__ import annotations
 
@@ -6,11 +7,7 @@ import csv
 import json
 from collections import Counter
 
-import duckdb
 import pytest
-
-from ingestion import landing
-from ingestion.catalog import raw_table
 
 DATASET = "bls__oews_government_2025"
 FILE = "oews_may2025_national_by_ownership.csv"
@@ -18,14 +15,13 @@ MANIFEST = f"{DATASET}__manifest"
 
 
 @pytest.fixture(scope="module")
-def landed(mirror, tmp_path_factory):
-    con = duckdb.connect(str(tmp_path_factory.mktemp("gov") / "warehouse.duckdb"))
-    results = {name: landing.land(con, raw_table(name)) for name in (DATASET, MANIFEST)}
+def landed(raw_build, mirror):
+    con, loads = raw_build
+    results = {name: loads[name] for name in (DATASET, MANIFEST)}
     with (mirror / DATASET / FILE).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     manifest = json.loads((mirror / DATASET / "manifest.json").read_text(encoding="utf-8"))
-    yield con, results, rows, manifest
-    con.close()
+    return con, results, rows, manifest
 
 
 def test_row_counts_per_ownership_group(landed):

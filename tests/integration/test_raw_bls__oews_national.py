@@ -1,27 +1,22 @@
-"""Land OEWS May 2024 national from the mirror and check it against the file read with csv."""
+"""Check OEWS May 2024 national as the session build landed it from the mirror against the file read
+with csv."""
 
 from __future__ import annotations
 
 import csv
 
-import duckdb
 import pytest
-
-from ingestion import landing
-from ingestion.catalog import raw_table
 
 DATASET = "bls__oews_national"
 FILE = "oews_national_2024.csv"
 
 
 @pytest.fixture(scope="module")
-def landed(mirror, tmp_path_factory):
-    con = duckdb.connect(str(tmp_path_factory.mktemp("oews") / "warehouse.duckdb"))
-    result = landing.land(con, raw_table(DATASET), run_id="test")
+def landed(raw_build, mirror):
+    con, results = raw_build
     with (mirror / DATASET / FILE).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    yield con, result, rows
-    con.close()
+    return con, results[DATASET], rows
 
 
 def test_every_source_row_is_landed(landed):
@@ -32,7 +27,10 @@ def test_every_source_row_is_landed(landed):
         "SELECT row_count, source_files, flagged_rows FROM raw._load_log WHERE table_name = ?",
         [DATASET],
     ).fetchone()
-    assert log[0] == len(rows) and log[1] == FILE and log[2] == result.flagged_rows
+    flagged = con.execute(
+        f"SELECT count(*) FROM raw.{DATASET} WHERE _flags IS NOT NULL"
+    ).fetchone()[0]
+    assert log[0] == len(rows) and log[1] == FILE and log[2] == flagged == result.flagged_rows
 
 
 def test_all_occupations_row_matches_the_file(landed):

@@ -1,4 +1,4 @@
-"""Land the five SOC code lists and crosswalks from the mirror; check them with csv and openpyxl."""
+"""Check the five SOC code lists and crosswalks the session build landed with csv and openpyxl."""
 
 from __future__ import annotations
 
@@ -6,12 +6,8 @@ import csv
 import re
 from collections import Counter
 
-import duckdb
 import openpyxl
 import pytest
-
-from ingestion import landing
-from ingestion.catalog import raw_table
 
 DATASET = "bls__soc_crosswalks"
 TABLES = {
@@ -24,11 +20,9 @@ TABLES = {
 
 
 @pytest.fixture(scope="module")
-def landed(mirror, tmp_path_factory):
-    con = duckdb.connect(str(tmp_path_factory.mktemp("soc") / "warehouse.duckdb"))
-    results = {e: landing.land(con, raw_table(f"{DATASET}__{e}")) for e in TABLES}
-    yield con, results
-    con.close()
+def landed(raw_build):
+    con, results = raw_build
+    return con, {e: results[f"{DATASET}__{e}"] for e in TABLES}
 
 
 def csv_rows(mirror, file):

@@ -1,23 +1,20 @@
-"""Land Frey & Osborne from the mirror and check it against the file read with the csv module."""
+"""Check Frey & Osborne as the session build landed it from the mirror against the file read with
+the csv module."""
 
 from __future__ import annotations
 
 import csv
-
-import duckdb
-
-from ingestion import landing
-from ingestion.catalog import raw_table
+import hashlib
 
 DATASET = "frey_osborne__computerisation"
 FILE = "frey_osborne_automation_risk_index_clean.csv"
 
 
-def test_lands_every_row_with_real_values(tmp_path, mirror):
+def test_lands_every_row_with_real_values(raw_build, mirror):
     with (mirror / DATASET / FILE).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    result = landing.land(con, raw_table(DATASET))
+    con, results = raw_build
+    result = results[DATASET]
     assert result.rows == len(rows)
     landed = {
         r[0]: r[1:]
@@ -39,3 +36,4 @@ def test_lands_every_row_with_real_values(tmp_path, mirror):
         "SELECT row_count, source_sha256 FROM raw._load_log WHERE table_name = ?", [DATASET]
     ).fetchone()
     assert logged[0] == len(rows) and len(logged[1]) == 64
+    assert logged[1] == hashlib.sha256((mirror / DATASET / FILE).read_bytes()).hexdigest()

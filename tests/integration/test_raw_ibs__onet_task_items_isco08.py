@@ -1,26 +1,23 @@
-"""Land the IBS O*NET task items and Eurostat employment and check them against csv / openpyxl."""
+"""Check the IBS O*NET task items and Eurostat employment the session build landed with csv and
+openpyxl."""
 
 from __future__ import annotations
 
 import csv
 
-import duckdb
 import openpyxl
 import pytest
-
-from ingestion import landing
-from ingestion.catalog import raw_table
 
 DATASET = "ibs__onet_task_items_isco08"
 
 
-def test_onet_tasks_land_long(tmp_path, mirror):
+def test_onet_tasks_land_long(raw_build, mirror):
     with (mirror / DATASET / "onet_tasks.csv").open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
         rows = [r for r in reader if r]
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    result = landing.land(con, raw_table(f"{DATASET}__onet_tasks"))
+    con, results = raw_build
+    result = results[f"{DATASET}__onet_tasks"]
     assert result.rows == len(rows) * (len(header) - 1)
     for row in (rows[0], rows[-1]):
         for item in ("t_4A2a4", "t_4C3b8_rev"):
@@ -35,7 +32,7 @@ def test_onet_tasks_land_long(tmp_path, mirror):
     assert units == len({r[0] for r in rows})
 
 
-def test_eurostat_employment_lands_long(tmp_path, mirror):
+def test_eurostat_employment_lands_long(raw_build, mirror):
     book = openpyxl.load_workbook(
         mirror / DATASET / "Eurostat_employment_isco.xlsx", read_only=True
     )
@@ -48,8 +45,8 @@ def test_eurostat_employment_lands_long(tmp_path, mirror):
                 cells[(ws.title, row[0], geo)] = value
                 markers += value == ":"
     book.close()
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    result = landing.land(con, raw_table(f"{DATASET}__eurostat_employment"))
+    con, results = raw_build
+    result = results[f"{DATASET}__eurostat_employment"]
     assert result.rows == len(cells)
     assert result.flag_counts.get("not_available", 0) == markers
     for key in [

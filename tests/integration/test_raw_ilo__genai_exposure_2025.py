@@ -1,19 +1,15 @@
-"""Land the ILO task scores from the mirror and check them against openpyxl's reading."""
+"""Check the ILO task scores the session build landed from the mirror against openpyxl's reading."""
 
 from __future__ import annotations
 
-import duckdb
 import openpyxl
 import pytest
-
-from ingestion import landing
-from ingestion.catalog import raw_table
 
 DATASET = "ilo__genai_exposure_2025"
 FILE = "Final_Scores_ISCO08_Gmyrek_et_al_2025.xlsx"
 
 
-def test_lands_every_task_with_real_values(tmp_path, mirror):
+def test_lands_every_task_with_real_values(raw_build, mirror):
     book = openpyxl.load_workbook(mirror / DATASET / FILE, read_only=True, data_only=True)
     assert book.sheetnames == ["Sheet1"]  # no occupation-level sheet to land separately
     header, *rows = [
@@ -22,8 +18,8 @@ def test_lands_every_task_with_real_values(tmp_path, mirror):
     book.close()
     col = {name: i for i, name in enumerate(header)}
 
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    result = landing.land(con, raw_table(DATASET))
+    con, results = raw_build
+    result = results[DATASET]
     assert result.rows == len(rows)
 
     for row in (rows[0], rows[len(rows) // 2], rows[-1]):

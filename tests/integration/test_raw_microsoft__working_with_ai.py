@@ -1,14 +1,11 @@
-"""Land the Working with AI tables from the mirror and check them against figures computed here
-from the mirror files with the csv module."""
+"""Check the Working with AI tables the session build landed from the mirror against figures
+computed here from the mirror files with the csv module."""
 
 from __future__ import annotations
 
 import csv
 
 import pytest
-
-from ingestion.microsoft import working_with_ai as wwa
-from tests.conftest import land_tables
 
 DATASET = "microsoft__working_with_ai"
 
@@ -18,13 +15,8 @@ def rows_of(path):
         return list(csv.reader(handle))
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory, mirror):
-    yield from land_tables(tmp_path_factory.mktemp("wwai"), wwa.TABLES)
-
-
-def test_weights_are_long_with_every_non_zero_cell(warehouse, mirror):
-    con, results = warehouse
+def test_weights_are_long_with_every_non_zero_cell(raw_build, mirror):
+    con, results = raw_build
     header, *rows = rows_of(mirror / DATASET / "soc_iwa_weights.csv")
     table = f"{DATASET}__soc_iwa_weights"
     cells = [(r[0], iwa, float(v)) for r in rows for iwa, v in zip(header[1:], r[1:], strict=True)]
@@ -47,8 +39,8 @@ def test_weights_are_long_with_every_non_zero_cell(warehouse, mirror):
     )
 
 
-def test_soc_to_iwas_match_the_file(warehouse, mirror):
-    con, results = warehouse
+def test_soc_to_iwas_match_the_file(raw_build, mirror):
+    con, results = raw_build
     _, *rows = rows_of(mirror / DATASET / "soc_to_iwas.csv")
     table = f"{DATASET}__soc_to_iwas"
     assert results[table].rows == len(rows)
@@ -56,8 +48,8 @@ def test_soc_to_iwas_match_the_file(warehouse, mirror):
     assert landed == {(r[0], r[1]) for r in rows}
 
 
-def test_scores_and_metrics_match_the_file(warehouse, mirror):
-    con, results = warehouse
+def test_scores_and_metrics_match_the_file(raw_build, mirror):
+    con, results = raw_build
     header, *rows = rows_of(mirror / DATASET / "soc_ai_applicability_scores.csv")
     table = f"{DATASET}__soc_ai_applicability_scores"
     assert results[table].rows == len(rows)
@@ -77,8 +69,8 @@ def test_scores_and_metrics_match_the_file(warehouse, mirror):
     assert got == (sample[1], float(sample[index]))
 
 
-def test_iwa_metrics_match_the_file(warehouse, mirror):
-    con, results = warehouse
+def test_iwa_metrics_match_the_file(raw_build, mirror):
+    con, results = raw_build
     header, *rows = rows_of(mirror / DATASET / "iwa_metrics.csv")
     table = f"{DATASET}__iwa_metrics"
     assert results[table].rows == len(rows)

@@ -1,24 +1,21 @@
-"""Land Mihaylov & Tijdens RTI from the mirror and check it against the csv module."""
+"""Check Mihaylov & Tijdens RTI as the session build landed it from the mirror against the csv
+module."""
 
 from __future__ import annotations
 
 import csv
 
-import duckdb
 import pytest
-
-from ingestion import landing
-from ingestion.catalog import raw_table
 
 DATASET = "mihaylov_tijdens__rti"
 FILE = "source_rti_mihaylov_2019.csv"
 
 
-def test_lands_every_row_with_real_values(tmp_path, mirror):
+def test_lands_every_row_with_real_values(raw_build, mirror):
     with (mirror / DATASET / FILE).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    result = landing.land(con, raw_table(DATASET))
+    con, results = raw_build
+    result = results[DATASET]
     assert result.rows == len(rows)
     landed = {
         r[0]: r[1:]

@@ -1,5 +1,5 @@
-"""Land the Nesta Career Causeways tables from the mirror and check them against figures computed
-here from the mirror files with the csv module."""
+"""Check the Nesta Career Causeways tables the session build landed from the mirror against figures
+computed here from the mirror files with the csv module."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import csv
 import pytest
 
 from ingestion.nesta import career_causeways as mcc
-from tests.conftest import land_tables
 
 DATASET = "nesta__career_causeways"
 YEARS = ["2014", "2015", "2016", "2017", "2018"]
@@ -19,21 +18,16 @@ def rows_of(mirror, file):
         return list(csv.DictReader(handle))
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory, mirror):
-    yield from land_tables(tmp_path_factory.mktemp("mcc"), mcc.TABLES)
-
-
-def test_every_table_has_one_row_per_source_row(warehouse, mirror):
-    _, results = warehouse
+def test_every_table_has_one_row_per_source_row(raw_build, mirror):
+    _, results = raw_build
     for table in mcc.TABLES:
         rows = rows_of(mirror, table.files[0])
         expected = len(rows) * (len(YEARS) if "employment" in table.name else 1)
         assert results[table.name].rows == expected, table.name
 
 
-def test_occupation_risk_values(warehouse, mirror):
-    con, _ = warehouse
+def test_occupation_risk_values(raw_build, mirror):
+    con, _ = raw_build
     rows = rows_of(mirror, "mcc_risk_All_occupations.csv")
     table = f"{DATASET}__occupation_risk"
     got = con.execute(
@@ -55,8 +49,8 @@ def test_occupation_risk_values(warehouse, mirror):
     )
 
 
-def test_isco_risk_values(warehouse, mirror):
-    con, _ = warehouse
+def test_isco_risk_values(raw_build, mirror):
+    con, _ = raw_build
     rows = rows_of(mirror, "mcc_risk_ISCO_4digit.csv")
     table = f"{DATASET}__isco_risk"
     landed = dict(con.execute(f"SELECT isco_code, risk FROM raw.{table}").fetchall())
@@ -70,8 +64,8 @@ def test_isco_risk_values(warehouse, mirror):
     assert categories == sorted(counts.items())
 
 
-def test_dwa_impact_values(warehouse, mirror):
-    con, results = warehouse
+def test_dwa_impact_values(raw_build, mirror):
+    con, results = raw_build
     rows = rows_of(mirror, "mcc_risk_DWAs.csv")
     table = f"{DATASET}__dwa_impact"
     total = con.execute(f"SELECT sum(impact) FROM raw.{table}").fetchone()[0]
@@ -83,8 +77,8 @@ def test_dwa_impact_values(warehouse, mirror):
     assert nulls == len(na) == results[table].flag_counts["activity_hierarchy_missing"]
 
 
-def test_bottleneck_values(warehouse, mirror):
-    con, _ = warehouse
+def test_bottleneck_values(raw_build, mirror):
+    con, _ = raw_build
     rows = rows_of(mirror, "mcc_risk_Bottlenecks.csv")
     table = f"{DATASET}__bottlenecks"
     landed = con.execute(
@@ -97,8 +91,8 @@ def test_bottleneck_values(warehouse, mirror):
     ]
 
 
-def test_crosswalk_values(warehouse, mirror):
-    con, results = warehouse
+def test_crosswalk_values(raw_build, mirror):
+    con, results = raw_build
     rows = rows_of(mirror, "esco_onet_crosswalk_MCC.csv")
     table = f"{DATASET}__esco_onet_crosswalk"
     landed = {
@@ -121,8 +115,8 @@ def test_crosswalk_values(warehouse, mirror):
         ("ita_employment_by_isco", "ita_breakdown_by_isco_w_risk.csv"),
     ],
 )
-def test_employment_values(warehouse, mirror, entity, file):
-    con, results = warehouse
+def test_employment_values(raw_build, mirror, entity, file):
+    con, results = raw_build
     rows = rows_of(mirror, file)
     table = f"{DATASET}__{entity}"
     for year in YEARS:

@@ -1,5 +1,6 @@
-"""Land every O*NET 29.3 table from the mirror and check it against figures computed here from the
-mirror files themselves (csv module for the tab-separated files, openpyxl for the workbooks)."""
+"""Check every O*NET 29.3 table the session build landed from the mirror against figures computed
+here from the mirror files themselves (csv module for the tab-separated files, openpyxl for the
+workbooks)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,8 @@ import openpyxl
 import pytest
 
 from ingestion.onet.database import TABLES
-from tests.conftest import land_tables
 
 DATASET = "onet__database"
-
-
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory, mirror):
-    yield from land_tables(tmp_path_factory.mktemp("onet"), TABLES)
 
 
 def source(mirror: Path, file: str) -> Path:
@@ -81,35 +76,41 @@ EXCEL_TABLES = {
 
 
 @pytest.mark.parametrize("entity,file", sorted(TEXT_TABLES.items()))
-def test_text_tables_keep_every_row(warehouse, mirror, entity, file):
-    con, results = warehouse
+def test_text_tables_keep_every_row(raw_build, mirror, entity, file):
+    con, results = raw_build
     expected = len(tsv(mirror, file))
     assert one(con, f"SELECT count(*) FROM raw.{DATASET}__{entity}") == expected
     assert results[f"{DATASET}__{entity}"].rows == expected
 
 
 @pytest.mark.parametrize("entity,file", sorted(EXCEL_TABLES.items()))
-def test_workbook_tables_keep_every_row(warehouse, mirror, entity, file):
-    con, _ = warehouse
+def test_workbook_tables_keep_every_row(raw_build, mirror, entity, file):
+    con, _ = raw_build
     assert one(con, f"SELECT count(*) FROM raw.{DATASET}__{entity}") == len(workbook(mirror, file))
 
 
-def test_the_load_log_names_each_file_and_checksum(warehouse, mirror):
-    con, _ = warehouse
+def test_the_load_log_names_each_file_and_checksum(raw_build, mirror):
+    con, _ = raw_build
     with (mirror / "FILES.csv").open(encoding="utf-8", newline="") as handle:
         listed = {
             r["file"]: r["sha256"] for r in csv.DictReader(handle) if r["dataset_id"] == DATASET
         }
-    logged = q(con, "SELECT table_name, source_files, source_sha256, row_count FROM raw._load_log")
+    # the build's log holds every dataset's loads: this dataset's, one per table
+    logged = q(
+        con,
+        "SELECT table_name, source_files, source_sha256, row_count FROM raw._load_log "
+        f"WHERE dataset_id = '{DATASET}'",
+    )
     assert len(logged) == len(TABLES)
+    assert {table for table, *_ in logged} == {t.name for t in TABLES}
     for table, file, sha, rows in logged:
         assert table.startswith(f"{DATASET}__")
         assert sha == listed[file] == hashlib.sha256(source(mirror, file).read_bytes()).hexdigest()
         assert rows > 0
 
 
-def test_occupations_are_kept_as_text_codes_and_flagged(warehouse, mirror):
-    con, _ = warehouse
+def test_occupations_are_kept_as_text_codes_and_flagged(raw_build, mirror):
+    con, _ = raw_build
     rows = tsv(mirror, "Occupation Data.txt")
     landed = dict(q(con, f"SELECT o_net_soc_code, title FROM raw.{DATASET}__occupation_data"))
     assert landed == {r["O*NET-SOC Code"]: r["Title"] for r in rows}
@@ -133,8 +134,8 @@ def test_occupations_are_kept_as_text_codes_and_flagged(warehouse, mirror):
     assert flagged == {r["O*NET-SOC Code"] for r in rows} - with_tasks
 
 
-def test_task_statements_match_the_file(warehouse, mirror):
-    con, _ = warehouse
+def test_task_statements_match_the_file(raw_build, mirror):
+    con, _ = raw_build
     rows = tsv(mirror, "Task Statements.txt")
     table = f"raw.{DATASET}__task_statements"
     no_type = sum(r["Task Type"] == "" for r in rows)
@@ -158,8 +159,8 @@ def test_task_statements_match_the_file(warehouse, mirror):
     assert one(con, f"SELECT max(date) FROM {table}") == max(month(r["Date"]) for r in rows)
 
 
-def test_tasks_to_dwas_match_the_workbook(warehouse, mirror):
-    con, _ = warehouse
+def test_tasks_to_dwas_match_the_workbook(raw_build, mirror):
+    con, _ = raw_build
     rows = workbook(mirror, "Tasks to DWAs.xlsx")
     table = f"raw.{DATASET}__tasks_to_dwas"
     landed = set(q(con, f"SELECT o_net_soc_code, task_id, dwa_id FROM {table}"))
@@ -187,8 +188,8 @@ def test_tasks_to_dwas_match_the_workbook(warehouse, mirror):
     )
 
 
-def test_dwa_and_iwa_references_match_the_files(warehouse, mirror):
-    con, _ = warehouse
+def test_dwa_and_iwa_references_match_the_files(raw_build, mirror):
+    con, _ = raw_build
     dwas = tsv(mirror, "DWA Reference.txt")
     assert dict(q(con, f"SELECT dwa_id, iwa_id FROM raw.{DATASET}__dwa_reference")) == {
         r["DWA ID"]: r["IWA ID"] for r in dwas
@@ -202,8 +203,8 @@ def test_dwa_and_iwa_references_match_the_files(warehouse, mirror):
     )
 
 
-def test_job_zones_match_the_file(warehouse, mirror):
-    con, _ = warehouse
+def test_job_zones_match_the_file(raw_build, mirror):
+    con, _ = raw_build
     rows = tsv(mirror, "Job Zones.txt")
     counts = {}
     for r in rows:
@@ -223,8 +224,8 @@ def test_job_zones_match_the_file(warehouse, mirror):
     }
 
 
-def test_small_reference_tables_match_row_for_row(warehouse, mirror):
-    con, _ = warehouse
+def test_small_reference_tables_match_row_for_row(raw_build, mirror):
+    con, _ = raw_build
     scales = tsv(mirror, "Scales Reference.txt")
     assert q(
         con,
@@ -245,8 +246,8 @@ def test_small_reference_tables_match_row_for_row(warehouse, mirror):
     ) == {(r["Element ID"], r["Scale ID"], int(r["Category"])) for r in context}
 
 
-def test_emerging_tasks_match_the_file(warehouse, mirror):
-    con, _ = warehouse
+def test_emerging_tasks_match_the_file(raw_build, mirror):
+    con, _ = raw_build
     rows = tsv(mirror, "Emerging Tasks.txt")
     table = f"raw.{DATASET}__emerging_tasks"
     originals = sorted(int(float(r["Original Task ID"])) for r in rows if r["Original Task ID"])
@@ -265,8 +266,8 @@ def test_emerging_tasks_match_the_file(warehouse, mirror):
 @pytest.mark.parametrize(
     "entity,file", [("skills", "Skills.xlsx"), ("knowledge", "Knowledge.xlsx")]
 )
-def test_ratings_match_the_workbook(warehouse, mirror, entity, file):
-    con, _ = warehouse
+def test_ratings_match_the_workbook(raw_build, mirror, entity, file):
+    con, _ = raw_build
     rows = workbook(mirror, file)
     table = f"raw.{DATASET}__{entity}"
     assert one(con, f"SELECT sum(data_value) FROM {table}") == pytest.approx(

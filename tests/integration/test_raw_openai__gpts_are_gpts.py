@@ -1,5 +1,5 @@
-"""Land the GPTs-are-GPTs tables from the mirror and check them against figures computed here from
-the mirror files with the csv module."""
+"""Check the GPTs-are-GPTs tables the session build landed from the mirror against figures computed
+here from the mirror files with the csv module."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ import csv
 from collections import Counter
 
 import pytest
-
-from ingestion.openai import gpts_are_gpts as g
-from tests.conftest import land_tables
 
 DATASET = "openai__gpts_are_gpts"
 
@@ -19,13 +16,8 @@ def rows_of(path, delimiter):
         return list(csv.DictReader(handle, delimiter=delimiter))
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory, mirror):
-    yield from land_tables(tmp_path_factory.mktemp("openai"), g.TABLES)
-
-
-def test_full_labelset_matches_the_file(warehouse, mirror):
-    con, results = warehouse
+def test_full_labelset_matches_the_file(raw_build, mirror):
+    con, results = raw_build
     rows = rows_of(mirror / DATASET / "full_labelset.tsv", "\t")
     table = f"{DATASET}__full_labelset"
     assert results[table].rows == len(rows)
@@ -64,8 +56,8 @@ def test_full_labelset_matches_the_file(warehouse, mirror):
     )
 
 
-def test_full_onet_data_weights_match_the_file(warehouse, mirror):
-    con, results = warehouse
+def test_full_onet_data_weights_match_the_file(raw_build, mirror):
+    con, results = raw_build
     rows = rows_of(mirror / DATASET / "full_onet_data.tsv", "\t")
     table = f"{DATASET}__full_onet_data"
     assert results[table].rows == len(rows)
@@ -85,8 +77,8 @@ def test_full_onet_data_weights_match_the_file(warehouse, mirror):
     )
 
 
-def test_automation_labels_match_the_file(warehouse, mirror):
-    con, results = warehouse
+def test_automation_labels_match_the_file(raw_build, mirror):
+    con, results = raw_build
     rows = rows_of(mirror / DATASET / "automation_gpt4_human_labels.tsv", "\t")
     table = f"{DATASET}__automation_gpt4_human_labels"
     assert results[table].rows == len(rows)
@@ -111,8 +103,8 @@ def test_automation_labels_match_the_file(warehouse, mirror):
     )
 
 
-def test_work_contexts_are_long_and_match_the_file(warehouse, mirror):
-    con, results = warehouse
+def test_work_contexts_are_long_and_match_the_file(raw_build, mirror):
+    con, results = raw_build
     rows = rows_of(mirror / DATASET / "occupations_onet_work_contexts.csv", ",")
     contexts = [c for c in rows[0] if c != "occupation"]
     table = f"{DATASET}__occupations_onet_work_contexts"

@@ -1,14 +1,11 @@
-"""Land the RGS Conto Annuale code lists from the mirror and check them against figures computed
-here from the mirror files with the csv module (semicolons, UTF-8)."""
+"""Check the RGS Conto Annuale code lists the session build landed from the mirror against figures
+computed here from the mirror files with the csv module (semicolons, UTF-8)."""
 
 from __future__ import annotations
 
 import csv
 
-import pytest
-
 from ingestion.rgs_italy import conto_annuale_codes as rgs
-from tests.conftest import land_tables
 
 DATASET = "rgs_italy__conto_annuale_codes"
 
@@ -18,19 +15,14 @@ def rows_of(mirror, file):
         return list(csv.DictReader(handle, delimiter=";"))
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory, mirror):
-    yield from land_tables(tmp_path_factory.mktemp("rgs"), rgs.TABLES)
-
-
-def test_row_counts(warehouse, mirror):
-    _, results = warehouse
+def test_row_counts(raw_build, mirror):
+    _, results = raw_build
     for table in rgs.TABLES:
         assert results[table.name].rows == len(rows_of(mirror, table.files[0])), table.name
 
 
-def test_contracts_and_sectors(warehouse, mirror):
-    con, _ = warehouse
+def test_contracts_and_sectors(raw_build, mirror):
+    con, _ = raw_build
     rows = rows_of(mirror, "CompartoContratto.CSV")
     landed = {
         r[0]: r[1:]
@@ -46,8 +38,8 @@ def test_contracts_and_sectors(warehouse, mirror):
     assert any(code.startswith("0") for _, code, _ in landed.values())  # leading zeros kept
 
 
-def test_job_grades(warehouse, mirror):
-    con, results = warehouse
+def test_job_grades(raw_build, mirror):
+    con, results = raw_build
     rows = rows_of(mirror, "ContrattoMacroCCategQualif.CSV")
     table = f"{DATASET}__contratto_qualifica"
     landed = con.execute(
@@ -69,8 +61,8 @@ def test_job_grades(warehouse, mirror):
     assert results[table].flag_counts["lost_character"] == lost
 
 
-def test_pay_items_keep_their_accents(warehouse, mirror):
-    con, _ = warehouse
+def test_pay_items_keep_their_accents(raw_build, mirror):
+    con, _ = raw_build
     rows = rows_of(mirror, "VoceSpesa.CSV")
     table = f"{DATASET}__voce_spesa"
     landed = con.execute(
