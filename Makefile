@@ -19,13 +19,15 @@ help:
 
 # The virtual environment, installed from the lock file (wheels only: nothing builds from source,
 # except pyspark, which PyPI publishes only as a pure-Python source archive, so it is installed
-# from that archive; docs/operations.md).
+# from that archive; docs/operations.md), then the pinned npm packages of the offline data docs
+# (CSS, scripts, fonts; hash-checked, kept in .cache/web-assets/).
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH, or make PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --only-binary :all: --no-binary pyspark -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m quality.web_assets
 	touch $(STAMP)
 
 venv: $(STAMP)

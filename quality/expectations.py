@@ -5,7 +5,8 @@ format: `name`, `expectations` of `{type, kwargs, meta}`, and `meta`). A suite w
 is true is skipped while its table does not exist yet; any other suite fails when its table is
 missing. Each run uses an ephemeral GX context with the pandas datasource (GX over SQL on DuckDB
 fails on every metric with duckdb-engine), no network and no analytics; GX is imported only when a
-suite runs (it takes seconds to import).
+suite runs (it takes seconds to import). The data docs work offline: every page's CDN stylesheets,
+scripts and fonts point at local copies in <data docs>/_static/ (quality/web_assets.py).
 
 No Dagster import here: the asset checks in orchestration/assets/expectations.py wrap these.
 """
@@ -24,6 +25,7 @@ from typing import Any
 
 from ingestion.settings import EXPECTATIONS_DIR as EXPECTATIONS_DIR  # the default suites folder
 from ingestion.settings import expectations_dir
+from quality.web_assets import localise_site
 
 SAMPLE_ROWS = 5
 _SUITE_FILE = re.compile(r"^(?P<schema>[a-z][a-z0-9_]*)\.(?P<table>[a-z_][a-z0-9_]*)\.json$")
@@ -220,6 +222,8 @@ def validate_frame(frame: Any, suite: Suite, docs_dir: Path | None = None) -> Va
         )
     )
     outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+    if site is not None:  # GX's pages load their CSS, scripts and fonts from CDNs: use local copies
+        localise_site(site, docs_dir)
     failures: list[FailedExpectation] = []
     evaluated = successful = 0
     for run_result in outcome.run_results.values():

@@ -1,9 +1,11 @@
 """Great Expectations suites: every suite file is valid, a failure names the expectation, column
-and offending rows, missing tables follow the suite's `optional` flag, and data docs are written."""
+and offending rows, missing tables follow the suite's `optional` flag, and data docs are written
+and load their stylesheets, scripts and fonts from the data docs folder, not from CDNs."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -99,6 +101,39 @@ def test_a_failure_names_the_expectation_column_and_offending_rows(tmp_path):
     assert {r["widget_id"] for r in failed["expect_column_values_to_be_unique"].sample_rows} == {"w1"}
     assert "online_share" in report.message() and "1 offending rows" in report.message()
     assert "FAILED" in (tmp_path / "docs" / "index.html").read_text(encoding="utf-8")
+
+
+_LOADING_TAG = re.compile(r"<(?:link|script)\b[^>]*>", re.IGNORECASE)
+_URL = re.compile(r"""\b(?:href|src)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
+
+
+def test_the_data_docs_load_their_css_scripts_and_fonts_from_the_docs_folder(tmp_path):
+    suite = load_suite(write_suite(tmp_path / "suites", SUITE))
+    docs = tmp_path / "docs"
+    validate_frame(widgets({(2, "online_share"): 1.7}), suite, docs)  # a page with a failure too
+    pages = sorted((docs / "marts.fct_widget").rglob("*.html"))
+    assert len(pages) >= 3  # the site index, the suite page and the validation page
+    loaded: set[Path] = set()
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        tags = _LOADING_TAG.findall(text)
+        assert any("bootstrap.min.css" in t for t in tags), page
+        for tag in tags:
+            for url in _URL.findall(tag):
+                assert not re.match(r"(?i)(https?:)?//", url), f"{page.name}: {tag}"
+                target = (page.parent / url).resolve()
+                assert target.is_file(), f"{page.name}: {url} does not exist"
+                loaded.add(target)
+            assert "integrity=" not in tag and "crossorigin" not in tag, tag
+        assert "great-expectations-web-assets" not in text  # GX's logo from its own static/
+    static = (docs / "_static").resolve()
+    assert {p.name for p in loaded if p.is_relative_to(static)} >= {
+        "bootstrap.min.css", "bootstrap.min.js", "jquery.min.js", "all.min.css", "vega.min.js"}
+    # Font Awesome's CSS finds its fonts relatively (../webfonts/)
+    css = next(p for p in loaded if p.name == "all.min.css")
+    fonts = set(re.findall(r"url\(([^)]+\.woff2)\)", css.read_text(encoding="utf-8")))
+    assert fonts and all((css.parent / f).is_file() for f in fonts), fonts
+    assert "bootstrap@4.3.1" in (docs / "_static" / "NOTICE.txt").read_text(encoding="utf-8")
 
 
 def test_a_missing_table_is_skipped_only_when_the_suite_is_optional(tmp_path):
