@@ -62,9 +62,9 @@ def table_fingerprints(warehouse: Path) -> dict[str, list]:
     (raw tables without their load stamps)."""
     import duckdb
 
-    # the same configuration as the run's own connections (DuckDB keeps one database instance per
-    # file in a process and refuses a second configuration)
-    con = duckdb.connect(str(warehouse))
+    # the configuration of the run's own connections (dagster-duckdb's user agent): DuckDB keeps one
+    # database instance per file in a process and refuses a second configuration
+    con = duckdb.connect(str(warehouse), config={"custom_user_agent": "dagster"})
     try:
         tables = con.execute(
             """SELECT table_schema, table_name FROM information_schema.tables
