@@ -42,6 +42,8 @@ def test_every_column_of_every_published_table_has_a_description_in_the_dagster_
             schema_meta = event.asset_materialization.metadata.get("dagster/column_schema")
         if schema_meta is None:
             schema_meta = graph.get(key).metadata.get("dagster/column_schema")
-        described = {c.name: (c.description or "").strip() for c in (schema_meta.value.columns if schema_meta else [])}
+        # a materialisation carries a TableSchemaMetadataValue, a definition may carry the TableSchema
+        schema = getattr(schema_meta, "value", schema_meta)
+        described = {c.name: (c.description or "").strip() for c in (schema.columns if schema else [])}
         missing += [f"{schema}.{table}.{c}" for c in columns if not described.get(c)]
     assert not missing, f"{len(missing)} columns without a description in Dagster: {missing[:20]}"
