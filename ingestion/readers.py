@@ -52,6 +52,19 @@ class RawTable:
     reader: Callable[..., pl.DataFrame]
     description: str
 
+    @classmethod
+    def from_contract(cls, name: str, reader: Callable[..., pl.DataFrame]) -> RawTable:
+        """The table as its landing contract declares it (dataset, files in reading order,
+        description), read by `reader`: the contract is the one place these are written."""
+        contract = load_contract(name)
+        return cls(
+            name=name,
+            dataset_id=contract.dataset_id,
+            files=contract.files,
+            reader=reader,
+            description=contract.description,
+        )
+
 
 def contract_types(
     table: str,
@@ -69,8 +82,10 @@ def contract_types(
     for column in contract.column_names if columns is None else columns:
         name = to_contract(column)
         if name not in types:
-            raise ValueError(f"column {name!r} (source column {column!r}) is not in the landing "
-                             f"contract data_contracts/raw/{table}.yml")
+            raise ValueError(
+                f"column {name!r} (source column {column!r}) is not in the landing "
+                f"contract data_contracts/raw/{table}.yml"
+            )
         out[column] = types[name]
     return out
 
@@ -448,8 +463,12 @@ def strip_control_characters(frame: pl.DataFrame) -> pl.DataFrame:
     affected = [n for n in text if found is not None and found.item(0, n)]
     if not affected:
         return frame
-    flags = [pl.when(pl.col(n).str.contains(CONTROL_CHARACTERS).fill_null(False)).then(pl.lit(f"control_characters_in_{n}"))
-             for n in affected]
+    flags = [
+        pl.when(pl.col(n).str.contains(CONTROL_CHARACTERS).fill_null(False)).then(
+            pl.lit(f"control_characters_in_{n}")
+        )
+        for n in affected
+    ]
     existing = [pl.col(FLAGS)] if FLAGS in frame.columns else []
     joined = pl.concat_str([*existing, *flags], separator=";", ignore_nulls=True)
     return frame.with_columns(

@@ -159,34 +159,9 @@ def read_tasks_final(path: Path, file: str = TASKS_FILE) -> pl.DataFrame:
 
 
 TABLES = (
-    RawTable(
-        name=f"{DATASET_ID}__onet_task_mappings",
-        dataset_id=DATASET_ID,
-        files=(MAPPINGS_FILE,),
-        reader=read_task_mappings,
-        description=(
-            "One row per lower-cased O*NET task statement: percent of Claude.ai conversations "
-            "mapped to the task (release 2025-02-10)."
-        ),
+    RawTable.from_contract(f"{DATASET_ID}__onet_task_mappings", read_task_mappings),
+    RawTable.from_contract(
+        f"{DATASET_ID}__automation_vs_augmentation", read_automation_vs_augmentation
     ),
-    RawTable(
-        name=f"{DATASET_ID}__automation_vs_augmentation",
-        dataset_id=DATASET_ID,
-        files=(INTERACTIONS_FILE,),
-        reader=read_automation_vs_augmentation,
-        description=(
-            "One row per collaboration pattern (directive, feedback loop, task iteration, "
-            "learning, validation, none): percent of conversations."
-        ),
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__tasks_final",
-        dataset_id=DATASET_ID,
-        files=(TASKS_FILE,),
-        reader=read_tasks_final,
-        description=(
-            "One row per O*NET-SOC 2010 occupation and task: AEI usage share, O*NET task ratings "
-            "2015/2025 and OEWS wages and employment 2015/2024 (repository author's merge)."
-        ),
-    ),
+    RawTable.from_contract(f"{DATASET_ID}__tasks_final", read_tasks_final),
 )

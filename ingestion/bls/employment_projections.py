@@ -125,15 +125,4 @@ def read_employment_projections(path: Path, file: str = FILE) -> pl.DataFrame:
     return select_contract_order(frame, COLUMNS)
 
 
-TABLES = (
-    RawTable(
-        name=DATASET_ID,
-        dataset_id=DATASET_ID,
-        files=(FILE,),
-        reader=read_employment_projections,
-        description=(
-            "One row per National Employment Matrix occupation: BLS employment projections "
-            "2024-34 (thousands), openings, median wage 2024 and entry requirements."
-        ),
-    ),
-)
+TABLES = (RawTable.from_contract(DATASET_ID, read_employment_projections),)

@@ -211,25 +211,7 @@ def read_isco88_to_isco08(path: Path, file: str = ISCO88_FILE) -> pl.DataFrame:
 
 
 TABLES = (
-    RawTable(
-        name=f"{DATASET_ID}__isco08_to_soc2010",
-        dataset_id=DATASET_ID,
-        files=(BLS_FILE,),
-        reader=read_isco08_to_soc2010,
-        description="One row per (SOC 2010, ISCO-08) code pair: the BLS ISCO-08 to SOC 2010 crosswalk.",
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__isco_structure",
-        dataset_id=DATASET_ID,
-        files=(STRUCTURE_FILE,),
-        reader=read_isco_structure,
-        description="One row per ISCO-08 group at every level, with the ILO definitions and tasks.",
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__isco88_to_isco08",
-        dataset_id=DATASET_ID,
-        files=(ISCO88_FILE,),
-        reader=read_isco88_to_isco08,
-        description="One row per ISCO-88 to ISCO-08 correspondence of the ILO table.",
-    ),
+    RawTable.from_contract(f"{DATASET_ID}__isco08_to_soc2010", read_isco08_to_soc2010),
+    RawTable.from_contract(f"{DATASET_ID}__isco_structure", read_isco_structure),
+    RawTable.from_contract(f"{DATASET_ID}__isco88_to_isco08", read_isco88_to_isco08),
 )

@@ -103,10 +103,25 @@ SOURCE_KEYS = ["bytes", "etag", "last_modified", "sha256", "url"]
 MANIFEST_TABLE = f"{DATASET_ID}__manifest"
 # The manifest's columns, in order; their types are the landing contract's.
 MANIFEST_COLUMNS = [
-    "source_file", "url", "bytes", "sha256", "etag", "last_modified", "release_code",
-    "release_description", "release_year", "release_period", "data_year", "retrieved",
-    "package_file", "package_file_sha256", "database_bytes", "database_sha256", "builder",
-    "schema_version", *(f"count_{k}" for k in COUNT_KEYS),
+    "source_file",
+    "url",
+    "bytes",
+    "sha256",
+    "etag",
+    "last_modified",
+    "release_code",
+    "release_description",
+    "release_year",
+    "release_period",
+    "data_year",
+    "retrieved",
+    "package_file",
+    "package_file_sha256",
+    "database_bytes",
+    "database_sha256",
+    "builder",
+    "schema_version",
+    *(f"count_{k}" for k in COUNT_KEYS),
 ]
 
 
@@ -187,25 +202,6 @@ def read_manifest(path: Path, file: str = MANIFEST) -> pl.DataFrame:
 
 
 TABLES = (
-    RawTable(
-        name=DATASET_ID,
-        dataset_id=DATASET_ID,
-        files=(FILE,),
-        reader=read_oews_by_ownership,
-        description=(
-            "One row per ownership group and SOC 2018 occupation: OEWS May 2025 national "
-            "employment, mean and median wages for all, private, federal, state and local "
-            "government ownership."
-        ),
-    ),
-    RawTable(
-        name=MANIFEST_TABLE,
-        dataset_id=DATASET_ID,
-        files=(MANIFEST,),
-        reader=read_manifest,
-        description=(
-            "One row per BLS flat file the packaged OEWS May 2025 database was built from, with "
-            "the release, retrieval date, package file checksums and database counts."
-        ),
-    ),
+    RawTable.from_contract(DATASET_ID, read_oews_by_ownership),
+    RawTable.from_contract(MANIFEST_TABLE, read_manifest),
 )

@@ -143,15 +143,4 @@ def read_oews_national(path: Path, file: str = FILE) -> pl.DataFrame:
     return select_contract_order(frame, COLUMNS)
 
 
-TABLES = (
-    RawTable(
-        name=DATASET_ID,
-        dataset_id=DATASET_ID,
-        files=(FILE,),
-        reader=read_oews_national,
-        description=(
-            "One row per occupation code and level (o_group): OEWS May 2024 national "
-            "cross-industry employment and wages, with the status of every marker-bearing measure."
-        ),
-    ),
-)
+TABLES = (RawTable.from_contract(DATASET_ID, read_oews_national),)

@@ -354,45 +354,9 @@ def read_onet_soc_to_soc(path: Path, file: str = NEM_FILE) -> pl.DataFrame:
 
 
 TABLES = (
-    RawTable(
-        name=f"{DATASET_ID}__soc2010_to_soc2018",
-        dataset_id=DATASET_ID,
-        files=(SOC_FILE,),
-        reader=read_soc2010_to_soc2018,
-        description="One row per (SOC 2010, SOC 2018) code pair: the BLS SOC 2010 to 2018 crosswalk.",
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__soc2018_codes",
-        dataset_id=DATASET_ID,
-        files=(CODES_FILE,),
-        reader=read_soc2018_codes,
-        description="One row per SOC 2018 code at every level, with its title, level and parent.",
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__census_occ_codes_2018",
-        dataset_id=DATASET_ID,
-        files=(CENSUS_FILE,),
-        reader=read_census_occ_codes,
-        description=(
-            "One row per Census 2018 occupation code or code-range group, with its SOC 2018 "
-            "equivalent."
-        ),
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__onet_soc_to_soc",
-        dataset_id=DATASET_ID,
-        files=(NEM_FILE,),
-        reader=read_onet_soc_to_soc,
-        description=(
-            "One row per O*NET-SOC 2019 code: its BLS National Employment Matrix (SOC 2018) code "
-            "and Occupational Outlook Handbook profile."
-        ),
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__onet_soc2010_to_2019",
-        dataset_id=DATASET_ID,
-        files=(ONET_FILE,),
-        reader=read_onet_soc2010_to_2019,
-        description="One row per (O*NET-SOC 2010, O*NET-SOC 2019) code pair: the O*NET taxonomy crosswalk.",
-    ),
+    RawTable.from_contract(f"{DATASET_ID}__soc2010_to_soc2018", read_soc2010_to_soc2018),
+    RawTable.from_contract(f"{DATASET_ID}__soc2018_codes", read_soc2018_codes),
+    RawTable.from_contract(f"{DATASET_ID}__census_occ_codes_2018", read_census_occ_codes),
+    RawTable.from_contract(f"{DATASET_ID}__onet_soc_to_soc", read_onet_soc_to_soc),
+    RawTable.from_contract(f"{DATASET_ID}__onet_soc2010_to_2019", read_onet_soc2010_to_2019),
 )

@@ -25,7 +25,6 @@ Quirks, flagged not dropped:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -36,6 +35,7 @@ from ingestion.readers import (
     add_flags,
     cast_columns,
     check_sheets,
+    contract_types,
     read_excel_sheet,
     select_contract_order,
 )
@@ -60,68 +60,63 @@ AI_APPLICATIONS = [
 UNNAMED_FIRST = "__UNNAMED__0"  # how the Excel reader names a column without a header
 
 
+SHEETS = {APPENDIX: APPENDIX_SHEETS, LM: LM_SHEETS}
+
+
 def _read_sheet(
-    path: Path,
-    file: str,
-    sheets: Sequence[str],
-    sheet: str,
-    types: dict[str, pl.DataType],
-    rename: dict[str, str],
+    path: Path, file: str, sheet: str, table: str, rename: dict[str, str]
 ) -> pl.DataFrame:
-    """Read one sheet as text, check its header, cast strictly (errors name the source header)."""
-    check_sheets(path, SourceRef(DATASET_ID, file), sheets)
+    """Read one sheet as text, check its header (the keys of `rename`), cast strictly to the types
+    of the landing contract of `table` (errors name the source header), rename to contract names."""
+    check_sheets(path, SourceRef(DATASET_ID, file), SHEETS[file])
     ref = SourceRef(DATASET_ID, f"{file} [sheet {sheet}]")
-    frame = read_excel_sheet(path, ref, sheet=sheet, expected_columns=list(types))
-    frame = cast_columns(frame, ref, types)
+    frame = read_excel_sheet(path, ref, sheet=sheet, expected_columns=list(rename))
+    frame = cast_columns(frame, ref, contract_types(f"{DATASET_ID}__{table}", list(rename), rename))
     return frame.rename(rename)
+
+
+def _soc_table(
+    path: Path, file: str, sheet: str, table: str, score: str, column: str
+) -> pl.DataFrame:
+    """A sheet of one score per SOC 2010 occupation (Appendix A, LM AIOE)."""
+    rename = {"SOC Code": "soc_code", "Occupation Title": "occupation_title", score: column}
+    frame = _read_sheet(path, file, sheet, table, rename)
+    frame = add_flags(frame, [("soc_broad_group", pl.col("soc_code").str.ends_with("0"))])
+    return select_contract_order(frame, list(rename.values()))
+
+
+def _industry_table(
+    path: Path, file: str, sheet: str, table: str, rename: dict[str, str]
+) -> pl.DataFrame:
+    """A sheet of one score per OES industry (group) (Appendix B, LM AIIE): code, title, score."""
+    frame = _read_sheet(path, file, sheet, table, rename)
+    code, title = (pl.col(c) for c in list(rename.values())[:2])
+    frame = add_flags(
+        frame,
+        [
+            ("oes_aggregate_code", code.str.slice(0, 4).str.ends_with("0")),
+            ("oes_partial_group", title.str.contains(r"(?i)\bonly\)")),
+            ("oes_designation", title.str.contains("(OES Designation)", literal=True)),
+        ],
+    )
+    return select_contract_order(frame, list(rename.values()))
 
 
 def read_occupation(path: Path) -> pl.DataFrame:
     """Appendix A: one row per SOC 2010 occupation with its AIOE (standardised score)."""
-    frame = _read_sheet(
-        path,
-        APPENDIX,
-        APPENDIX_SHEETS,
-        "Appendix A",
-        {"SOC Code": pl.String(), "Occupation Title": pl.String(), "AIOE": pl.Float64()},
-        {"SOC Code": "soc_code", "Occupation Title": "occupation_title", "AIOE": "aioe"},
-    )
-    frame = add_flags(frame, [("soc_broad_group", pl.col("soc_code").str.ends_with("0"))])
-    return select_contract_order(frame, ["soc_code", "occupation_title", "aioe"])
-
-
-def _industry_flags(code: pl.Expr, title: pl.Expr) -> list[tuple[str, pl.Expr]]:
-    return [
-        ("oes_aggregate_code", code.str.slice(0, 4).str.ends_with("0")),
-        ("oes_partial_group", title.str.contains(r"(?i)\bonly\)")),
-        ("oes_designation", title.str.contains("(OES Designation)", literal=True)),
-    ]
+    return _soc_table(path, APPENDIX, "Appendix A", "occupation", "AIOE", "aioe")
 
 
 def read_industry(path: Path) -> pl.DataFrame:
     """Appendix B: one row per 4-digit NAICS / OES industry (group) with its AIIE."""
-    frame = _read_sheet(
-        path,
-        APPENDIX,
-        APPENDIX_SHEETS,
-        "Appendix B",
-        {"NAICS": pl.String(), "Industry Title": pl.String(), "AIIE": pl.Float64()},
-        {"NAICS": "naics", "Industry Title": "industry_title", "AIIE": "aiie"},
-    )
-    frame = add_flags(frame, _industry_flags(pl.col("naics"), pl.col("industry_title")))
-    return select_contract_order(frame, ["naics", "industry_title", "aiie"])
+    rename = {"NAICS": "naics", "Industry Title": "industry_title", "AIIE": "aiie"}
+    return _industry_table(path, APPENDIX, "Appendix B", "industry", rename)
 
 
 def read_geography(path: Path) -> pl.DataFrame:
     """Appendix C: one row per US state or county FIPS code with its AIGE."""
-    frame = _read_sheet(
-        path,
-        APPENDIX,
-        APPENDIX_SHEETS,
-        "Appendix C",
-        {"FIPS Code": pl.String(), "Geographic Area": pl.String(), "AIGE": pl.Float64()},
-        {"FIPS Code": "fips_code", "Geographic Area": "geographic_area", "AIGE": "aige"},
-    )
+    rename = {"FIPS Code": "fips_code", "Geographic Area": "geographic_area", "AIGE": "aige"}
+    frame = _read_sheet(path, APPENDIX, "Appendix C", "geography", rename)
     published = pl.col("fips_code")
     frame = frame.with_columns(
         (published.str.len_chars() < 5).alias("__padded"),
@@ -137,16 +132,25 @@ def read_geography(path: Path) -> pl.DataFrame:
             ("state_aggregate", pl.col("fips_code").str.ends_with("000")),
         ],
     ).drop("__padded")
-    return select_contract_order(frame, ["fips_code", "geographic_area", "aige"])
+    return select_contract_order(frame, list(rename.values()))
 
 
 def read_ability_application(path: Path) -> pl.DataFrame:
-    """Appendix D, long form: one row per O*NET ability and AI application (relatedness 0-1)."""
-    types: dict[str, pl.DataType] = {UNNAMED_FIRST: pl.String()}
-    types.update({a: pl.Float64() for a in AI_APPLICATIONS})
-    frame = _read_sheet(
-        path, APPENDIX, APPENDIX_SHEETS, "Appendix D", types, {UNNAMED_FIRST: "ability"}
+    """Appendix D, long form: one row per O*NET ability and AI application (relatedness 0-1).
+    The sheet is wide (one column per application), so the application columns take the type of
+    the contract's `relatedness`."""
+    table = f"{DATASET_ID}__ability_application"
+    contract = contract_types(table)
+    check_sheets(path, SourceRef(DATASET_ID, APPENDIX), APPENDIX_SHEETS)
+    ref = SourceRef(DATASET_ID, f"{APPENDIX} [sheet Appendix D]")
+    frame = read_excel_sheet(
+        path, ref, sheet="Appendix D", expected_columns=[UNNAMED_FIRST, *AI_APPLICATIONS]
     )
+    types = {
+        UNNAMED_FIRST: contract["ability"],
+        **{a: contract["relatedness"] for a in AI_APPLICATIONS},
+    }
+    frame = cast_columns(frame, ref, types).rename({UNNAMED_FIRST: "ability"})
     frame = frame.unpivot(
         index=["ability", "_source_row"],
         on=AI_APPLICATIONS,
@@ -159,110 +163,37 @@ def read_ability_application(path: Path) -> pl.DataFrame:
 
 def read_ability(path: Path) -> pl.DataFrame:
     """Appendix E: one row per O*NET ability with its standardised ability-level AI exposure."""
-    frame = _read_sheet(
-        path,
-        APPENDIX,
-        APPENDIX_SHEETS,
-        "Appendix E",
-        {"O*NET Abilities": pl.String(), "Ability-Level AI Exposure": pl.Float64()},
-        {"O*NET Abilities": "ability", "Ability-Level AI Exposure": "ability_level_ai_exposure"},
-    )
-    frame = add_flags(frame, [])
-    return select_contract_order(frame, ["ability", "ability_level_ai_exposure"])
+    rename = {
+        "O*NET Abilities": "ability",
+        "Ability-Level AI Exposure": "ability_level_ai_exposure",
+    }
+    frame = add_flags(_read_sheet(path, APPENDIX, "Appendix E", "ability", rename), [])
+    return select_contract_order(frame, list(rename.values()))
 
 
 def read_lm_occupation(path: Path) -> pl.DataFrame:
     """LM AIOE: one row per SOC 2010 occupation with its language-modeling AIOE."""
-    frame = _read_sheet(
-        path,
-        LM,
-        LM_SHEETS,
-        "LM AIOE",
-        {
-            "SOC Code": pl.String(),
-            "Occupation Title": pl.String(),
-            "Language Modeling AIOE": pl.Float64(),
-        },
-        {
-            "SOC Code": "soc_code",
-            "Occupation Title": "occupation_title",
-            "Language Modeling AIOE": "language_modeling_aioe",
-        },
+    return _soc_table(
+        path, LM, "LM AIOE", "lm_occupation", "Language Modeling AIOE", "language_modeling_aioe"
     )
-    frame = add_flags(frame, [("soc_broad_group", pl.col("soc_code").str.ends_with("0"))])
-    return select_contract_order(frame, ["soc_code", "occupation_title", "language_modeling_aioe"])
 
 
 def read_lm_industry(path: Path) -> pl.DataFrame:
     """LM AIIE: one row per 6-character OES industry code with its language-modeling AIIE."""
-    frame = _read_sheet(
-        path,
-        LM,
-        LM_SHEETS,
-        "LM AIIE",
-        {
-            "NAICS": pl.String(),
-            "NAICS Description": pl.String(),
-            "Language Modeling AIIE": pl.Float64(),
-        },
-        {
-            "NAICS": "naics",
-            "NAICS Description": "naics_description",
-            "Language Modeling AIIE": "language_modeling_aiie",
-        },
-    )
-    frame = add_flags(frame, _industry_flags(pl.col("naics"), pl.col("naics_description")))
-    return select_contract_order(frame, ["naics", "naics_description", "language_modeling_aiie"])
+    rename = {
+        "NAICS": "naics",
+        "NAICS Description": "naics_description",
+        "Language Modeling AIIE": "language_modeling_aiie",
+    }
+    return _industry_table(path, LM, "LM AIIE", "lm_industry", rename)
 
 
 TABLES = (
-    RawTable(
-        name=f"{DATASET_ID}__occupation",
-        dataset_id=DATASET_ID,
-        files=(APPENDIX,),
-        reader=read_occupation,
-        description="One row per SOC 2010 occupation: AI Occupational Exposure (AIOE, Appendix A).",
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__industry",
-        dataset_id=DATASET_ID,
-        files=(APPENDIX,),
-        reader=read_industry,
-        description="One row per 4-digit NAICS / OES industry group: AI Industry Exposure (AIIE, Appendix B).",
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__geography",
-        dataset_id=DATASET_ID,
-        files=(APPENDIX,),
-        reader=read_geography,
-        description="One row per US state or county FIPS code: AI Geographic Exposure (AIGE, Appendix C).",
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__ability_application",
-        dataset_id=DATASET_ID,
-        files=(APPENDIX,),
-        reader=read_ability_application,
-        description="One row per O*NET ability and AI application: relatedness 0-1 (Appendix D, long form).",
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__ability",
-        dataset_id=DATASET_ID,
-        files=(APPENDIX,),
-        reader=read_ability,
-        description="One row per O*NET ability: standardised ability-level AI exposure (Appendix E).",
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__lm_occupation",
-        dataset_id=DATASET_ID,
-        files=(LM,),
-        reader=read_lm_occupation,
-        description="One row per SOC 2010 occupation: language-modeling AIOE (Felten et al. 2023).",
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__lm_industry",
-        dataset_id=DATASET_ID,
-        files=(LM,),
-        reader=read_lm_industry,
-        description="One row per OES industry code: language-modeling AIIE (Felten et al. 2023).",
-    ),
+    RawTable.from_contract(f"{DATASET_ID}__occupation", read_occupation),
+    RawTable.from_contract(f"{DATASET_ID}__industry", read_industry),
+    RawTable.from_contract(f"{DATASET_ID}__geography", read_geography),
+    RawTable.from_contract(f"{DATASET_ID}__ability_application", read_ability_application),
+    RawTable.from_contract(f"{DATASET_ID}__ability", read_ability),
+    RawTable.from_contract(f"{DATASET_ID}__lm_occupation", read_lm_occupation),
+    RawTable.from_contract(f"{DATASET_ID}__lm_industry", read_lm_industry),
 )

@@ -51,15 +51,4 @@ def read_computerisation(path: Path, file: str = FILE) -> pl.DataFrame:
     return select_contract_order(frame, COLUMNS)
 
 
-TABLES = (
-    RawTable(
-        name=DATASET_ID,
-        dataset_id=DATASET_ID,
-        files=(FILE,),
-        reader=read_computerisation,
-        description=(
-            "One row per SOC 2010 occupation: Frey & Osborne's rank and probability of "
-            "computerisation (0-1) and the training label of the 70 hand-labelled occupations."
-        ),
-    ),
-)
+TABLES = (RawTable.from_contract(DATASET_ID, read_computerisation),)

@@ -290,16 +290,4 @@ def read_transaction_volumes(path: Path, file: str = FILE) -> pl.DataFrame:
     return select_contract_order(long, COLUMNS)
 
 
-TABLES = (
-    RawTable(
-        name=DATASET_ID,
-        dataset_id=DATASET_ID,
-        files=(FILE,),
-        reader=read_transaction_volumes,
-        description=(
-            "One row per service and reporting round (2012-Q4, 2013-Q1): annual transaction "
-            "volume, digital volume and cost per transaction (GBP) of UK central government "
-            "services, with service type, customer type and business model."
-        ),
-    ),
-)
+TABLES = (RawTable.from_contract(DATASET_ID, read_transaction_volumes),)

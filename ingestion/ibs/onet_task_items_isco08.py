@@ -180,24 +180,6 @@ def read_eurostat_employment(path: Path, file: str = EMPLOYMENT_FILE) -> pl.Data
 
 
 TABLES = (
-    RawTable(
-        name=f"{DATASET_ID}__onet_tasks",
-        dataset_id=DATASET_ID,
-        files=(TASKS_FILE,),
-        reader=read_onet_tasks,
-        description=(
-            "One row per ISCO-08 unit group and O*NET item: the element mean (1-5 scale) cross-walked "
-            "from O*NET-SOC with the IBS crosswalk (long form of onet_tasks.csv)."
-        ),
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__eurostat_employment",
-        dataset_id=DATASET_ID,
-        files=(EMPLOYMENT_FILE,),
-        reader=read_eurostat_employment,
-        description=(
-            "One row per ISCO-08 major group (or total), quarter and geography: Eurostat LFS "
-            "employment in thousands, 2011-Q1 to 2020-Q4 (long form of the workbook's ten sheets)."
-        ),
-    ),
+    RawTable.from_contract(f"{DATASET_ID}__onet_tasks", read_onet_tasks),
+    RawTable.from_contract(f"{DATASET_ID}__eurostat_employment", read_eurostat_employment),
 )

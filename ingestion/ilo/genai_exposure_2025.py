@@ -91,7 +91,9 @@ def read_task_scores(path: Path, file: str = FILE) -> pl.DataFrame:
     )
     sheet_ref = SourceRef(DATASET_ID, f"{file} [sheet {SHEET}]")
     frame = read_excel_sheet(path, sheet_ref, sheet=SHEET, expected_columns=SOURCE_COLUMNS)
-    frame = cast_columns(frame, sheet_ref, contract_types(DATASET_ID, SOURCE_COLUMNS, RENAME)).rename(RENAME)
+    frame = cast_columns(
+        frame, sheet_ref, contract_types(DATASET_ID, SOURCE_COLUMNS, RENAME)
+    ).rename(RENAME)
 
     code = pl.col("isco_08")
     frame = frame.with_columns(
@@ -126,16 +128,4 @@ def read_task_scores(path: Path, file: str = FILE) -> pl.DataFrame:
     return select_contract_order(frame, COLUMNS)
 
 
-TABLES = (
-    RawTable(
-        name=DATASET_ID,
-        dataset_id=DATASET_ID,
-        files=(FILE,),
-        reader=read_task_scores,
-        description=(
-            "One row per ISCO-08 unit group and task: generative-AI exposure scores 2023 and 2025 "
-            "(0-1), model predictions and justifications, and the unit group's mean, SD and "
-            "exposure class repeated on each task row."
-        ),
-    ),
-)
+TABLES = (RawTable.from_contract(DATASET_ID, read_task_scores),)

@@ -191,48 +191,11 @@ def read_soc_iwa_weights(path: Path, file: str = WEIGHTS_FILE) -> pl.DataFrame:
 
 
 TABLES = (
-    RawTable(
-        name=f"{DATASET_ID}__iwa_metrics",
-        dataset_id=DATASET_ID,
-        files=(IWA_METRICS_FILE,),
-        reader=read_iwa_metrics,
-        description=(
-            "One row per O*NET intermediate work activity (IWA): Bing Copilot activity share, "
-            "completion, impact scope and thumbs-up fraction for user goals and AI actions."
-        ),
+    RawTable.from_contract(f"{DATASET_ID}__iwa_metrics", read_iwa_metrics),
+    RawTable.from_contract(
+        f"{DATASET_ID}__soc_ai_applicability_scores", read_soc_ai_applicability_scores
     ),
-    RawTable(
-        name=f"{DATASET_ID}__soc_ai_applicability_scores",
-        dataset_id=DATASET_ID,
-        files=(SCORES_FILE,),
-        reader=read_soc_ai_applicability_scores,
-        description="One row per SOC 2018 detailed occupation: the AI applicability score (0-1).",
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__soc_metrics",
-        dataset_id=DATASET_ID,
-        files=(SOC_METRICS_FILE,),
-        reader=read_soc_metrics,
-        description=(
-            "One row per SOC 2018 detailed occupation: coverage, completion, feedback, impact "
-            "scope and applicability score for user goals and AI actions."
-        ),
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__soc_to_iwas",
-        dataset_id=DATASET_ID,
-        files=(SOC_TO_IWAS_FILE,),
-        reader=read_soc_to_iwas,
-        description="One row per SOC 2018 detailed occupation and linked O*NET IWA.",
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__soc_iwa_weights",
-        dataset_id=DATASET_ID,
-        files=(WEIGHTS_FILE,),
-        reader=read_soc_iwa_weights,
-        description=(
-            "One row per SOC 2018 detailed occupation and O*NET IWA with a non-zero weight (long, "
-            "sparse form of a wide file): the IWA's importance- and relevance-based weight."
-        ),
-    ),
+    RawTable.from_contract(f"{DATASET_ID}__soc_metrics", read_soc_metrics),
+    RawTable.from_contract(f"{DATASET_ID}__soc_to_iwas", read_soc_to_iwas),
+    RawTable.from_contract(f"{DATASET_ID}__soc_iwa_weights", read_soc_iwa_weights),
 )

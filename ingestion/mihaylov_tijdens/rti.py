@@ -75,16 +75,4 @@ def read_rti(path: Path, file: str = FILE) -> pl.DataFrame:
     return select_contract_order(frame, COLUMNS)
 
 
-TABLES = (
-    RawTable(
-        name=DATASET_ID,
-        dataset_id=DATASET_ID,
-        files=(FILE,),
-        reader=read_rti,
-        description=(
-            "One row per ISCO-08 unit group: shares of non-routine analytic, non-routine "
-            "interpersonal, routine cognitive, routine manual and non-routine manual tasks, and "
-            "the routine task intensity (-1 to 1)."
-        ),
-    ),
-)
+TABLES = (RawTable.from_contract(DATASET_ID, read_rti),)

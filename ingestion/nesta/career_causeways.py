@@ -245,13 +245,7 @@ def read_ita_employment(path: Path) -> pl.DataFrame:
 
 
 def _table(entity: str, file: str, reader, description: str) -> RawTable:
-    return RawTable(
-        name=f"{DATASET_ID}__{entity}",
-        dataset_id=DATASET_ID,
-        files=(file,),
-        reader=reader,
-        description=description,
-    )
+    return RawTable.from_contract(f"{DATASET_ID}__{entity}", reader)
 
 
 TABLES = (

@@ -382,12 +382,5 @@ def _reader(spec: _Spec) -> Callable[[Path], pl.DataFrame]:
 READERS: dict[str, Callable[[Path], pl.DataFrame]] = {s.entity: _reader(s) for s in SPECS}
 
 TABLES = tuple(
-    RawTable(
-        name=f"{DATASET_ID}__{spec.entity}",
-        dataset_id=DATASET_ID,
-        files=(spec.file,),
-        reader=READERS[spec.entity],
-        description=spec.description,
-    )
-    for spec in SPECS
+    RawTable.from_contract(f"{DATASET_ID}__{spec.entity}", READERS[spec.entity]) for spec in SPECS
 )

@@ -201,45 +201,8 @@ def read_work_contexts(path: Path, file: str = WORK_CONTEXT_FILE) -> pl.DataFram
 
 
 TABLES = (
-    RawTable(
-        name=f"{DATASET_ID}__full_labelset",
-        dataset_id=DATASET_ID,
-        files=(LABELSET_FILE,),
-        reader=read_full_labelset,
-        description=(
-            "One row per O*NET task (Task ID) of an O*NET-SOC occupation: human and GPT-4 "
-            "exposure labels (E0/E1/E2), GPT-4 automation label (T0-T4) and alpha/beta/gamma and "
-            "automation scores."
-        ),
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__full_onet_data",
-        dataset_id=DATASET_ID,
-        files=(ONET_DATA_FILE,),
-        reader=read_full_onet_data,
-        description=(
-            "One row per O*NET task of an O*NET-SOC occupation: task type (core/supplemental) "
-            "and the paper's task weights (core 2, otherwise 1; equal weight 1)."
-        ),
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__automation_gpt4_human_labels",
-        dataset_id=DATASET_ID,
-        files=(AUTOMATION_FILE,),
-        reader=read_automation_labels,
-        description=(
-            "One row per O*NET task: GPT-4 automation label (T0-T4) and, for a 100-task sample, "
-            "the human automation label."
-        ),
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__occupations_onet_work_contexts",
-        dataset_id=DATASET_ID,
-        files=(WORK_CONTEXT_FILE,),
-        reader=read_work_contexts,
-        description=(
-            "One row per occupation title and O*NET work context (four contexts): the rating "
-            "rescaled to 0..1, as used by the paper."
-        ),
-    ),
+    RawTable.from_contract(f"{DATASET_ID}__full_labelset", read_full_labelset),
+    RawTable.from_contract(f"{DATASET_ID}__full_onet_data", read_full_onet_data),
+    RawTable.from_contract(f"{DATASET_ID}__automation_gpt4_human_labels", read_automation_labels),
+    RawTable.from_contract(f"{DATASET_ID}__occupations_onet_work_contexts", read_work_contexts),
 )

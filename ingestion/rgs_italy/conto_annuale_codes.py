@@ -141,34 +141,7 @@ def read_voce_spesa(path: Path, file: str = "VoceSpesa.CSV") -> pl.DataFrame:
 
 
 TABLES = (
-    RawTable(
-        name=f"{DATASET_ID}__comparto_contratto",
-        dataset_id=DATASET_ID,
-        files=("CompartoContratto.CSV",),
-        reader=read_comparto_contratto,
-        description=(
-            "One row per year and national collective contract (CCNL code): its sector "
-            "(comparto) and contract aggregate, Conto Annuale 2024."
-        ),
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__contratto_qualifica",
-        dataset_id=DATASET_ID,
-        files=("ContrattoMacroCCategQualif.CSV",),
-        reader=read_contratto_qualifica,
-        description=(
-            "One row per year, contract and job grade (qualifica): the Italian public-sector job "
-            "dimension contract > macro-category > category > grade, Conto Annuale 2024."
-        ),
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__voce_spesa",
-        dataset_id=DATASET_ID,
-        files=("VoceSpesa.CSV",),
-        reader=read_voce_spesa,
-        description=(
-            "One row per year, item type and pay/cost item (voce di spesa): label and the sign "
-            "with which it enters labour-cost totals, Conto Annuale 2024."
-        ),
-    ),
+    RawTable.from_contract(f"{DATASET_ID}__comparto_contratto", read_comparto_contratto),
+    RawTable.from_contract(f"{DATASET_ID}__contratto_qualifica", read_contratto_qualifica),
+    RawTable.from_contract(f"{DATASET_ID}__voce_spesa", read_voce_spesa),
 )

@@ -108,10 +108,17 @@ HEADER_FIXES = {"PERSONALE_TEMPO_PIEDO_DONNE": "PERSONALE_TEMPO_PIENO_DONNE"}
 def _italian_numbers(frame: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, pl.Expr]:
     """Rewrite Italian-format numbers ('1.234,5') as '1234.5'; the expression marks rows that had
     one, for the `italian_decimal` flag."""
-    had = pl.any_horizontal([pl.col(c).str.strip_chars().str.contains(ITALIAN_NUMBER).fill_null(False) for c in columns])
+    had = pl.any_horizontal(
+        [pl.col(c).str.strip_chars().str.contains(ITALIAN_NUMBER).fill_null(False) for c in columns]
+    )
     rewritten = [
         pl.when(pl.col(c).str.strip_chars().str.contains(ITALIAN_NUMBER))
-        .then(pl.col(c).str.strip_chars().str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+        .then(
+            pl.col(c)
+            .str.strip_chars()
+            .str.replace_all(".", "", literal=True)
+            .str.replace(",", ".", literal=True)
+        )
         .otherwise(pl.col(c))
         .alias(c)
         for c in columns
@@ -128,10 +135,16 @@ def _number_keys(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
 
 
 STAFF_SOURCE = [
-    "ISTITUZIONE", "CONTRATTO", "CATEGORIA", "QUALIFICA",
-    "PERSONALE_TEMPO_PIENO_UOMINI", "PERSONALE_TEMPO_PIENO_DONNE",
-    "PART_TIME_INF50%_UOMINI", "PART_TIME_INF50%_DONNE",
-    "PART_TIME_SUP50%_UOMINI", "PART_TIME_SUP50%_DONNE",
+    "ISTITUZIONE",
+    "CONTRATTO",
+    "CATEGORIA",
+    "QUALIFICA",
+    "PERSONALE_TEMPO_PIENO_UOMINI",
+    "PERSONALE_TEMPO_PIENO_DONNE",
+    "PART_TIME_INF50%_UOMINI",
+    "PART_TIME_INF50%_DONNE",
+    "PART_TIME_SUP50%_UOMINI",
+    "PART_TIME_SUP50%_DONNE",
 ]
 # source column -> (working_time, sex)
 STAFF_MEASURES = {
@@ -155,10 +168,13 @@ def read_staff(path: Path, file: str = ZIP_FILE, year: int = YEAR) -> pl.DataFra
     frame = cast_columns(frame, ref, {c: pl.Float64() for c in STAFF_MEASURES})
     frame = frame.rename({c.upper(): c for c in DIMENSIONS})
     frame = _number_keys(frame, DIMENSIONS)
-    frame = add_flags(frame, [
-        ("italian_decimal", italian),
-        ("repeated_key", pl.col("key_occurrence") > 1),
-    ]).drop("_italian")
+    frame = add_flags(
+        frame,
+        [
+            ("italian_decimal", italian),
+            ("repeated_key", pl.col("key_occurrence") > 1),
+        ],
+    ).drop("_italian")
     long = frame.unpivot(
         index=[*DIMENSIONS, "key_occurrence", "_source_row", "_flags"],
         on=list(STAFF_MEASURES),
@@ -166,8 +182,12 @@ def read_staff(path: Path, file: str = ZIP_FILE, year: int = YEAR) -> pl.DataFra
         value_name="employees",
     )
     long = long.with_columns(
-        pl.col("_measure").replace_strict({k: v[0] for k, v in STAFF_MEASURES.items()}).alias("working_time"),
-        pl.col("_measure").replace_strict({k: v[1] for k, v in STAFF_MEASURES.items()}).alias("sex"),
+        pl.col("_measure")
+        .replace_strict({k: v[0] for k, v in STAFF_MEASURES.items()})
+        .alias("working_time"),
+        pl.col("_measure")
+        .replace_strict({k: v[1] for k, v in STAFF_MEASURES.items()})
+        .alias("sex"),
         pl.lit(year, pl.Int32).alias("anno"),
     ).sort(["_source_row", "_measure"])
     return select_contract_order(long, STAFF_COLUMNS)
@@ -187,37 +207,21 @@ def read_pay(path: Path, file: str = ZIP_FILE, year: int = YEAR) -> pl.DataFrame
     frame = cast_columns(frame, ref, {"IMPORTO": pl.Float64()}, rename={"IMPORTO": "amount_eur"})
     frame = frame.rename({c.upper(): c for c in [*DIMENSIONS, "voce_spesa"]})
     frame = _number_keys(frame, [*DIMENSIONS, "voce_spesa"])
-    frame = add_flags(frame, [
-        ("italian_decimal", italian),
-        ("repeated_key", pl.col("key_occurrence") > 1),
-    ]).drop("_italian")
+    frame = add_flags(
+        frame,
+        [
+            ("italian_decimal", italian),
+            ("repeated_key", pl.col("key_occurrence") > 1),
+        ],
+    ).drop("_italian")
     frame = frame.with_columns(pl.lit(year, pl.Int32).alias("anno"))
     return select_contract_order(frame, PAY_COLUMNS)
 
 
 PENDING_TABLES = (
-    RawTable(
-        name=f"{DATASET_ID}__occupazione",
-        dataset_id=DATASET_ID,
-        files=(ZIP_FILE,),
-        reader=read_staff,
-        description=(
-            "One row per institution, contract, category, job grade, working time and sex: staff "
-            "in service at 31 December 2024 (Conto Annuale OCCUPAZIONE)."
-        ),
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__composizione_retribuzione",
-        dataset_id=DATASET_ID,
-        files=(ZIP_FILE,),
-        reader=read_pay,
-        description=(
-            "One row per institution, contract, category, job grade and pay item: amount paid in "
-            "2024, EUR (Conto Annuale COMPOSIZIONE_RETRIBUZIONE)."
-        ),
-    ),
+    RawTable.from_contract(f"{DATASET_ID}__occupazione", read_staff),
+    RawTable.from_contract(f"{DATASET_ID}__composizione_retribuzione", read_pay),
 )
 
 # Empty until the zip is registered and mirrored: see the module docstring.
 TABLES: tuple[RawTable, ...] = ()
-

@@ -55,15 +55,4 @@ def read_program_spending_ftes(path: Path, file: str = "rbpo.csv") -> pl.DataFra
     return select_contract_order(frame, COLUMNS)
 
 
-TABLES = (
-    RawTable(
-        name=DATASET_ID,
-        dataset_id=DATASET_ID,
-        files=("rbpo.csv",),
-        reader=read_program_spending_ftes,
-        description=(
-            "One row per fiscal year, organisation and programme: planned and actual spending "
-            "(CAD, nominal) and FTEs from Departmental Plans and Results Reports."
-        ),
-    ),
-)
+TABLES = (RawTable.from_contract(DATASET_ID, read_program_spending_ftes),)

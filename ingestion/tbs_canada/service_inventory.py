@@ -165,24 +165,6 @@ def read_service_programmes(path: Path, file: str = "serv_prog.csv") -> pl.DataF
 
 
 TABLES = (
-    RawTable(
-        name=DATASET_ID,
-        dataset_id=DATASET_ID,
-        files=("si_2024.csv",),
-        reader=read_service_inventory,
-        description=(
-            "One row per service and fiscal year: the GC Service Inventory 2023-24 as published "
-            "(applications by channel, online status of each stage, programme link), typed."
-        ),
-    ),
-    RawTable(
-        name=f"{DATASET_ID}__service_programmes",
-        dataset_id=DATASET_ID,
-        files=("serv_prog.csv",),
-        reader=read_service_programmes,
-        description=(
-            "One row per service, programme and fiscal year (2018-19 to 2022-23): the service to "
-            "programme link table published beside the inventory."
-        ),
-    ),
+    RawTable.from_contract(DATASET_ID, read_service_inventory),
+    RawTable.from_contract(f"{DATASET_ID}__service_programmes", read_service_programmes),
 )
