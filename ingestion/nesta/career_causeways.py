@@ -28,6 +28,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    contract_types,
     read_text_table,
     select_contract_order,
 )
@@ -77,18 +78,7 @@ def read_occupation_risk(path: Path, file: str = "mcc_risk_All_occupations.csv")
     """One row per ESCO occupation (level 5): risk 1-5, prevalence 0-1, O*NET match, sector."""
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=OCCUPATION_COLUMNS)
-    types: dict[str, pl.DataType] = {c: pl.String() for c in OCCUPATION_COLUMNS}
-    types.update(
-        {
-            "id": pl.Int64(),
-            "risk": pl.Float64(),
-            "prevalence": pl.Float64(),
-            "risk_nonphysical": pl.Float64(),
-            "prevalence_nonphysical": pl.Float64(),
-            "skills_based_sector_code": pl.Int64(),
-        }
-    )
-    frame = cast_columns(frame, ref, types)
+    frame = cast_columns(frame, ref, contract_types(f"{DATASET_ID}__occupation_risk"))
     return select_contract_order(frame, OCCUPATION_COLUMNS)
 
 
@@ -101,9 +91,7 @@ def read_isco_risk(path: Path, file: str = "mcc_risk_ISCO_4digit.csv") -> pl.Dat
     """One row per ISCO-08 unit group: mean risk and prevalence over its ESCO occupations."""
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=ISCO_COLUMNS)
-    types: dict[str, pl.DataType] = {c: pl.String() for c in ISCO_COLUMNS}
-    types.update({"risk": pl.Float64(), "prevalence": pl.Float64()})
-    frame = cast_columns(frame, ref, types)
+    frame = cast_columns(frame, ref, contract_types(f"{DATASET_ID}__isco_risk"))
     frame = add_flags(
         frame,
         # Two unit groups (3355, 3411) carry the same title in the source.
@@ -124,9 +112,7 @@ def read_dwa_impact(path: Path, file: str = "mcc_risk_DWAs.csv") -> pl.DataFrame
     missing = pl.col("intermediate_work_activity").str.strip_chars() == NA_MARKER
     frame = frame.with_columns(missing.fill_null(False).alias("_iwa_na"))
     frame = _na_to_null(frame, ["intermediate_work_activity", "element"])
-    types: dict[str, pl.DataType] = {c: pl.String() for c in DWA_COLUMNS}
-    types["impact"] = pl.Float64()
-    frame = cast_columns(frame, ref, types)
+    frame = cast_columns(frame, ref, contract_types(f"{DATASET_ID}__dwa_impact"))
     frame = add_flags(frame, [("activity_hierarchy_missing", pl.col("_iwa_na"))]).drop("_iwa_na")
     return select_contract_order(frame, DWA_COLUMNS)
 
@@ -148,9 +134,7 @@ def read_bottlenecks(path: Path, file: str = "mcc_risk_Bottlenecks.csv") -> pl.D
     frame = read_text_table(
         path, ref, expected_columns=BOTTLENECK_COLUMNS, require_final_newline=False
     )
-    types: dict[str, pl.DataType] = {c: pl.String() for c in BOTTLENECK_COLUMNS}
-    types.update({"is_bottleneck": pl.Int64(), "percentage_of_all_bottleneck_tasks": pl.Float64()})
-    frame = cast_columns(frame, ref, types)
+    frame = cast_columns(frame, ref, contract_types(f"{DATASET_ID}__bottlenecks"))
     return select_contract_order(frame, BOTTLENECK_COLUMNS)
 
 
@@ -176,11 +160,7 @@ def read_esco_onet_crosswalk(path: Path, file: str = "esco_onet_crosswalk_MCC.cs
     no_titles = (pl.col("matching_job_titles").str.strip_chars() == NA_MARKER).fill_null(False)
     frame = frame.with_columns(no_titles.alias("_no_titles"))
     frame = _na_to_null(frame, ["matching_job_titles"])
-    types: dict[str, pl.DataType] = {c: pl.String() for c in CROSSWALK_COLUMNS}
-    types.update(
-        {"id": pl.Int64(), "semantic_similarity": pl.Float64(), "confidence": pl.Float64()}
-    )
-    frame = cast_columns(frame, ref, types)
+    frame = cast_columns(frame, ref, contract_types(f"{DATASET_ID}__esco_onet_crosswalk"))
     frame = add_flags(frame, [("no_matching_job_titles", pl.col("_no_titles"))])
     frame = frame.drop("_no_titles")
     return select_contract_order(frame, CROSSWALK_COLUMNS)
@@ -199,7 +179,7 @@ EMPLOYMENT_COLUMNS = [
 ]
 
 
-def read_employment_by_isco(path: Path, file: str) -> pl.DataFrame:
+def read_employment_by_isco(path: Path, file: str, entity: str) -> pl.DataFrame:
     """One row per ISCO-08 minor group and year (2014-2018): employment in thousands, long form."""
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=EMPLOYMENT_SOURCE_COLUMNS)
@@ -212,12 +192,11 @@ def read_employment_by_isco(path: Path, file: str) -> pl.DataFrame:
             for y, m in zip(YEARS, masks, strict=True)
         ]
     )
-    types: dict[str, pl.DataType] = {
-        "isco_code": pl.String(),
-        "isco_minor_group": pl.String(),
-        "RISK_CAT": pl.Int32(),
-    }
-    types.update({y: pl.Float64() for y in YEARS})
+    # wide years in the source, one `employment_thousands` per year in the contract
+    contract = contract_types(f"{DATASET_ID}__{entity}")
+    types = {c: contract[c] for c in ("isco_code", "isco_minor_group")}
+    types["RISK_CAT"] = contract["risk_cat"]
+    types.update({y: contract["employment_thousands"] for y in YEARS})
     frame = cast_columns(frame, ref, types).rename({"RISK_CAT": "risk_cat"})
     index = [ROW, "isco_code", "isco_minor_group", "risk_cat"]
     values = frame.unpivot(
@@ -237,65 +216,24 @@ def read_employment_by_isco(path: Path, file: str) -> pl.DataFrame:
 
 
 def read_uk_employment(path: Path) -> pl.DataFrame:
-    return read_employment_by_isco(path, "uk_breakdown_by_isco_w_risk.csv")
+    return read_employment_by_isco(path, "uk_breakdown_by_isco_w_risk.csv", "uk_employment_by_isco")
 
 
 def read_ita_employment(path: Path) -> pl.DataFrame:
-    return read_employment_by_isco(path, "ita_breakdown_by_isco_w_risk.csv")
+    return read_employment_by_isco(
+        path, "ita_breakdown_by_isco_w_risk.csv", "ita_employment_by_isco"
+    )
 
 
-def _table(entity: str, file: str, reader, description: str) -> RawTable:
-    return RawTable.from_contract(f"{DATASET_ID}__{entity}", reader)
-
-
-TABLES = (
-    _table(
-        "occupation_risk",
-        "mcc_risk_All_occupations.csv",
-        read_occupation_risk,
-        "One row per ESCO occupation (1,627): automation risk (1-5), prevalence of bottleneck "
-        "tasks (0-1), risk category, matched O*NET-SOC occupation and skills-based sector.",
-    ),
-    _table(
-        "isco_risk",
-        "mcc_risk_ISCO_4digit.csv",
-        read_isco_risk,
-        "One row per ISCO-08 unit group (4-digit): mean automation risk and prevalence of "
-        "bottleneck tasks over its ESCO occupations, with the risk category.",
-    ),
-    _table(
-        "dwa_impact",
-        "mcc_risk_DWAs.csv",
-        read_dwa_impact,
-        "One row per O*NET detailed work activity: impact of its tasks on occupations' "
-        "automation risk, with its intermediate work activity and element.",
-    ),
-    _table(
-        "bottlenecks",
-        "mcc_risk_Bottlenecks.csv",
-        read_bottlenecks,
-        "One row per automation dimension (SML rubric question): number and percentage of "
-        "bottleneck tasks it accounts for.",
-    ),
-    _table(
-        "esco_onet_crosswalk",
-        "esco_onet_crosswalk_MCC.csv",
-        read_esco_onet_crosswalk,
-        "One row per ESCO occupation: best-matching O*NET-SOC occupation (via ISCO-08), shared "
-        "job titles, semantic similarity and confidence of the match.",
-    ),
-    _table(
-        "uk_employment_by_isco",
-        "uk_breakdown_by_isco_w_risk.csv",
-        read_uk_employment,
-        "One row per ISCO-08 minor group and year 2014-2018: UK employment in thousands "
-        "(EU-LFS) with the group's automation risk category.",
-    ),
-    _table(
-        "ita_employment_by_isco",
-        "ita_breakdown_by_isco_w_risk.csv",
-        read_ita_employment,
-        "One row per ISCO-08 minor group and year 2014-2018: Italian employment in thousands "
-        "(EU-LFS) with the group's automation risk category.",
-    ),
+TABLES = tuple(
+    RawTable.from_contract(f"{DATASET_ID}__{entity}", reader)
+    for entity, reader in (
+        ("occupation_risk", read_occupation_risk),
+        ("isco_risk", read_isco_risk),
+        ("dwa_impact", read_dwa_impact),
+        ("bottlenecks", read_bottlenecks),
+        ("esco_onet_crosswalk", read_esco_onet_crosswalk),
+        ("uk_employment_by_isco", read_uk_employment),
+        ("ita_employment_by_isco", read_ita_employment),
+    )
 )
