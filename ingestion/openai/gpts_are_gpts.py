@@ -35,6 +35,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    contract_types,
     read_text_table,
     reject_non_finite,
     select_contract_order,
@@ -91,11 +92,10 @@ GAMMA = {"E0": 0.0, "E1": 1.0, "E2": 1.0}
 AUTOMATION = {"T0": 0.0, "T1": 0.25, "T2": 0.5, "T3": 0.75, "T4": 1.0}
 
 
-def _task_types(extra: dict[str, pl.DataType] | None = None) -> dict[str, pl.DataType]:
-    types: dict[str, pl.DataType] = {c: pl.String() for c in TASK_COLUMNS}
-    types["Task ID"] = pl.Int64()
-    types.update(extra or {})
-    return types
+def _types(table: str, header: list[str]) -> dict[str, pl.DataType]:
+    """The landing contract's type of each source column (the task columns renamed)."""
+    columns = ["source_index" if c == "" else c for c in header]
+    return contract_types(f"{DATASET_ID}__{table}", columns, lambda c: TASK_COLUMNS.get(c, c))
 
 
 def _source_index(frame: pl.DataFrame) -> pl.DataFrame:
@@ -111,14 +111,7 @@ def read_full_labelset(path: Path, file: str = LABELSET_FILE) -> pl.DataFrame:
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=LABELSET_HEADER, separator="\t")
     frame = _source_index(frame)
-    types = _task_types(
-        {
-            "source_index": pl.Int64(),
-            **{c: pl.String() for c in LABEL_COLUMNS},
-            "gpt_3_relevant": pl.Boolean(),
-            **{c: pl.Float64() for c in ("alpha", "beta", "gamma", "automation")},
-        }
-    )
+    types = _types("full_labelset", LABELSET_HEADER)
     frame = cast_columns(frame, ref, types, rename=TASK_COLUMNS)
     reject_non_finite(frame, ref, ["alpha", "beta", "gamma", "automation"])
     scores_differ = (
@@ -149,9 +142,7 @@ def read_full_onet_data(path: Path, file: str = ONET_DATA_FILE) -> pl.DataFrame:
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=ONET_DATA_HEADER, separator="\t")
     frame = _source_index(frame)
-    types = _task_types(
-        {"source_index": pl.Int64(), "coreweight": pl.Int64(), "equalweight": pl.Int64()}
-    )
+    types = _types("full_onet_data", ONET_DATA_HEADER)
     frame = cast_columns(frame, ref, types, rename=TASK_COLUMNS)
     expected_weight = pl.when(pl.col("task_type") == "Core").then(2).otherwise(1)
     frame = add_flags(
@@ -176,7 +167,7 @@ def read_automation_labels(path: Path, file: str = AUTOMATION_FILE) -> pl.DataFr
         separator="\t",
         require_final_newline=False,
     )
-    types = _task_types({"gpt4_automation": pl.String(), "human_automation": pl.String()})
+    types = _types("automation_gpt4_human_labels", AUTOMATION_HEADER)
     frame = cast_columns(frame, ref, types, rename=TASK_COLUMNS)
     frame = add_flags(frame, [("task_type_missing", pl.col("task_type").is_null())])
     return select_contract_order(frame, AUTOMATION_COLUMNS)
@@ -186,8 +177,9 @@ def read_work_contexts(path: Path, file: str = WORK_CONTEXT_FILE) -> pl.DataFram
     """Long form: one row per occupation title and work context, value rescaled to 0..1."""
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=WORK_CONTEXT_HEADER)
-    types: dict[str, pl.DataType] = {"occupation": pl.String()}
-    types.update({c: pl.Float64() for c in WORK_CONTEXTS})
+    # wide in the source: each context column takes the type of the contract's `value`
+    contract = contract_types(f"{DATASET_ID}__occupations_onet_work_contexts")
+    types = {"occupation": contract["occupation"], **{c: contract["value"] for c in WORK_CONTEXTS}}
     frame = cast_columns(frame, ref, types)
     reject_non_finite(frame, ref, WORK_CONTEXTS)
     long = frame.unpivot(
