@@ -59,7 +59,7 @@ test-fast: $(STAMP)
 ## dev: the Dagster UI on http://127.0.0.1:3000
 dev: $(STAMP)
 	$(PY) -m orchestration prepare
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	$(PY) -m orchestration dev --port 3000
 
 ## docs: the dbt docs (models, columns, tests, lineage) of the build warehouse, served offline on http://127.0.0.1:8080
 docs: $(STAMP)

@@ -8,12 +8,14 @@
   rollback PUBLISH_ID        point the published warehouse back at an earlier version
   validate                   run the Great Expectations suites on the build warehouse
   report [--top N]           top of the Canadian and UK priority lists, and the UK replication
+  dev [--port N]             the Dagster UI (webserver) and the daemon (schedule, sensor) until Ctrl-C
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -241,7 +243,7 @@ def datasets() -> int:
                       max_by(row_count, loaded_at) as row_count,
                       max_by(flagged_rows, loaded_at) as flagged_rows
                from raw._load_log group by all order by dataset_id, table_name"""
-        ).show(max_rows=200, max_col_width=40)
+        ).show(max_rows=200, max_col_width=40, max_width=10_000)
     return 0
 
 
@@ -262,7 +264,8 @@ def report(top: int) -> int:
                 """select priority_rank as rank, left(service_name, 48) as service,
                           archetype_id as archetype, round(headline_probability, 3) as p,
                           round(probability_p05, 2) as p05, round(probability_p95, 2) as p95,
-                          round(value_gross / 1e6, 1) as value_m, currency, quadrant
+                          round(value_net / 1e6, 1) as net_m, round(value_gross / 1e6, 1) as gross_m,
+                          currency, quadrant
                    from scoring.fct_service_automation_summary
                    where country_code = ? order by priority_rank limit ?""",
                 [country, top],
@@ -344,6 +347,43 @@ def validate() -> int:
     return 1 if failed else 0
 
 
+def dev(port: int) -> int:
+    """The Dagster webserver and daemon, as `dagster dev` runs them but without its warning that
+    the command is superseded by `dg dev` (a different project layout). Each runs in its own
+    process group; Ctrl-C or either one exiting stops both."""
+    environment.configure()
+    bin_dir = Path(sys.executable).parent
+    target = ["-m", "orchestration.definitions"]
+    # dagster-dbt calls `dbt` from PATH when it loads the project
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    children = [
+        subprocess.Popen([str(bin_dir / "dagster-daemon"), "run", *target], env=env,
+                         start_new_session=True),
+        subprocess.Popen([str(bin_dir / "dagster-webserver"), *target, "-h", "127.0.0.1", "-p", str(port)],
+                         env=env, start_new_session=True),
+    ]
+    print(f"Dagster UI: http://127.0.0.1:{port} (the daemon runs the schedule and sensor); Ctrl-C stops both",
+          flush=True)
+    code = 0
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        code = next(child.returncode for child in children if child.returncode is not None)
+        print(f"a Dagster process exited with code {code}; stopping the other", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -371,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("validate", help="run the Great Expectations suites on the build warehouse")
     report_parser = sub.add_parser("report", help="top of the priority lists and the UK replication")
     report_parser.add_argument("--top", type=int, default=10)
+    dev_parser = sub.add_parser("dev", help="the Dagster UI and daemon until Ctrl-C")
+    dev_parser.add_argument("--port", type=int, default=3000)
     args = parser.parse_args(argv)
     if args.command in ("run", "spark", "rollback", "published", "validate"):
         from ingestion.settings import settings_problems
@@ -405,6 +447,8 @@ def main(argv: list[str] | None = None) -> int:
         return validate()
     if args.command == "report":
         return report(args.top)
+    if args.command == "dev":
+        return dev(args.port)
     return datasets()
 
 
