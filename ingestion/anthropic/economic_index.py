@@ -28,6 +28,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    contract_types,
     read_text_table,
     reject_non_finite,
     select_contract_order,
@@ -42,26 +43,6 @@ TASKS_FILE = "tasks_final.csv"
 MAPPINGS_COLUMNS = ["task_name", "pct"]
 INTERACTIONS_COLUMNS = ["interaction_type", "pct"]
 
-TASKS_TEXT = [
-    "task",
-    "task_normalized",
-    "soc_code_2010",
-    "title",
-    "title_normalized",
-    "task_type",
-    "domain_source",
-    "major_occ_category",
-]
-TASKS_INTEGER = [
-    "n_responding",
-    "n_occurrences",
-    "broad_counts",
-    "emp_tot_nat_2024",
-    "emp_tot_ut_2024",
-    "emp_tot_nat_2015",
-    "emp_tot_ut_2015",
-]
-TASKS_BOOLEAN = ["imputed_rating_mean_2025", "imputed_rating_mean_2015"]
 TASKS_COLUMNS = [
     "task",
     "task_normalized",
@@ -105,7 +86,6 @@ TASKS_COLUMNS = [
     "relevance_2015",
     "imputed_rating_mean_2015",
 ]
-TASKS_FLOAT = [c for c in TASKS_COLUMNS if c not in TASKS_TEXT + TASKS_INTEGER + TASKS_BOOLEAN]
 
 # Shares are published as percentages of all conversations; their total is 100 up to rounding.
 SHARE_TOTAL = 100.0
@@ -140,12 +120,9 @@ def read_tasks_final(path: Path, file: str = TASKS_FILE) -> pl.DataFrame:
     """One row per O*NET-SOC 2010 occupation and task: AEI share, task ratings, wages, employment."""
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=TASKS_COLUMNS)
-    types: dict[str, pl.DataType] = {c: pl.String() for c in TASKS_TEXT}
-    types.update({c: pl.Int64() for c in TASKS_INTEGER})
-    types.update({c: pl.Boolean() for c in TASKS_BOOLEAN})
-    types.update({c: pl.Float64() for c in TASKS_FLOAT})
+    types = contract_types(f"{DATASET_ID}__tasks_final", TASKS_COLUMNS)
     frame = cast_columns(frame, ref, types)
-    reject_non_finite(frame, ref, TASKS_FLOAT)
+    reject_non_finite(frame, ref, [c for c, t in types.items() if t == pl.Float64()])
     frame = add_flags(
         frame,
         [

@@ -31,6 +31,7 @@ from ingestion.readers import (
     add_flags,
     any_status,
     cast_columns,
+    contract_types,
     read_text_table,
     select_contract_order,
     snake_case,
@@ -76,7 +77,6 @@ MEASURES = [
     "A_PCT90",
 ]
 # Employment counts and annual wages are published as whole numbers.
-INTEGER_MEASURES = {"TOT_EMP", "A_MEAN", "A_PCT10", "A_PCT25", "A_MEDIAN", "A_PCT75", "A_PCT90"}
 ONLY_FLAGS = ["ANNUAL", "HOURLY"]
 SOURCE_COLUMNS = [INDEX_COLUMN, *TEXT_COLUMNS, *MEASURES, *ONLY_FLAGS]
 
@@ -115,10 +115,9 @@ def read_oews_national(path: Path, file: str = FILE) -> pl.DataFrame:
     frame = frame.with_columns(out_of_sequence.alias("_index_out_of_sequence")).drop(INDEX_COLUMN)
 
     frame = split_markers(frame, MEASURES, MARKERS)
-    types: dict[str, pl.DataType] = {c: pl.String() for c in TEXT_COLUMNS}
-    types.update({c: pl.Int64() if c in INTEGER_MEASURES else pl.Float64() for c in MEASURES})
-    types.update({c: pl.Boolean() for c in ONLY_FLAGS})
-    frame = cast_columns(frame, ref, types)
+    frame = cast_columns(
+        frame, ref, contract_types(DATASET_ID, [*TEXT_COLUMNS, *MEASURES, *ONLY_FLAGS], snake_case)
+    )
     frame = frame.with_columns(
         # "000000" (cross-industry) lost its zeros in the republisher's pandas export.
         pl.col("NAICS").str.zfill(6),
