@@ -352,6 +352,11 @@ def dev(port: int) -> int:
     the command is superseded by `dg dev` (a different project layout). Each runs in its own
     process group; Ctrl-C or either one exiting stops both."""
     environment.configure()
+    import dagster as dg
+
+    # create the instance's storage once, before two processes race to create it
+    with dg.DagsterInstance.get():
+        pass
     bin_dir = Path(sys.executable).parent
     target = ["-m", "orchestration.definitions"]
     # dagster-dbt calls `dbt` from PATH when it loads the project
@@ -368,14 +373,15 @@ def dev(port: int) -> int:
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
-        code = next(child.returncode for child in children if child.returncode is not None)
-        print(f"a Dagster process exited with code {code}; stopping the other", file=sys.stderr)
+        name, code = next((n, c.returncode) for n, c in zip(("dagster-daemon", "dagster-webserver"), children,
+                                                             strict=True) if c.returncode is not None)
+        print(f"{name} exited with code {code}; stopping the other", file=sys.stderr)
     except KeyboardInterrupt:
         pass
     finally:
         for child in children:
             if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
+                os.killpg(child.pid, signal.SIGINT)  # as Ctrl-C would: each shuts down cleanly
         for child in children:
             try:
                 child.wait(timeout=20)

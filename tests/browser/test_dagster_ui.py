@@ -1,10 +1,7 @@
-"""The Dagster UI of the project, started by the test (dagster-webserver on a free port and the
-dagster daemon, as `dagster dev` runs them, with their own DAGSTER_HOME and a copy of the session's
-built warehouse): it loads, shows the asset graph with the marts, and a materialisation launched
-by clicking Materialize on a raw asset succeeds.
-
-`dagster dev` itself is not used here: in dev mode dagster-dbt re-parses the dbt project on every
-code load, which takes long on a busy machine and rewrites the shared target/manifest.json."""
+"""The Dagster UI of the project, started as `make dev` starts it (`python -m orchestration dev`:
+dagster-webserver on a free port and the dagster daemon) with its own DAGSTER_HOME and a copy of the
+session's built warehouse: it loads, shows the asset graph with the marts, and a materialisation
+launched by clicking Materialize on a raw asset succeeds."""
 
 from __future__ import annotations
 
@@ -65,24 +62,16 @@ def dagster_ui(built_warehouse, mirror, tmp_path_factory):
     (work / "dagster_home" / "dagster.yaml").write_text(
         "telemetry:\n  enabled: false\nnux:\n  enabled: false\n", encoding="utf-8")
     log = (work / "dagster_dev.log").open("w")
-    bin_dir = Path(sys.executable).parent
-    commands = (
-        [str(bin_dir / "dagster-webserver"), "-m", "orchestration.definitions", "-h", "127.0.0.1",
-         "-p", str(port)],
-        [str(bin_dir / "dagster-daemon"), "run", "-m", "orchestration.definitions"],
-    )
-    processes = [
-        subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                         start_new_session=True)  # own process group: stopped as a whole below
-        for command in commands
-    ]
-    process = processes[0]
+    # what `make dev` runs: the launcher starts the webserver and the daemon and stops both on SIGINT
+    process = subprocess.Popen([sys.executable, "-m", "orchestration", "dev", "--port", str(port)],
+                               cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if process.poll() is not None:
-                pytest.fail(f"dagster-webserver exited ({process.returncode}):\n"
+                pytest.fail(f"the Dagster UI exited ({process.returncode}):\n"
                             + (work / "dagster_dev.log").read_text()[-4000:])
             try:
                 loaded = _graphql(base, "{ workspaceOrError { ... on Workspace { locationEntries {"
@@ -99,15 +88,13 @@ def dagster_ui(built_warehouse, mirror, tmp_path_factory):
             time.sleep(2)
         yield base, warehouse
     finally:
-        for child in processes:
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGINT)
-        for child in processes:
-            try:
-                child.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait(timeout=30)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=90)  # the launcher waits up to 20 s for each child, then kills it
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
         log.close()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shutil.copy2(work / "dagster_dev.log", ARTIFACTS / "dagster_dev.log")
