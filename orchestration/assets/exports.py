@@ -57,6 +57,14 @@ def _png_preview(path: Path) -> str:
     return f"![probability x value matrix](data:image/png;base64,{encoded})"
 
 
+def _matrix_table(rows: list[dict[str, str]]) -> dg.TableMetadataValue:
+    columns = list(rows[0])
+    return dg.MetadataValue.table(
+        records=[dg.TableRecord(row) for row in rows],
+        schema=dg.TableSchema(columns=[dg.TableColumn(name, "string") for name in columns]),
+    )
+
+
 def exports_definitions(defs: dg.Definitions) -> dg.Definitions:
     """The exports asset, given the lineage of every marts, scoring and seeds table of `defs` (the
     raw datasets upstream of each, for the data dictionary's source column)."""
@@ -115,6 +123,12 @@ def build_exports_asset(lineage: dict[str, list[str]]) -> dg.AssetsDefinition:
             "undocumented_columns": len(result.undocumented),
             "pruned_exports": dg.MetadataValue.json(result.pruned),
         }
+        if result.shared_with:
+            # an identical republish: its exports are the earlier version's folder (a link)
+            metadata["shared_with"] = result.shared_with
+        if result.matrix:
+            # a table, which the UI shows as it is (the PNG below sits behind "Show Markdown")
+            metadata = {"matrix": _matrix_table(result.matrix), **metadata}
         if result.workbook:
             metadata["workbook"] = dg.MetadataValue.path(str(result.workbook))
         if result.dictionary:
