@@ -54,6 +54,7 @@ from reporting.dictionary import describe, table_docs
 from reporting.interactive import matrix_html
 from reporting.matrix import matrix_points
 from reporting.workbook import FORMULA_PREFIXES, build_sheets, write_workbook
+from reporting.xlsx import json_text
 
 EXPORTED_SCHEMAS = ("marts", "scoring", "seeds")
 LATEST = "latest"
@@ -142,10 +143,7 @@ def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
     leading apostrophe (OWASP, CSV injection); the Parquet exports keep the text as published."""
     nested = [n for n, t in frame.schema.items() if isinstance(t, (pl.List, pl.Array, pl.Struct))]
     if nested:
-        frame = frame.with_columns(
-            pl.col(n).map_elements(lambda v: json.dumps(v, default=str), return_dtype=pl.String)
-            for n in nested
-        )
+        frame = frame.with_columns(json_text(frame[n]) for n in nested)
     text = [n for n, t in frame.schema.items() if t == pl.String]
     escaped = {"\t": r"\t", "\r": r"\r", "-": r"\-", "^": r"\^", "\\": r"\\", "]": r"\]"}
     pattern = "^[" + "".join(escaped.get(c, c) for c in FORMULA_PREFIXES) + "]"

@@ -198,12 +198,18 @@ def _column_cells(name: str, dtype: pl.DataType, spec: Column, letter: str, row:
     return pl.when(col.is_not_null()).then(_cell(ref, pl.lit("0"), _string_body(col), ' t="inlineStr"'))
 
 
+def json_text(series: pl.Series) -> pl.Series:
+    """A nested column (lists, structs) as JSON text, nulls kept."""
+    return pl.Series(series.name, [None if v is None else json.dumps(v, default=str) for v in series.to_list()],
+                     dtype=pl.String)
+
+
 def _plain_types(frame: pl.DataFrame) -> pl.DataFrame:
     """Nested values as JSON text; types with no cell form (time, duration, binary...) as text."""
-    out = []
+    out: list[pl.Expr | pl.Series] = []
     for name, dtype in frame.schema.items():
         if isinstance(dtype, (pl.List, pl.Array, pl.Struct)):
-            out.append(pl.col(name).map_elements(lambda v: json.dumps(v, default=str), return_dtype=pl.String))
+            out.append(json_text(frame[name]))
         elif not (dtype in (pl.Boolean, pl.String, pl.Date) or dtype.is_numeric()
                   or isinstance(dtype, (pl.Datetime, pl.Decimal))):
             out.append(pl.col(name).cast(pl.String, strict=False))
@@ -271,7 +277,10 @@ def write_xlsx(path: Path, sheets: Sequence[SheetSpec]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for i, spec in enumerate(sheets, start=1):
-            with archive.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as handle:
+            # ZIP64 only where a sheet could pass 2 GiB: some Excel versions call a small file with
+            # ZIP64 records corrupt (a generous 200 bytes a cell)
+            large = len(spec.header) * 100 + spec.frame.height * max(1, spec.frame.width) * 200 > 2**31
+            with archive.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=large) as handle:
                 _write_sheet(handle, spec, styles)
         archive.writestr("xl/styles.xml", styles.xml())
         names = "".join(f'<sheet name="{escape(s.name, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'

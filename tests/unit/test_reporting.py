@@ -412,3 +412,11 @@ def test_an_identical_republish_shares_the_previous_exports_and_rollback_still_m
     own = write_exports(published, root=root, manifest_path=None, charts=False, share=False)
     assert own.shared_with is None and (root / again).is_dir() and not (root / again).is_symlink()
     assert prune(root, keep=1) == [PUBLISH_ID]
+
+
+def test_nested_values_and_control_characters_become_plain_text_in_the_workbook(tmp_path):
+    frame = pl.DataFrame({"ids": [["a", "b"], None], "name": ["Canada\x01 Pension\x0b Plan", "x & <y>"]})
+    path = tmp_path / "book.xlsx"
+    write_workbook(path, [Sheet("Nested", frame, note="n")], _dictionary("Nested", {"ids": "text", "name": "text"}))
+    rows = list(load_workbook(path)["Nested"].iter_rows(min_row=HEADER_ROWS + 1, values_only=True))
+    assert rows == [('["a", "b"]', "Canada Pension Plan"), (None, "x & <y>")]
