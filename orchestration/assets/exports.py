@@ -1,7 +1,8 @@
 """The `exports/atlas` asset: after each publish, the exports of the published version (Parquet and
 CSV of every table, the economists' workbook, the data dictionary, the matrix and organisation
-charts) in exports/<publish_id>/ with a `latest` pointer. It reads only the published copy; the
-work is in reporting/exports.py."""
+charts) in exports/<publish_id>/ with a `latest` pointer (a link to the previous version's folder
+when the version is identical to it). It reads only the published copy; the work is in
+reporting/exports.py. Its metadata shows the matrix as a table, which the UI displays inline."""
 
 import base64
 import io
@@ -88,7 +89,8 @@ def build_exports_asset(lineage: dict[str, list[str]]) -> dg.AssetsDefinition:
             "(priority list, matrix summary, services, organisations, archetypes, UK replication, "
             "assumptions, data dictionary, sources and licences); data_dictionary.csv; the probability "
             "x value matrix as PNG and as an offline interactive page, and value by organisation. "
-            "Reads only the published copy, never the build warehouse."
+            "Reads only the published copy, never the build warehouse. A version identical to the one "
+            "before it gets a link to that version's folder instead of new files."
         ),
     )
     def atlas_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
