@@ -2,6 +2,8 @@
 
     exports/
       latest -> <publish_id>                       (relative symlink, swapped in one rename)
+      <publish_id> -> <earlier publish_id>         an identical republish: a link to the folder of the
+                                                   version it repeats (no new files)
       <publish_id>/
         tables/<schema>.<table>.parquet and .csv   every published mart, score and seed table
         atlas-<publish_id>.xlsx                    the economists' workbook
@@ -14,6 +16,11 @@
 Everything is read from the published copy (the file the pointer names when the export starts),
 never from the build warehouse. A version's folder is written beside its final place and renamed
 into it whole, so `latest` never names a half-written folder.
+
+A version that publish found identical to the one before it (its manifest says
+identical_to_previous: the same contents in every published table) gets no new files: its entry is
+a relative symlink to the folder of that earlier version, so that runs that changed nothing do not
+grow the disk. Pruning keeps a folder while a kept link names it.
 """
 
 from __future__ import annotations
@@ -41,13 +48,13 @@ from ingestion.versions import (
     remove_leftovers,
     swap_pointer,
     to_prune,
-    version_folders,
 )
 from reporting.charts import calibration_png, matrix_png, organisations_png, tornado_png
 from reporting.dictionary import describe, table_docs
 from reporting.interactive import matrix_html
 from reporting.matrix import matrix_points
 from reporting.workbook import FORMULA_PREFIXES, build_sheets, write_workbook
+from reporting.xlsx import json_text
 
 EXPORTED_SCHEMAS = ("marts", "scoring", "seeds")
 LATEST = "latest"
@@ -69,6 +76,8 @@ class ExportResult:
     undocumented: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    shared_with: str | None = None  # an identical republish: the version whose folder it links to
+    matrix: list[dict[str, str]] = field(default_factory=list)  # the matrix as a small table (matrix_grid)
 
 
 def published_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
@@ -86,16 +95,55 @@ def read(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pl.DataFram
     return con.sql(f"SELECT * FROM {qualified(schema, table)}").pl()
 
 
+def _amount(value: float | None, currency: str | None) -> str:
+    if value is None:
+        return "no value"
+    for size, suffix in ((1e9, " bn"), (1e6, " m"), (1e3, " k")):
+        if abs(value) >= size:
+            return f"{currency or ''} {value / size:,.1f}{suffix}".strip()
+    return f"{currency or ''} {value:,.0f}".strip()
+
+
+def matrix_grid(con: duckdb.DuckDBPyConnection, table: str = "scoring.fct_service_automation_summary") -> list[dict[str, str]]:
+    """The probability x value matrix as a small table, one row per country and value level (high,
+    lower, none) and one column per side of the probability threshold; each cell names its
+    quadrant, its services and their gross value. For the exports asset's metadata, which the
+    Dagster UI shows as a table (a PNG there sits behind a "Show Markdown" button)."""
+    schema, name = table.split(".", 1)
+    columns = {str(r[0]) for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+        [schema, name]).fetchall()}
+    if not {"country_code", "quadrant", "is_high_value", "is_highly_automatable", "value_gross"} <= columns:
+        return []
+    currency = "any_value(currency)" if "currency" in columns else "NULL"
+    rows = con.execute(f"""
+        SELECT country_code,
+               CASE WHEN value_gross IS NULL OR headline_probability IS NULL THEN 'not placed'
+                    WHEN is_high_value THEN 'high value' ELSE 'lower value' END AS value_level,
+               coalesce(is_highly_automatable, false) AS high_probability,
+               string_agg(DISTINCT quadrant, ', ' ORDER BY quadrant) AS quadrants,
+               count(*) AS services, sum(value_gross) AS value, {currency} AS currency
+        FROM {qualified(schema, name)} GROUP BY ALL ORDER BY 1, 2, 3""").fetchall()
+    grid: dict[tuple[str, str], dict[str, str]] = {}
+    for country, level, high, quadrants, services, value, money in rows:
+        row = grid.setdefault((country, level), {"country": str(country), "value": str(level),
+                                                 "lower probability": "", "high probability": ""})
+        text = f"{quadrants}: {services:,} services"
+        if level != "not placed":
+            text += f", {_amount(value, money)}"
+        key = "high probability" if high else "lower probability"
+        row[key] = f"{row[key]}; {text}" if row[key] else text
+    order = {"high value": 0, "lower value": 1, "not placed": 2}
+    return [grid[k] for k in sorted(grid, key=lambda k: (k[0], order.get(k[1], 3)))]
+
+
 def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
     """CSV has no nested types: lists and structs are written as JSON text. A text cell that a
     spreadsheet would read as a formula (starting with =, +, -, @, tab or carriage return) gets a
     leading apostrophe (OWASP, CSV injection); the Parquet exports keep the text as published."""
     nested = [n for n, t in frame.schema.items() if isinstance(t, (pl.List, pl.Array, pl.Struct))]
     if nested:
-        frame = frame.with_columns(
-            pl.col(n).map_elements(lambda v: json.dumps(v, default=str), return_dtype=pl.String)
-            for n in nested
-        )
+        frame = frame.with_columns(json_text(frame[n]) for n in nested)
     text = [n for n, t in frame.schema.items() if t == pl.String]
     escaped = {"\t": r"\t", "\r": r"\r", "-": r"\-", "^": r"\^", "\\": r"\\", "]": r"\]"}
     pattern = "^[" + "".join(escaped.get(c, c) for c in FORMULA_PREFIXES) + "]"
@@ -126,14 +174,87 @@ def follow_published(publish_id: str | None, root: Path | None = None) -> str:
             "`python -m orchestration run --select key:exports/atlas` (the next full run also repairs it)")
 
 
+def _entries(root: Path) -> list[str]:
+    """Publish ids with an export entry in `root` (a folder, or a link to an earlier one), oldest
+    first."""
+    return sorted(p.name for p in root.iterdir() if is_publish_id(p.name) and (p.is_symlink() or p.is_dir()))
+
+
+def _folder_of(root: Path, publish_id: str) -> str | None:
+    """The real folder holding `publish_id`'s exports: its own, or the one its link names; None
+    when there is none with a manifest."""
+    entry = root / publish_id
+    name = os.readlink(entry) if entry.is_symlink() else publish_id
+    folder = root / name
+    if is_publish_id(name) and folder.is_dir() and not folder.is_symlink() and (folder / "manifest.json").is_file():
+        return name
+    return None
+
+
 def prune(root: Path, keep: int, protect: Sequence[str] = ()) -> list[str]:
-    """Remove all but the `keep` newest export folders (never `latest`'s nor `protect`ed ones), and
-    leftovers of interrupted exports."""
-    removed = to_prune([p.name for p in version_folders(root)], keep, current_export(root), protect)
+    """Remove all but the `keep` newest export entries (never `latest`'s nor `protect`ed ones, nor
+    a folder that a kept link names), links whose folder is gone, and leftovers of interrupted
+    exports."""
+    names = _entries(root)
+    removed = to_prune(names, keep, current_export(root), protect)
+    kept = [n for n in names if n not in removed]
+    needed = {os.readlink(root / n) for n in kept if (root / n).is_symlink()}
+    removed = [n for n in removed if n not in needed]
     for name in removed:
-        shutil.rmtree(root / name, ignore_errors=True)
+        path = root / name
+        if path.is_symlink():
+            path.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+    for name in kept:
+        path = root / name
+        if path.is_symlink() and not path.exists() and name != current_export(root):
+            path.unlink(missing_ok=True)
+            removed.append(name)
     remove_leftovers(root, (".*.part",))
-    return removed
+    return sorted(removed)
+
+
+def shareable(database: Path, publish_id: str, root: Path) -> str | None:
+    """The export folder that `publish_id` can share: when publish found it identical to the
+    version before it (its manifest, beside the database file) and that version's exports are on
+    disk, the real folder holding them; otherwise None."""
+    try:
+        manifest = json.loads(database.with_name(f"atlas-{publish_id}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    previous = manifest.get("previous_publish_id")
+    if manifest.get("identical_to_previous") is not True or not is_publish_id(previous):
+        return None
+    return _folder_of(root, previous) if (root / previous).exists() else None
+
+
+def _link(root: Path, publish_id: str, target: str) -> None:
+    """Make root/publish_id a relative link to root/target, replacing whatever was there in one
+    rename (a folder is moved aside and removed after)."""
+    final = root / publish_id
+    aside = None
+    if final.is_dir() and not final.is_symlink():
+        aside = root / f".{publish_id}.{os.getpid()}.old.part"
+        os.replace(final, aside)
+    swap_pointer(final, target)
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _shared_result(root: Path, publish_id: str, target: str) -> ExportResult:
+    """What a shared folder holds, from its manifest."""
+    manifest = json.loads((root / target / "manifest.json").read_text(encoding="utf-8"))
+    final = root / publish_id
+    files = manifest.get("files", {})
+    result = ExportResult(publish_id=publish_id, directory=final, shared_with=target,
+                          tables=dict(manifest.get("tables", {})), sheets=dict(manifest.get("sheets", {})),
+                          undocumented=list(manifest.get("undocumented_columns", [])))
+    workbooks = [f for f in files if f.endswith(".xlsx")]
+    result.workbook = final / workbooks[0] if workbooks else None
+    result.dictionary = final / "data_dictionary.csv" if "data_dictionary.csv" in files else None
+    result.charts = {f.removeprefix("charts/"): final / f for f in files if f.startswith("charts/")}
+    return result
 
 
 def lineage_from_load_log(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -154,9 +275,11 @@ def write_exports(
     keep: int | None = None,
     charts: bool = True,
     log: Callable[[str], None] = lambda _message: None,
+    share: bool = True,
 ) -> ExportResult:
     """Export the published version `published` (the pointer or a versioned file) into
-    root/<publish_id>/, swap root/latest to it and prune old folders.
+    root/<publish_id>/, swap root/latest to it and prune old folders. With `share`, a version
+    identical to the one before it gets a link to that version's folder instead (see `shareable`).
 
     `manifest_path` is the dbt manifest (column descriptions of marts and seeds); `lineage` maps a
     schema.table to the source datasets upstream of it (for the dictionary's source column)."""
@@ -175,11 +298,23 @@ def write_exports(
         publish_id, run_id, published_at = (str(v) for v in publication)
         if not is_publish_id(publish_id):
             raise ExportError(f"unexpected publish id {publish_id!r} in {database}")
+        matrix = matrix_grid(con)
+        target = shareable(database, publish_id, root) if share else None
+        if target is not None and target != publish_id:
+            _link(root, publish_id, target)
+            swap_pointer(root / LATEST, publish_id)
+            result = _shared_result(root, publish_id, target)
+            result.matrix = matrix
+            log(f"{publish_id} is identical to {target}: its exports are that version's folder (a link)")
+            with contextlib.suppress(OSError):
+                result.pruned = prune(root, keep if keep is not None else exports_keep(), protect=[publish_id])
+            result.seconds = time.monotonic() - started
+            return result
         final = root / publish_id
         staging = root / f".{publish_id}.{os.getpid()}.part"
         shutil.rmtree(staging, ignore_errors=True)
         (staging / "tables").mkdir(parents=True)
-        result = ExportResult(publish_id=publish_id, directory=final)
+        result = ExportResult(publish_id=publish_id, directory=final, matrix=matrix)
         try:
             frames: dict[str, pl.DataFrame] = {}
             columns: dict[str, list[tuple[str, str]]] = {}
@@ -257,8 +392,10 @@ def write_exports(
             "files": {str(p.relative_to(staging)): {"bytes": p.stat().st_size, "sha256": sha256_of(p)}
                       for p in files},
         }, indent=2) + "\n", encoding="utf-8")
-        # replace a previous export of the same version whole
+        # replace a previous export of the same version whole (or the link it was)
         previous = None
+        if final.is_symlink():
+            final.unlink()
         if final.exists():
             previous = root / f".{publish_id}.{os.getpid()}.old.part"
             os.replace(final, previous)

@@ -6,24 +6,22 @@ other sheet (description, unit, source).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from ingestion.registry import load_registry
+from reporting.xlsx import FORMULA_PREFIXES, Column, SheetSpec, neutralise_formula, write_xlsx
+
+__all__ = ["FORMULA_PREFIXES", "SHEETS", "Sheet", "build_sheets", "neutralise_formula", "number_format",
+           "write_workbook"]
 
 SUMMARY = "scoring.fct_service_automation_summary"
 QUADRANTS = ("automate_first", "quick_win", "augment", "monitor", "unscored")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 MAX_WIDTH = 60
 POSTERIOR = "scoring.fct_service_evidence_posterior"
 PILOTS = "scoring.fct_pilot_evidence_used"
@@ -44,6 +42,8 @@ class Sheet:
     origin: dict[str, tuple[str, str]] = field(default_factory=dict)
     note: str = ""
     documented: bool = True  # its columns go into the data dictionary
+    table: str = ""  # the exported table that holds every row (named when the sheet is capped)
+    typed_text: tuple[str, ...] = ()  # text columns whose numbers and timestamps are written as such
 
     @property
     def columns(self) -> list[tuple[str, str]]:
@@ -92,7 +92,8 @@ def _priority_list(frames: Mapping[str, pl.DataFrame]) -> Sheet:
     ]
     frame = _select(summary.sort("country_code", "priority_rank"), columns)
     return Sheet("Priority list", frame, _origin(frame, SUMMARY, {"archetype_name": ("seeds.archetypes", "archetype_name")}),
-                 note="Every service, first priority first within each country (rank 1 = automate first, highest net value).")
+                 note="Every service, first priority first within each country (rank 1 = automate first, highest net value).",
+                 table=SUMMARY)
 
 
 def _sum_or_null(column: str) -> pl.Expr:
@@ -132,7 +133,8 @@ def _matrix_summary(frames: Mapping[str, pl.DataFrame]) -> Sheet:
     )
     origin = {c: (SUMMARY, c) for c in ("country_code", "quadrant", "value_threshold", "currency", "price_year")}
     return Sheet("Matrix summary", frame, origin,
-                 note="Services, volume and value per country and quadrant of the probability x value matrix.")
+                 note="Services, volume and value per country and quadrant of the probability x value matrix.",
+                 table=SUMMARY)
 
 
 def _services(frames: Mapping[str, pl.DataFrame]) -> Sheet:
@@ -151,7 +153,8 @@ def _services(frames: Mapping[str, pl.DataFrame]) -> Sheet:
         origin.update({c: (SUMMARY, c) for c in extra})
     frame = frame.sort("country_code", "organisation_code", "service_name")
     return Sheet("Services", frame, origin,
-                 note="Every service with its organisation, type, volume (reported or modelled), hours, FTE and labour cost.")
+                 note="Every service with its organisation, type, volume (reported or modelled), hours, FTE and labour cost.",
+                 table="marts.dim_service")
 
 
 def _organisation_names(frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
@@ -167,7 +170,7 @@ def _organisations(frames: Mapping[str, pl.DataFrame]) -> Sheet:
                          *[c for c in agg.columns if c not in ("country_code", "organisation_code", "parameters")])
     frame = frame.sort(["country_code", "value_gross"], descending=[False, True], nulls_last=True)
     return Sheet("Organisations", frame, _origin(frame, table, {"organisation_name": (SUMMARY, "organisation_name")}),
-                 note="Per organisation: services, volume, value and volume-weighted probability.")
+                 note="Per organisation: services, volume, value and volume-weighted probability.", table=table)
 
 
 def _archetypes(frames: Mapping[str, pl.DataFrame]) -> Sheet:
@@ -183,7 +186,8 @@ def _archetypes(frames: Mapping[str, pl.DataFrame]) -> Sheet:
         frame = frame.select("country_code", "archetype_id", *extra,
                              *[c for c in agg.columns if c not in ("country_code", "archetype_id")])
     frame = frame.drop("parameters", strict=False).sort(["country_code", "value_gross"], descending=[False, True], nulls_last=True)
-    return Sheet("Archetypes", frame, origin, note="Per service archetype: services, volume, value and probability.")
+    return Sheet("Archetypes", frame, origin, note="Per service archetype: services, volume, value and probability.",
+                 table=table)
 
 
 # top-down, bottom-up and combined side by side (docs/evidence.md): sheet column -> table column
@@ -223,7 +227,8 @@ def _evidence(frames: Mapping[str, pl.DataFrame]) -> Sheet:
     origin = _origin(frame, POSTERIOR, {k: (POSTERIOR, v) for k, v in EVIDENCE_RENAMED.items()})
     return Sheet("Evidence", frame, origin,
                  note="Services that published pilots inform: the top-down probability, what the pilots say "
-                      "(bottom-up) and the combined Beta posterior side by side, largest shift first (docs/evidence.md).")
+                      "(bottom-up) and the combined Beta posterior side by side, largest shift first (docs/evidence.md).",
+                 table=POSTERIOR)
 
 
 def _pilots(frames: Mapping[str, pl.DataFrame]) -> Sheet:
@@ -247,12 +252,15 @@ def _pilots(frames: Mapping[str, pl.DataFrame]) -> Sheet:
     frame = _select(frame, PILOT_COLUMNS)
     return Sheet("Pilots", frame, _origin(frame, PILOTS),
                  note="Every published pilot entered in seeds/pilot_evidence.csv: publisher, year, link, the figure "
-                      "as published and the share derived from it, design and quality, and how many services it informs.")
+                      "as published and the share derived from it, design and quality, and how many services it informs.",
+                 table=PILOTS)
 
 
-def _plain(frames: Mapping[str, pl.DataFrame], name: str, table: str, note: str, drop: Sequence[str] = ()) -> Sheet:
+def _plain(frames: Mapping[str, pl.DataFrame], name: str, table: str, note: str, drop: Sequence[str] = (),
+           typed_text: Sequence[str] = ()) -> Sheet:
     frame = frames[table].drop(list(drop), strict=False)
-    return Sheet(name, frame, _origin(frame, table), note=note)
+    return Sheet(name, frame, _origin(frame, table), note=note, table=table,
+                 typed_text=tuple(c for c in typed_text if frame.schema.get(c) == pl.String))
 
 
 def _sources(load_log: Sequence[Mapping[str, Any]]) -> Sheet:
@@ -282,7 +290,7 @@ def _sources(load_log: Sequence[Mapping[str, Any]]) -> Sheet:
                                                 "loaded_at", "row_count", "flagged_rows")}
     origin.update({c: ("registry.sources", c) for c in ("publisher", "title", "licence", "landing_page")})
     return Sheet("Sources and licences", frame, origin,
-                 note="Every raw table behind this version: publisher, licence, file and sha256.")
+                 note="Every raw table behind this version: publisher, licence, file and sha256.", table="")
 
 
 def _about(publication: Mapping[str, str], sheets: Sequence[Sheet]) -> Sheet:
@@ -295,7 +303,8 @@ def _about(publication: Mapping[str, str], sheets: Sequence[Sheet]) -> Sheet:
     rows += [(f"sheet: {s.name}", s.note) for s in sheets]
     rows.append(("sheet: Data dictionary", "Every column of every sheet and every exported table: type, description, unit and source."))
     frame = pl.DataFrame(rows, schema={"item": pl.String, "value": pl.String}, orient="row")
-    return Sheet("About", frame, {}, note="What this workbook is and which published version it comes from.")
+    return Sheet("About", frame, {}, note="What this workbook is and which published version it comes from "
+                 "(published_at in UTC).", typed_text=("value",))
 
 
 def build_sheets(
@@ -326,7 +335,9 @@ def build_sheets(
                "the others central, and how far it moves each headline figure (swing_rank 1 = moves it most)."),
         _plain(frames, "Assumptions", "seeds.assumptions",
                "Every modelling assumption: id, parameter, value, range, unit, evidence (source or judgement), "
-               "quality rating with its reason, source, reason, alternative."),
+               "quality rating with its reason, source, reason, alternative. A value, low or high that is a "
+               "number is written as a number (in the row's unit), any other as text.",
+               typed_text=("value", "low", "high")),
         _sources(load_log),
     ]
     return [_about(publication, sheets), *sheets]
@@ -334,106 +345,186 @@ def build_sheets(
 
 # --- writing -----------------------------------------------------------------------------------
 
+# Rows a per-service sheet shows at most (Excel's own limit is 1,048,576): at 100 times the services
+# and five fiscal years the services would not fit, and a sheet that size is of little use in a
+# spreadsheet. A capped sheet says so in its first row and names the export that holds every row.
+MAX_SHEET_ROWS = 100_000
+HEADER_ROWS = 3  # the sheet's note, the columns' labels, the columns' names
+INTEGER = "#,##0"
+# words of column names written out in the label row
+LABEL_WORDS = {
+    "fte": "FTE", "ftes": "FTEs", "id": "ID", "ids": "IDs", "uk": "UK", "gc": "GC", "url": "URL",
+    "sha256": "SHA-256", "cad": "CAD", "gbp": "GBP", "usd": "USD", "loo": "leave-one-out",
+    "voi": "value of information", "p05": "(5th percentile)", "p50": "(median)", "p95": "(95th percentile)",
+    "oews": "OEWS", "soc": "SOC", "isco": "ISCO", "onet": "O*NET", "iwa": "IWA", "dwa": "DWA",
+    "n": "number of", "pct": "%", "json": "JSON", "ai": "AI", "gpt4": "GPT-4",
+}
 
-def number_format(unit: str, dtype: pl.DataType) -> str | None:
-    """An Excel number format for a column, from its unit."""
+
+def column_label(column: str) -> str:
+    """A readable label for a snake_case column name: 'value_gross_p05' -> 'Value gross (5th
+    percentile)'."""
+    words = [LABEL_WORDS.get(w, w) for w in column.split("_") if w]
+    text = " ".join(words) or column
+    return text[:1].upper() + text[1:]
+
+
+def _magnitude(column: str, small: str, large: str, limit: float = 10.0) -> pl.Expr:
+    """Per cell: `small` (more decimals) where 0 < |value| < limit, else `large`."""
+    value = pl.col(column).cast(pl.Float64, strict=False).abs()
+    return pl.when((value > 0) & (value < limit)).then(pl.lit(small)).otherwise(pl.lit(large))
+
+
+def _by_magnitude(column: str) -> pl.Expr:
+    """Per cell, for a number whose unit says nothing about its format: whole numbers and
+    thousands as integers, others with two or three decimals, tiny ones in scientific notation."""
+    value = pl.col(column).cast(pl.Float64, strict=False)
+    size = value.abs()
+    return (pl.when((size >= 1000) | (value == value.round(0))).then(pl.lit(INTEGER))
+            .when(size >= 1).then(pl.lit("#,##0.00"))
+            .when(size >= 0.001).then(pl.lit("0.000"))
+            .otherwise(pl.lit("0.00E+00")))
+
+
+def _unit_format(unit: str, dtype: pl.DataType, column: str) -> str | pl.Expr | None:
+    """The format a unit calls for, or None when it says nothing (or the column is not a number)."""
     unit = unit.lower()
-    if dtype == pl.Boolean or dtype == pl.String:
+    if not (dtype.is_numeric() or isinstance(dtype, pl.Decimal)):
+        return None
+    if unit == "year" or unit.startswith(("rank", "order", "position", "job zone")):
+        return "0"
+    if "probability" in unit or ("in [0, 1]" in unit and "share" not in unit):
+        return "0.000"
+    if "share" in unit:
+        return "0.0%"
+    if any(word in unit for word in ("money", "cad", "gbp", "usd", "currency", "dollars", "pounds")):
+        # currency: an amount per transaction (or per anything) with pence and cents; a yearly
+        # amount in whole units, but with cents where a value is below 10 (a cost per transaction
+        # of GBP 0.01-0.73 must not show as 0 or 1)
+        if " per " in f" {unit} ":
+            return "#,##0.00"
+        return _magnitude(column, "#,##0.00", INTEGER) if column else INTEGER
+    if any(word in unit for word in ("hours", "full-time", "minutes")):
+        return _magnitude(column, "#,##0.00", "#,##0.0") if column else "#,##0.0"
+    if unit.startswith(("count", "persons", "observations", "transactions", "applications", "enquiries",
+                        "visits", "services")):
+        return INTEGER
+    return None
+
+
+ROW_UNIT = re.compile(r"^as in (?:the )?(unit column of the row|[a-z0-9_]+)$")
+
+
+def number_format(unit: str, dtype: pl.DataType, column: str = "", frame: pl.DataFrame | None = None) -> str | pl.Expr | None:
+    """The Excel number format of a column, from its unit (the data dictionary's, which comes from
+    the column docs or the naming rules) and, where the unit leaves it open, each value's magnitude:
+    then an expression giving each cell's format. A unit "as in <column>" (or "as in the unit
+    column of the row") takes each row's unit from that column of `frame`. None: the cell is text
+    or true/false."""
+    if dtype == pl.Boolean:
         return None
     if isinstance(dtype, pl.Datetime):
         return "yyyy-mm-dd hh:mm:ss"
     if dtype == pl.Date:
         return "yyyy-mm-dd"
-    if unit == "year" or "rank" in unit:
-        return "0"
-    if "probability" in unit or "score in [0, 1]" in unit:
-        return "0.000"
-    if "share" in unit:
-        return "0.0%"
-    if "money per" in unit:
-        return "#,##0.00"
-    if "money" in unit or "cad" in unit or "gbp" in unit or "usd" in unit:
-        return "#,##0"
-    if "full-time" in unit or "hours" in unit:
-        return "#,##0.0"
-    if dtype in (pl.Int64, pl.Int32, pl.Int16, pl.Int8, pl.UInt32, pl.UInt64):
-        return "#,##0"
-    if dtype in (pl.Float64, pl.Float32):
-        return "#,##0.00##"
-    return None
-
-
-# Characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection): a text cell
-# starting with one of them gets a leading apostrophe, so that it stays text.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formula(text: str) -> str:
-    """`text`, with a leading apostrophe when a spreadsheet would read it as a formula."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def _excel_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return neutralise_formula(value)
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None)  # Excel has no time zones; the unit says UTC
-    if isinstance(value, (list, dict, tuple)):
-        return json.dumps(value, default=str)
-    if isinstance(value, float) and value != value:  # NaN
+    numeric = dtype.is_numeric() or isinstance(dtype, pl.Decimal)
+    match = ROW_UNIT.match(unit.strip().lower())
+    if match and frame is not None and column:
+        source = "unit" if match.group(1) == "unit column of the row" else match.group(1)
+        if source in frame.columns and frame.schema[source] == pl.String and source != column:
+            codes = {u: _unit_format(u, pl.Float64, "") for u in frame[source].drop_nulls().unique().to_list()}
+            mapping = {u: code for u, code in codes.items() if isinstance(code, str)}
+            return (pl.col(source).replace_strict(mapping, default=None, return_dtype=pl.String)
+                    .fill_null(_by_magnitude(column)))
+    if not numeric:
         return None
-    if isinstance(value, (str, int, float, bool, date)) or value is None:
-        return value
-    return str(value)
+    found = _unit_format(unit, dtype, column)
+    if found is not None:
+        return found
+    if dtype.is_integer():
+        return INTEGER
+    return _by_magnitude(column) if column else "#,##0.00##"
 
 
-def _write_sheet(workbook: Workbook, name: str, frame: pl.DataFrame, formats: Sequence[str | None]) -> None:
-    sheet = workbook.create_sheet(title=name)
-    sheet.freeze_panes = "A2"
-    widths = [min(MAX_WIDTH, max(10, len(c) + 2)) for c in frame.columns]
-    for i, column in enumerate(frame.columns):
-        sample = frame.get_column(column).head(200).cast(pl.String, strict=False).drop_nulls()
-        if len(sample):
-            widths[i] = min(MAX_WIDTH, max(widths[i], int(sample.str.len_chars().quantile(0.9) or 0) + 2))
-        sheet.column_dimensions[get_column_letter(i + 1)].width = widths[i]
-    header = []
-    for column in frame.columns:
-        cell = WriteOnlyCell(sheet, value=column)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(vertical="top")
-        header.append(cell)
-    sheet.append(header)
-    for row in frame.iter_rows():
-        cells = []
-        for value, fmt in zip(row, formats, strict=True):
-            cell = WriteOnlyCell(sheet, value=_excel_value(value))
-            if fmt:
-                cell.number_format = fmt
-            cells.append(cell)
-        sheet.append(cells)
-    if frame.width:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(frame.width)}{max(1, frame.height + 1)}"
+def _widths(frame: pl.DataFrame, labels: Sequence[str]) -> list[float]:
+    widths = []
+    for column, label in zip(frame.columns, labels, strict=True):
+        width = max(10, len(column) + 2, min(len(label), 30) + 2)
+        sample = frame.get_column(column).head(200)
+        if sample.dtype == pl.String:
+            lengths = sample.drop_nulls().str.len_chars()
+            if len(lengths):
+                width = max(width, int(lengths.quantile(0.9) or 0) + 2)
+        elif isinstance(sample.dtype, pl.Datetime):
+            width = max(width, 20)
+        elif sample.dtype.is_numeric():
+            width = max(width, 14)
+        widths.append(min(MAX_WIDTH, width))
+    return widths
 
 
-def write_workbook(path: Path, sheets: Sequence[Sheet], dictionary: pl.DataFrame) -> dict[str, int]:
-    """Write the sheets and the data dictionary; returns rows per sheet (in workbook order)."""
+def _cap(sheet: Sheet, max_rows: int) -> tuple[pl.DataFrame, str]:
+    """The rows the sheet shows and its note: at most `max_rows`, split evenly between countries
+    when it has a country column (so that the UK is not cut to make room for Canada)."""
+    frame = sheet.frame
+    if frame.height <= max_rows:
+        return frame, sheet.note
+    where = f"tables/{sheet.table}.parquet and .csv" if sheet.table else "the Parquet and CSV exports in tables/"
+    if "country_code" in frame.columns:
+        countries = max(1, frame["country_code"].n_unique())
+        per_country = max(1, max_rows // countries)
+        shown = frame.filter(pl.int_range(pl.len()).over("country_code") < per_country)
+        how = f"the first {per_country:,} rows of each country"
+    else:
+        shown = frame.head(max_rows)
+        how = f"the first {max_rows:,} rows"
+    note = (f"{sheet.note} CAPPED: this sheet shows {how} ({shown.height:,} of {frame.height:,}), in the "
+            f"order described; every row is in {where} in the same folder.")
+    return shown, note
+
+
+def write_workbook(path: Path, sheets: Sequence[Sheet], dictionary: pl.DataFrame,
+                   max_rows: int = MAX_SHEET_ROWS) -> dict[str, int]:
+    """Write the sheets and the data dictionary; returns rows shown per sheet (in workbook order).
+
+    Every sheet has three header rows: what it holds (and, for a capped sheet, where every row
+    is), a readable label per column, and the column names the data dictionary documents; the
+    panes are frozen below them and the auto filter sits on the names."""
     units = {(r["object_name"], r["column_name"]): r["unit"] for r in
              dictionary.filter(pl.col("object_kind") == "sheet").iter_rows(named=True)}
-    workbook = Workbook(write_only=True)
-    written: dict[str, int] = {}
-    ordered = list(sheets)
-    # the dictionary sits after the views it documents, the sources last (the issue's order)
-    for sheet in ordered:
+    ordered: list[Sheet] = []
+    for sheet in sheets:
+        # the dictionary sits after the views it documents, the sources last (the issue's order)
         if sheet.name == "Sources and licences":
-            _write_sheet(workbook, "Data dictionary", dictionary, [None] * dictionary.width)
-            written["Data dictionary"] = dictionary.height
-        formats = [number_format(units.get((sheet.name, c), ""), t) for c, t in sheet.frame.schema.items()]
-        _write_sheet(workbook, sheet.name, sheet.frame, formats)
-        written[sheet.name] = sheet.frame.height
-    if "Data dictionary" not in written:
-        _write_sheet(workbook, "Data dictionary", dictionary, [None] * dictionary.width)
-        written["Data dictionary"] = dictionary.height
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+            ordered.append(_dictionary_sheet(dictionary))
+        ordered.append(sheet)
+    if not any(s.name == "Data dictionary" for s in ordered):
+        ordered.append(_dictionary_sheet(dictionary))
+    shown = {s.name: _cap(s, max_rows) for s in ordered}
+    notes = {f"sheet: {name}": note for name, (_frame, note) in shown.items()}
+    specs: list[SheetSpec] = []
+    written: dict[str, int] = {}
+    for sheet in ordered:
+        frame, note = shown[sheet.name]
+        if sheet.name == "About":
+            frame = frame.with_columns(pl.col("item").replace_strict(notes, default=None).fill_null(pl.col("value"))
+                                       .alias("value"))
+        columns = [
+            Column(number_format(units.get((sheet.name, c), ""), t, c, frame), typed_text=c in sheet.typed_text)
+            for c, t in frame.schema.items()
+        ]
+        labels = [column_label(c) for c in frame.columns]
+        specs.append(SheetSpec(
+            sheet.name, frame, columns,
+            header=[("note", [note]), ("label", labels), ("names", frame.columns)],
+            widths=_widths(frame, labels), filter_row=HEADER_ROWS,
+        ))
+        written[sheet.name] = frame.height
+    write_xlsx(path, specs)
     return written
+
+
+def _dictionary_sheet(dictionary: pl.DataFrame) -> Sheet:
+    return Sheet("Data dictionary", dictionary, {}, documented=False,
+                 note="Every column of every sheet (object_kind sheet) and every exported table (object_kind "
+                      "table): type, description, unit and source.")

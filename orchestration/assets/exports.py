@@ -1,7 +1,8 @@
 """The `exports/atlas` asset: after each publish, the exports of the published version (Parquet and
 CSV of every table, the economists' workbook, the data dictionary, the matrix and organisation
-charts) in exports/<publish_id>/ with a `latest` pointer. It reads only the published copy; the
-work is in reporting/exports.py."""
+charts) in exports/<publish_id>/ with a `latest` pointer (a link to the previous version's folder
+when the version is identical to it). It reads only the published copy; the work is in
+reporting/exports.py. Its metadata shows the matrix as a table, which the UI displays inline."""
 
 import base64
 import io
@@ -57,6 +58,14 @@ def _png_preview(path: Path) -> str:
     return f"![probability x value matrix](data:image/png;base64,{encoded})"
 
 
+def _matrix_table(rows: list[dict[str, str]]) -> dg.TableMetadataValue:
+    columns = list(rows[0])
+    return dg.MetadataValue.table(
+        records=[dg.TableRecord(row) for row in rows],
+        schema=dg.TableSchema(columns=[dg.TableColumn(name, "string") for name in columns]),
+    )
+
+
 def exports_definitions(defs: dg.Definitions) -> dg.Definitions:
     """The exports asset, given the lineage of every marts, scoring and seeds table of `defs` (the
     raw datasets upstream of each, for the data dictionary's source column)."""
@@ -80,7 +89,8 @@ def build_exports_asset(lineage: dict[str, list[str]]) -> dg.AssetsDefinition:
             "(priority list, matrix summary, services, organisations, archetypes, UK replication, "
             "assumptions, data dictionary, sources and licences); data_dictionary.csv; the probability "
             "x value matrix as PNG and as an offline interactive page, and value by organisation. "
-            "Reads only the published copy, never the build warehouse."
+            "Reads only the published copy, never the build warehouse. A version identical to the one "
+            "before it gets a link to that version's folder instead of new files."
         ),
     )
     def atlas_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -115,6 +125,12 @@ def build_exports_asset(lineage: dict[str, list[str]]) -> dg.AssetsDefinition:
             "undocumented_columns": len(result.undocumented),
             "pruned_exports": dg.MetadataValue.json(result.pruned),
         }
+        if result.shared_with:
+            # an identical republish: its exports are the earlier version's folder (a link)
+            metadata["shared_with"] = result.shared_with
+        if result.matrix:
+            # a table, which the UI shows as it is (the PNG below sits behind "Show Markdown")
+            metadata = {"matrix": _matrix_table(result.matrix), **metadata}
         if result.workbook:
             metadata["workbook"] = dg.MetadataValue.path(str(result.workbook))
         if result.dictionary:

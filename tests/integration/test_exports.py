@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from reporting.workbook import SHEETS
+from reporting.workbook import HEADER_ROWS, SHEETS
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,10 @@ def exports(built_warehouse, publish_id) -> Path:
 
 @pytest.fixture(scope="module")
 def workbook(exports, publish_id):
-    return load_workbook(exports / f"atlas-{publish_id}.xlsx")
+    # atlas-<publish_id>.xlsx; when the build republished an identical version, its exports are a
+    # link to the earlier version's folder, whose workbook carries that version's id
+    name = os.readlink(exports) if exports.is_symlink() else publish_id
+    return load_workbook(exports / f"atlas-{name}.xlsx")
 
 
 def test_every_published_mart_score_and_seed_table_is_exported_as_parquet_and_csv(published, exports):
@@ -56,35 +59,48 @@ def test_every_published_mart_score_and_seed_table_is_exported_as_parquet_and_cs
             csv = pl.scan_csv(exports / "tables" / f"{schema}.{table}.csv", infer_schema=False)
             assert csv.select(pl.len()).collect().item() == rows, f"{schema}.{table}"
     manifest = json.loads((exports / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["published_database"] == os.readlink(published)  # the published copy itself
+    # the published copy itself (or, for an identical republish, the version whose folder it shares)
+    expected = f"atlas-{os.readlink(exports)}.duckdb" if exports.is_symlink() else os.readlink(published)
+    assert manifest["published_database"] == expected
 
 
 def test_the_workbook_has_every_sheet_with_frozen_headers_and_no_index_column(workbook):
     assert set(SHEETS) <= set(workbook.sheetnames)
     for name in SHEETS:
         sheet = workbook[name]
-        assert sheet.freeze_panes == "A2", name
-        header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+        assert sheet.freeze_panes == f"A{HEADER_ROWS + 1}", name
+        header = [c.value for c in sheet[HEADER_ROWS]]
         assert header[0] not in (None, "", "index", "__index_level_0__"), name
-        assert sheet.max_row > 1, f"sheet {name} is empty"
+        assert sheet.max_row > HEADER_ROWS, f"sheet {name} is empty"
     priority = workbook["Priority list"]
-    header = [c.value for c in priority[1]]
+    header = [c.value for c in priority[HEADER_ROWS]]
     assert header[:3] == ["country_code", "priority_rank", "quadrant"]
-    row = [c for c in priority[2]]
+    assert [c.value for c in priority[2]][:3] == ["Country code", "Priority rank", "Quadrant"]
+    row = [c for c in priority[HEADER_ROWS + 1]]
     assert row[header.index("headline_probability")].number_format == "0.000"
     assert row[header.index("already_digital_share")].number_format == "0.0%"
+    assert row[header.index("annual_volume")].number_format == "#,##0"
+    # UK costs per transaction of a few pence show their pence
+    calibration = workbook["Calibration"]
+    header = [c.value for c in calibration[HEADER_ROWS]]
+    costs = [r[header.index("cost_per_transaction_gbp")] for r in calibration.iter_rows(min_row=HEADER_ROWS + 1)]
+    assert all(c.number_format == "#,##0.00" for c in costs if isinstance(c.value, float) and 0 < c.value < 10)
+    assumptions = workbook["Assumptions"]
+    header = [c.value for c in assumptions[HEADER_ROWS]]
+    values = [r[header.index("value")] for r in assumptions.iter_rows(min_row=HEADER_ROWS + 1, values_only=True)]
+    assert sum(isinstance(v, (int, float)) for v in values) > len(values) / 2
 
 
 def test_every_column_of_every_sheet_and_table_is_documented_with_description_unit_and_source(workbook, exports):
     sheet = workbook["Data dictionary"]
-    header = [c.value for c in sheet[1]]
+    header = [c.value for c in sheet[HEADER_ROWS]]
     entries = {(r[header.index("object_name")], r[header.index("column_name")]): r
-               for r in sheet.iter_rows(min_row=2, values_only=True)}
+               for r in sheet.iter_rows(min_row=HEADER_ROWS + 1, values_only=True)}
     fields = [header.index(f) for f in ("description", "unit", "source")]
     for name in workbook.sheetnames:
         if name == "Data dictionary":
             continue
-        for column in [c.value for c in workbook[name][1]]:
+        for column in [c.value for c in workbook[name][HEADER_ROWS]]:
             entry = entries.get((name, column))
             assert entry is not None, f"{name}.{column} is not in the data dictionary"
             assert all(entry[i] for i in fields), f"{name}.{column} lacks a description, unit or source"
@@ -102,8 +118,8 @@ def test_every_column_of_every_sheet_and_table_is_documented_with_description_un
 
 def test_the_sources_sheet_names_every_dataset_with_its_licence_and_checksum(workbook, published):
     sheet = workbook["Sources and licences"]
-    header = [c.value for c in sheet[1]]
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    header = [c.value for c in sheet[HEADER_ROWS]]
+    rows = list(sheet.iter_rows(min_row=HEADER_ROWS + 1, values_only=True))
     with duckdb.connect(str(published), read_only=True) as con:
         loads = con.execute("SELECT count(*) FROM raw._load_log").fetchone()[0]
     assert len(rows) == loads
@@ -133,6 +149,9 @@ def test_the_exports_asset_shows_the_matrix_png_in_its_metadata(built_warehouse,
     metadata = records[0].asset_materialization.metadata
     assert metadata["publish_id"].value == publish_id
     assert metadata["matrix_chart"].value.startswith("![probability x value matrix](data:image/png;base64,")
+    # and the matrix as a table, which the UI shows without a click
+    matrix = metadata["matrix"].value
+    assert {"CA", "UK"} <= {json.loads(r)["country"] if isinstance(r, str) else r.data["country"] for r in matrix.records}
 
 
 def test_assets_carry_row_counts_schemas_and_previews(built_warehouse):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -13,11 +14,20 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from reporting.dictionary import describe, infer_unit, table_docs
-from reporting.exports import current_export, write_exports
+from ingestion.fetch import sha256_of
+from publishing.publish import rollback
+from reporting.dictionary import DICTIONARY_SCHEMA, describe, infer_unit, table_docs
+from reporting.exports import current_export, follow_published, prune, write_exports
 from reporting.interactive import matrix_html
 from reporting.matrix import matrix_points, panels
-from reporting.workbook import SHEETS
+from reporting.workbook import (
+    HEADER_ROWS,
+    SHEETS,
+    Sheet,
+    column_label,
+    number_format,
+    write_workbook,
+)
 
 PUBLISH_ID = "20260101T120000Z-abcdef12"
 MANIFEST = Path(__file__).resolve().parents[2] / "dbt_project" / "target" / "manifest.json"
@@ -163,6 +173,11 @@ def test_old_export_folders_are_pruned_but_never_the_latest(published, tmp_path)
     assert (root / PUBLISH_ID).is_dir() and (root / "20250103T000000Z-old3").is_dir()
 
 
+def _names(sheet) -> list:
+    """The column names of a workbook sheet: its third header row (note, labels, names)."""
+    return [c.value for c in sheet[HEADER_ROWS]]
+
+
 def test_the_workbook_has_every_sheet_frozen_headers_no_index_and_every_column_documented(published, tmp_path):
     if not MANIFEST.is_file():
         pytest.fail("the dbt manifest is missing: run `python -m orchestration prepare` (make test does)")
@@ -170,25 +185,110 @@ def test_the_workbook_has_every_sheet_frozen_headers_no_index_and_every_column_d
     book = load_workbook(result.workbook, read_only=False)
     assert set(SHEETS) <= set(book.sheetnames)
     dictionary = book["Data dictionary"]
-    header = [c.value for c in dictionary[1]]
-    rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in dictionary.iter_rows(min_row=2)]
+    header = _names(dictionary)
+    rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in dictionary.iter_rows(min_row=HEADER_ROWS + 1)]
     documented = {(r["object_name"], r["column_name"]): r for r in rows}
     for name in book.sheetnames:
         if name == "Data dictionary":
             continue
         sheet = book[name]
-        assert sheet.freeze_panes == "A2", name
-        columns = [c.value for c in sheet[1]]
+        assert sheet.freeze_panes == f"A{HEADER_ROWS + 1}", name
+        assert sheet.auto_filter.ref.startswith(f"A{HEADER_ROWS}:"), name
+        assert sheet["A1"].value, f"{name} has no note in its first row"
+        columns = _names(sheet)
         assert columns[0] not in (None, "", "index", "__index_level_0__"), name
+        assert [c.value for c in sheet[2]] == [column_label(c) for c in columns], name  # readable labels
         for column in columns:
             entry = documented.get((name, column))
             assert entry, f"{name}.{column} missing from the data dictionary"
             assert entry["description"] and entry["unit"] and entry["source"], entry
     priority = book["Priority list"]
-    columns = [c.value for c in priority[1]]
-    probability = priority.cell(row=2, column=columns.index("headline_probability") + 1)
-    value = priority.cell(row=2, column=columns.index("value_gross") + 1)
+    columns = _names(priority)
+    probability = priority.cell(row=HEADER_ROWS + 1, column=columns.index("headline_probability") + 1)
+    value = priority.cell(row=HEADER_ROWS + 1, column=columns.index("value_gross") + 1)
     assert probability.number_format == "0.000" and value.number_format == "#,##0"
+    assert priority.cell(row=HEADER_ROWS + 1, column=columns.index("annual_volume") + 1).number_format == "#,##0"
+    # assumption values are numbers where they are numbers; the publication time is a real date
+    assumptions = book["Assumptions"]
+    row = dict(zip(_names(assumptions), (c.value for c in assumptions[HEADER_ROWS + 1]), strict=True))
+    assert row["value"] == 0.75 and isinstance(row["value"], float)
+    about = {r[0]: r[1] for r in book["About"].iter_rows(min_row=HEADER_ROWS + 1, values_only=True)}
+    assert about["publish_id"] == PUBLISH_ID
+    assert isinstance(about["published_at"], datetime)
+    assert label_of(book["About"], "published_at").number_format == "yyyy-mm-dd hh:mm:ss"
+
+
+def label_of(sheet, item: str):
+    """The value cell of an item of the About sheet."""
+    for row in sheet.iter_rows(min_row=HEADER_ROWS + 1):
+        if row[0].value == item:
+            return row[1]
+    raise KeyError(item)
+
+
+def _dictionary(sheet: str, units: dict[str, str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"object_kind": "sheet", "object_name": sheet, "column_position": i, "column_name": c,
+          "data_type": "", "description": c, "unit": u, "source": "test"} for i, (c, u) in enumerate(units.items(), 1)],
+        schema=DICTIONARY_SCHEMA,
+    )
+
+
+def test_number_formats_follow_each_columns_unit_and_each_values_magnitude(tmp_path):
+    frame = pl.DataFrame({
+        "cost_per_transaction_gbp": [0.01, 0.73, 1234.5],
+        "services": [584.0, 12.0, 3.0],  # a count held as a double
+        "headline_probability": [0.123456, 0.5, None],
+        "loaded_at": [datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)] * 3,
+        "already_digital_share": [0.25, 0.5, 1.0],
+        "service_name": ["=HYPERLINK(\"http://x\")", "plain", "-1"],
+    })
+    units = {"cost_per_transaction_gbp": "GBP (pounds sterling, nominal)", "services": "count",
+             "headline_probability": "probability in [0, 1]", "loaded_at": "timestamp (UTC)",
+             "already_digital_share": "share in [0, 1]", "service_name": "text"}
+    path = tmp_path / "book.xlsx"
+    write_workbook(path, [Sheet("Costs", frame, note="Hand-made rows.")], _dictionary("Costs", units))
+    sheet = load_workbook(path)["Costs"]
+    assert _names(sheet) == frame.columns
+    cells = {c: [sheet.cell(row=HEADER_ROWS + r, column=i + 1) for r in (1, 2, 3)] for i, c in enumerate(frame.columns)}
+    small, _, large = cells["cost_per_transaction_gbp"]
+    assert (small.value, small.number_format) == (0.01, "#,##0.00")  # pence, not 0
+    assert large.number_format == "#,##0"
+    assert cells["services"][0].value == 584 and cells["services"][0].number_format == "#,##0"
+    assert cells["headline_probability"][0].number_format == "0.000"
+    assert cells["headline_probability"][2].value is None
+    assert cells["already_digital_share"][0].number_format == "0.0%"
+    stamp = cells["loaded_at"][0]
+    assert stamp.value == datetime(2026, 1, 2, 3, 4, 5) and stamp.number_format == "yyyy-mm-dd hh:mm:ss"
+    names = [c.value for c in cells["service_name"]]
+    assert names[0] == "'=HYPERLINK(\"http://x\")" and names[2] == "'-1"
+    assert all(c.data_type != "f" for c in cells["service_name"])
+    # the rule itself, for units and types the sheet above does not show
+    assert number_format("rank (1 = first)", pl.Int64) == "0"
+    assert number_format("count", pl.Float64) == "#,##0"
+    assert number_format("text", pl.String) is None
+    assert number_format("date (YYYY-MM-DD)", pl.Date) == "yyyy-mm-dd"
+
+
+def test_a_capped_sheet_says_where_every_row_is(tmp_path):
+    frame = _summary().select("country_code", "priority_rank", "service_key", "value_gross")
+    path = tmp_path / "book.xlsx"
+    units = {"country_code": "identifier or code", "priority_rank": "rank (1 = first)",
+             "service_key": "identifier or code", "value_gross": "money a year"}
+    shown = write_workbook(path, [Sheet("Priority list", frame, note="Every service.",
+                                        table="scoring.fct_service_automation_summary")],
+                           _dictionary("Priority list", units), max_rows=4)
+    assert shown["Priority list"] == 4
+    sheet = load_workbook(path)["Priority list"]
+    note = sheet["A1"].value
+    assert "CAPPED" in note and "4 of 12" in note
+    assert "tables/scoring.fct_service_automation_summary.parquet" in note
+    rows = list(sheet.iter_rows(min_row=HEADER_ROWS + 1, values_only=True))
+    assert [r[0] for r in rows] == ["CA", "CA", "UK", "UK"]  # both countries keep their first rows
+    # a sheet within the cap keeps every row and no such note
+    write_workbook(path, [Sheet("Priority list", frame, note="Every service.")], _dictionary("Priority list", units))
+    sheet = load_workbook(path)["Priority list"]
+    assert sheet["A1"].value == "Every service." and sheet.max_row == HEADER_ROWS + 12
 
 
 def test_units_follow_the_house_naming_rules():
@@ -250,3 +350,73 @@ def test_the_matrix_page_switches_a_service_with_evidence_to_its_combined_probab
     top, combined = (float(v) for v in re.search(
         r'data-cx-top-down="([0-9.]+)" data-cx-combined="([0-9.]+)"', circle).groups())
     assert combined < top  # 0.25 sits left of the headline probability
+
+
+def _disk_bytes(root: Path) -> int:
+    """Bytes of the files under `root`, links not followed (what the exports take on disk)."""
+    total = 0
+    for folder, _dirs, files in os.walk(root):  # os.walk does not descend into linked folders
+        total += sum((Path(folder) / f).lstat().st_size for f in files)
+    return total
+
+
+def _republish_identical(published: Path, publish_id: str) -> None:
+    """A second published version with the same contents, as publish writes it after a run that
+    changed nothing: its own file and manifest (identical_to_previous), the pointer on it."""
+    directory = published.parent
+    first = directory / f"atlas-{PUBLISH_ID}.duckdb"
+    second = directory / f"atlas-{publish_id}.duckdb"
+    second.write_bytes(first.read_bytes())
+    with duckdb.connect(str(second)) as con:
+        con.execute("UPDATE meta.publication SET publish_id = ?", [publish_id])
+    for version, database, previous in ((PUBLISH_ID, first, None), (publish_id, second, PUBLISH_ID)):
+        (directory / f"atlas-{version}.json").write_text(json.dumps({
+            "publish_id": version, "published_at": version, "run_id": "run", "database": database.name,
+            "database_sha256": sha256_of(database), "previous_publish_id": previous,
+            "identical_to_previous": None if previous is None else True, "tables": {},
+        }))
+    published.unlink()
+    os.symlink(second.name, published)
+
+
+def test_an_identical_republish_shares_the_previous_exports_and_rollback_still_moves_latest(published, tmp_path):
+    root = tmp_path / "exports"
+    first = write_exports(published, root=root, manifest_path=None)
+    before = _disk_bytes(root)
+    assert first.shared_with is None and before > 0
+    # the matrix as a table for the Dagster UI: a row per country and value level
+    assert [(r["country"], r["value"]) for r in first.matrix] == [
+        ("CA", "high value"), ("CA", "lower value"), ("CA", "not placed"),
+        ("UK", "high value"), ("UK", "lower value"), ("UK", "not placed")]
+    assert all(r["high probability"] or r["lower probability"] for r in first.matrix)
+    again = "20260102T120000Z-abcdef13"
+    _republish_identical(published, again)
+    second = write_exports(published, root=root, manifest_path=None)
+    # no new files: the new version's entry is a link to the folder of the version it repeats
+    assert second.shared_with == PUBLISH_ID
+    assert (root / again).is_symlink() and os.readlink(root / again) == PUBLISH_ID
+    assert _disk_bytes(root) == before
+    assert current_export(root) == again and (root / "latest" / "manifest.json").is_file()
+    assert second.workbook == root / again / f"atlas-{PUBLISH_ID}.xlsx" and second.workbook.is_file()
+    assert second.tables == first.tables and "matrix.png" in second.charts
+    # rollback (publishing.publish.rollback, then what `make rollback` does to the exports)
+    rollback(PUBLISH_ID, published.parent)
+    assert "moved" in follow_published(PUBLISH_ID, root) and current_export(root) == PUBLISH_ID
+    rollback(again, published.parent)
+    follow_published(again, root)
+    assert current_export(root) == again
+    # pruning keeps the folder that a kept link names, and drops links whose folder is gone
+    assert prune(root, keep=1) == []
+    assert (root / PUBLISH_ID / "manifest.json").is_file()
+    # re-exporting without sharing writes the version's own folder in place of the link
+    own = write_exports(published, root=root, manifest_path=None, charts=False, share=False)
+    assert own.shared_with is None and (root / again).is_dir() and not (root / again).is_symlink()
+    assert prune(root, keep=1) == [PUBLISH_ID]
+
+
+def test_nested_values_and_control_characters_become_plain_text_in_the_workbook(tmp_path):
+    frame = pl.DataFrame({"ids": [["a", "b"], None], "name": ["Canada\x01 Pension\x0b Plan", "x & <y>"]})
+    path = tmp_path / "book.xlsx"
+    write_workbook(path, [Sheet("Nested", frame, note="n")], _dictionary("Nested", {"ids": "text", "name": "text"}))
+    rows = list(load_workbook(path)["Nested"].iter_rows(min_row=HEADER_ROWS + 1, values_only=True))
+    assert rows == [('["a", "b"]', "Canada Pension Plan"), (None, "x & <y>")]
