@@ -1,11 +1,14 @@
 """The interactive matrix: one self-contained HTML page (inline SVG, CSS and JavaScript, no CDN,
 no external file) that works offline, e.g. opened from disk or attached to an e-mail.
 
-The SVG is drawn here, in Python, so the page shows every service even with scripts off; the
-script only adds the tooltip, the archetype legend toggles, the search box, the interval switch and
-the estimate switch (top-down, or combined with published pilots: docs/evidence.md).
-Every service is a row of the table under the chart (those without a probability or a positive
-value are listed there with the reason, since a log axis cannot place them).
+The SVG is drawn here, in Python, so the page shows every service even with scripts off: the
+points, each quadrant's number of services in its corner, the first services of each priority list
+labelled beside their points in rank order (reporting/labels.py, on estimated text widths) with
+their Monte Carlo whiskers, and the services without a value in a strip under the x axis. The
+script only adds the tooltip (with the hovered point's own interval), the archetype legend toggles,
+the search box, the interval switch and the estimate switch (top-down, or combined with published
+pilots: docs/evidence.md). The services without a value have their own table, "no value: <reason>",
+unranked; every service is a row of the table under the chart.
 """
 
 from __future__ import annotations
@@ -290,11 +293,11 @@ svg .frame{fill:none;stroke:#bbb} svg .grid{stroke:#eee} svg .threshold{stroke:#
 svg .quadrant{font-size:12px;font-style:italic;fill:#333;paint-order:stroke;stroke:#fff;stroke-width:3px}
 svg .label{font-size:10.5px;fill:#111} svg .callout rect{fill:#fff;fill-opacity:.95;stroke:#999;stroke-width:.6}
 svg .intervals path,svg .hover-interval{fill:none;stroke:#222;stroke-width:1.1;opacity:.8} svg .callout line{stroke:#333;stroke-width:.7}
-svg.no-intervals .intervals{display:none} body.combined .callout,body.combined .intervals{display:none}
+svg.no-intervals .intervals{display:none} svg .callout,svg .intervals,svg .hover-interval{pointer-events:none} body.combined .callout,body.combined .intervals{display:none}
 svg circle.svc{stroke:#fff;stroke-width:.4;opacity:.85;cursor:pointer} svg circle.svc.top{stroke:#000;stroke-width:1.3;opacity:1}
 body.combined svg circle.svc.evidence{stroke:#000;stroke-width:1} svg circle.svc:hover,svg circle.svc.hit{stroke:#000;stroke-width:1.5;r:6}
 svg .strip{fill:#f6f6f6;stroke:#ddd} svg .strip-label{font-size:11px;fill:#333}
-svg circle.novalue{fill:none;stroke:#666;stroke-width:1.2;cursor:pointer} svg circle.novalue:hover{stroke:#000;stroke-width:2}
+svg circle.novalue{fill:#fff;stroke:#666;stroke-width:1.2;cursor:pointer} svg circle.novalue:hover{stroke:#000;stroke-width:2}
 .hidden{display:none} .dim{opacity:.12}
 #tooltip{position:fixed;pointer-events:none;background:rgba(20,20,20,.92);color:#fff;padding:6px 9px;border-radius:4px;font-size:12px;max-width:360px;display:none;z-index:10}
 table{border-collapse:collapse;font-size:12px;margin-top:14px;width:100%}
