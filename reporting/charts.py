@@ -251,9 +251,15 @@ def matrix_png(points: pl.DataFrame, path: Path, *, title: str, dpi: int = 130,
 
 def organisation_label(name: str | None, width: int = 34) -> str:
     """An organisation's whole name, wrapped: a bilingual Canadian name (English | French) puts
-    each language on its own lines."""
+    each language on its own lines, the English ending with a slash."""
     parts = [p.strip() for p in (name or "").split(" | ") if p.strip()] or [""]
-    return "\n".join(line for part in parts for line in (textwrap.wrap(part, width) or [""]))
+    lines = []
+    for i, part in enumerate(parts):
+        wrapped = textwrap.wrap(part, width) or [""]
+        if i < len(parts) - 1:
+            wrapped[-1] += " /"  # English / French
+        lines.extend(wrapped)
+    return "\n".join(lines)
 
 
 def organisations_png(points: pl.DataFrame, path: Path, *, title: str, top: int = TOP_ORGANISATIONS,
@@ -297,7 +303,9 @@ def organisations_png(points: pl.DataFrame, path: Path, *, title: str, top: int 
         ax.set_xlabel(f"value of automating ({currency} a year, {year} prices)")
         ax.xaxis.set_major_formatter(FuncFormatter(_money))
         ax.tick_params(axis="y", labelsize=7.5)
-        ax.set_title(f"{COUNTRY_NAMES.get(country, country)}: top {rows.height} organisations by value",
+        hidden = small.filter(pl.col("country_code") == country).height
+        ax.set_title(f"{COUNTRY_NAMES.get(country, country)}: top {rows.height + hidden} organisations by value"
+                     + (f" ({hidden} too small to draw, named below)" if hidden else ""),
                      fontsize=11, loc="left")
         ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
         ax.set_axisbelow(True)

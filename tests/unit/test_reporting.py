@@ -285,8 +285,9 @@ def test_a_bilingual_organisation_name_is_wrapped_whole_one_language_after_the_o
     name = "Canada Border Services Agency | Agence des services frontaliers du Canada"
     label = organisation_label(name, 27)
     assert "\u2026" not in label and "|" not in label
-    assert " ".join(label.split()) == name.replace(" | ", " ")
+    assert " ".join(label.split()) == name.replace(" | ", " / ")
     assert label.split("\n")[0] == "Canada Border Services"
+    assert label.split("\n")[1] == "Agency /"  # French follows on its own line
 
 
 def _random_anchors(seed: int, n: int) -> list[tuple[float, float]]:
