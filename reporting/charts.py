@@ -118,7 +118,7 @@ def _draw_panel(ax, rows: pl.DataFrame, panel: Panel, labelled: int, points: pl.
             for r in top.iter_rows(named=True)]
 
 
-def _draw_strip(ax, rows: pl.DataFrame, panel: Panel, points: pl.DataFrame) -> None:
+def _draw_strip(ax, panel: Panel, points: pl.DataFrame) -> None:
     """The services without a value, apart: at their probability when they have one."""
     missing = no_value_services(points, panel.country_code)
     with_p = missing.filter(pl.col("headline_probability").is_not_null())
@@ -216,7 +216,7 @@ def draw_matrix(points: pl.DataFrame, *, title: str, dpi: int = 130, labelled: i
         strip = fig.add_subplot(grid[1, i], sharex=ax)
         rows = points.filter(pl.col("country_code") == panel.country_code)
         pending.append((ax, _draw_panel(ax, rows, panel, labelled, points, layout), panel, rows))
-        _draw_strip(strip, rows, panel, points)
+        _draw_strip(strip, panel, points)
     legend = (
         points.filter(pl.col("is_placed")).select("archetype_name", "colour").unique().sort("archetype_name").iter_rows()
     )
