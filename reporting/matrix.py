@@ -7,22 +7,40 @@ Both the PNG (reporting/charts.py) and the interactive page (reporting/interacti
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+import textwrap
+from dataclasses import dataclass, field
 
 import polars as pl
 
-# Colour-blind-safe categorical palette (Okabe-Ito, then Tableau 10 for further categories),
-# assigned to archetypes in sorted order so that the PNG and the page agree.
+# Colour-blind-safe categorical palette with distinct hues: Paul Tol's "muted" scheme (nine hues
+# that stay apart for the common colour-vision deficiencies, and in greyscale by lightness), grey
+# for the archetype that says the type is unknown. The most common archetypes get the hues that
+# are furthest apart; an archetype not listed takes the next unused hue.
 PALETTE = (
-    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
-    "#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#9C755F", "#BAB0AC", "#EDC948", "#76B7B2",
+    "#332288", "#88CCEE", "#CC6677", "#117733", "#DDCC77", "#882255", "#44AA99", "#AA4499", "#999933",
 )
+UNKNOWN_COLOUR = "#BBBBBB"
+ARCHETYPE_COLOURS = {
+    "licence_permit_registration": "#332288",  # indigo
+    "information_and_enquiries": "#88CCEE",  # cyan
+    "benefit_or_grant_decision": "#CC6677",  # rose
+    "filing_and_reporting": "#117733",  # green
+    "policy_and_regulation": "#DDCC77",  # sand
+    "compliance_and_enforcement": "#882255",  # wine
+    "care_education_recreation": "#44AA99",  # teal
+    "booking_and_ordering": "#AA4499",  # purple
+    "tax_and_payment_processing": "#999933",  # olive
+    "unclassified_administration": UNKNOWN_COLOUR,
+}
+NO_VALUE = "no_value"
+QUADRANTS = ("automate_first", "quick_win", "augment", "monitor")
 QUADRANT_LABELS = {
     "automate_first": "automate first",
     "quick_win": "quick win",
     "augment": "augment",
     "monitor": "monitor",
-    "unscored": "unscored",
+    NO_VALUE: "no value",
 }
 COUNTRY_NAMES = {"CA": "Canada", "UK": "United Kingdom"}
 SUMMARY_COLUMNS = (
@@ -31,11 +49,15 @@ SUMMARY_COLUMNS = (
     "value_gross", "value_gross_p05", "value_gross_p95", "value_net", "currency", "price_year",
     "quadrant", "priority_rank", "value_threshold", "parameters",
 )
+# optional: read when the summary has them (older published versions may not)
+OPTIONAL_COLUMNS = {"value_null_reason": pl.String, "value_net_null_reason": pl.String,
+                    "already_digital_share": pl.Float64}
 
 
 @dataclass(frozen=True)
 class Panel:
-    """One country: its thresholds, currency and how many services can be placed."""
+    """One country: its thresholds, currency, how many services can be placed, and how many fall
+    in each quadrant (no_value: the services without a value, shown apart)."""
 
     country_code: str
     currency: str
@@ -44,6 +66,12 @@ class Panel:
     value_threshold: float | None
     services: int
     placed: int
+    quadrant_counts: dict[str, int] = field(default_factory=dict)
+
+    def corner(self, quadrant: str) -> str:
+        """The text in a quadrant's corner: its name and how many services it holds."""
+        n = self.quadrant_counts.get(quadrant, 0)
+        return f"{QUADRANT_LABELS[quadrant]}: {n:,} service{'' if n == 1 else 's'}"
 
     @property
     def title(self) -> str:
@@ -57,7 +85,13 @@ class Panel:
 
 
 def archetype_colours(archetype_ids: list[str]) -> dict[str, str]:
-    return {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(sorted(set(archetype_ids)))}
+    """A colour per archetype: its own (ARCHETYPE_COLOURS), else the next hue not yet used."""
+    ids = sorted(set(archetype_ids))
+    colours = {a: ARCHETYPE_COLOURS[a] for a in ids if a in ARCHETYPE_COLOURS}
+    free = [c for c in PALETTE if c not in colours.values()]
+    for i, a in enumerate(a for a in ids if a not in colours):
+        colours[a] = free[i] if i < len(free) else UNKNOWN_COLOUR
+    return colours
 
 
 EVIDENCE_COLUMNS = {
@@ -83,7 +117,9 @@ def matrix_points(
     missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
     if missing:
         raise ValueError(f"scoring.fct_service_automation_summary lacks columns {missing}")
-    frame = summary.select(SUMMARY_COLUMNS)
+    frame = summary.select(*SUMMARY_COLUMNS, *[
+        pl.col(c) if c in summary.columns else pl.lit(None, t).alias(c) for c, t in OPTIONAL_COLUMNS.items()
+    ])
     if archetypes is not None and "archetype_name" in archetypes.columns:
         frame = frame.join(
             archetypes.select("archetype_id", "archetype_name"), on="archetype_id", how="left"
@@ -108,7 +144,11 @@ def matrix_points(
         .alias("colour"),
         (pl.col("headline_probability").is_not_null() & (pl.col("value_gross").fill_null(0) > 0))
         .alias("is_placed"),
-    ).sort("country_code", "priority_rank")
+        pl.when(pl.col("value_gross").is_null())
+        .then(pl.concat_str(pl.lit("no value: "),
+                            pl.col("value_null_reason").fill_null("no probability or no labour cost")))
+        .alias("no_value_reason"),
+    ).sort("country_code", "priority_rank", "service_key", "fiscal_year", nulls_last=True)
 
 
 def probability_threshold(summary: pl.DataFrame, default: float = 0.7) -> float:
@@ -138,6 +178,7 @@ def panels(points: pl.DataFrame) -> list[Panel]:
                 value_threshold=float(values[0]) if len(values) else None,
                 services=rows.height,
                 placed=int(rows["is_placed"].sum()),
+                quadrant_counts={q: int((rows["quadrant"] == q).sum()) for q in (*QUADRANTS, NO_VALUE)},
             )
         )
     return out
@@ -146,10 +187,70 @@ def panels(points: pl.DataFrame) -> list[Panel]:
 def top_services(points: pl.DataFrame, country: str, n: int) -> pl.DataFrame:
     """The first n placed services of a country's priority list (rank 1 first)."""
     return (
-        points.filter((pl.col("country_code") == country) & pl.col("is_placed"))
+        points.filter((pl.col("country_code") == country) & pl.col("is_placed")
+                      & pl.col("priority_rank").is_not_null())
         .sort("priority_rank")
         .head(n)
     )
+
+
+def no_value_services(points: pl.DataFrame, country: str | None = None) -> pl.DataFrame:
+    """The services without a value (quadrant no_value, no rank), with `no_value_reason`."""
+    rows = points.filter(pl.col("value_gross").is_null())
+    if country is not None:
+        rows = rows.filter(pl.col("country_code") == country)
+    return rows.sort("country_code", "service_name", "service_key", "fiscal_year")
+
+
+def no_value_reasons(points: pl.DataFrame, country: str) -> list[tuple[str, int]]:
+    """(reason, services) for a country's services without a value, most common first."""
+    rows = no_value_services(points, country)
+    if rows.is_empty():
+        return []
+    counts = rows.group_by("no_value_reason").agg(pl.len().alias("n")).sort(["n", "no_value_reason"],
+                                                                           descending=[True, False])
+    return [(str(r), int(n)) for r, n in counts.iter_rows()]
+
+
+def label_text(rank: int | None, name: str | None, width: int = 30, lines: int | None = None) -> str:
+    """A point's label: its rank and its whole name, wrapped to `width` characters. Only a name
+    longer than `lines` lines (by default, room for 90 characters) is shortened: the full name is
+    in the tooltip and the table."""
+    lines = lines or max(3, math.ceil(90 / width))
+    wrapped = textwrap.wrap(" ".join((name or "").split()), width) or [""]
+    if len(wrapped) > lines:
+        wrapped = wrapped[: lines - 1] + [short(" ".join(wrapped[lines - 1:]), width)]
+    prefix = "" if rank is None else f"{rank}. "
+    return prefix + "\n".join(wrapped)
+
+
+def money(value: float | None) -> str:
+    """A money amount for charts and tooltips: three significant digits with k, m or bn ("791m",
+    "1.2bn", "45.3k", "512"), "0" for zero, "<1" for a small non-zero amount, "n/a" for unknown.
+    reporting/interactive.py has the same function in JavaScript."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value < 1:
+        return f"{sign}<1"
+    i = max(i for i, (size, _) in enumerate(MONEY_UNITS) if value >= size)
+    scaled = float(f"{value / MONEY_UNITS[i][0]:.3g}")
+    if scaled >= 1000 and i < len(MONEY_UNITS) - 1:  # 999,950 rounds to 1,000k: say 1m
+        i += 1
+        scaled = float(f"{value / MONEY_UNITS[i][0]:.3g}")
+    text = f"{scaled:,.0f}" if scaled >= 1000 else f"{scaled:.3g}"
+    return f"{sign}{text}{MONEY_UNITS[i][1]}"
+
+
+MONEY_UNITS = ((1.0, ""), (1e3, "k"), (1e6, "m"), (1e9, "bn"))
+
+
+def money_tick(value: float) -> str:
+    """An axis tick: as money(), but a tick under 1 says its value (0.1), not "<1"."""
+    return f"{value:g}" if 0 < abs(value) < 1 else money(value)
 
 
 def value_by_organisation(points: pl.DataFrame, top: int) -> pl.DataFrame:

@@ -21,7 +21,7 @@ __all__ = ["FORMULA_PREFIXES", "SHEETS", "Sheet", "build_sheets", "neutralise_fo
            "write_workbook"]
 
 SUMMARY = "scoring.fct_service_automation_summary"
-QUADRANTS = ("automate_first", "quick_win", "augment", "monitor", "unscored")
+QUADRANTS = ("automate_first", "quick_win", "augment", "monitor", "no_value")
 MAX_WIDTH = 60
 POSTERIOR = "scoring.fct_service_evidence_posterior"
 PILOTS = "scoring.fct_pilot_evidence_used"
@@ -90,14 +90,14 @@ def _priority_list(frames: Mapping[str, pl.DataFrame]) -> Sheet:
         "hours_automatable", "already_digital_share", "methods_used", "methods_used_ids",
         "probability_null_reason", "value_null_reason", "service_key", "fiscal_year",
     ]
-    frame = _select(summary.sort("country_code", "priority_rank"), columns)
+    frame = _select(summary.sort("country_code", "priority_rank", "service_key", "fiscal_year", nulls_last=True), columns)
     return Sheet("Priority list", frame, _origin(frame, SUMMARY, {"archetype_name": ("seeds.archetypes", "archetype_name")}),
                  note="Every service, first priority first within each country (rank 1 = automate first, highest net value).",
                  table=SUMMARY)
 
 
 def _sum_or_null(column: str) -> pl.Expr:
-    """A sum that stays null (unknown) when every value is null: an unscored quadrant has no
+    """A sum that stays null (unknown) when every value is null: the no_value quadrant has no
     value, not a value of zero."""
     return pl.when(pl.col(column).is_not_null().any()).then(pl.col(column).sum()).alias(column)
 

@@ -362,10 +362,18 @@ NET_UNKNOWN_CA = ("none of the application, decision and issuance stages applies
                   "is unknown (A058)")
 
 
+NO_VALUE = "no_value"
+QUADRANTS = ("automate_first", "quick_win", "augment", "monitor", NO_VALUE)
+
+
 def matrix(summary: pl.DataFrame, params: Parameters) -> pl.DataFrame:
     """Quadrant and rank per service: high probability if P >= threshold (A050); high value if the
     gross value is in the top quartile (A051) of its country. Rank 1 = first priority: highly
-    automatable and high value, then by net value (unknown net values last, by gross value)."""
+    automatable and high value, then by net value (unknown net values last, by gross value).
+
+    A service without a gross value (no probability, or no labour cost: value_null_reason says
+    which) cannot be placed in a quadrant: its quadrant is `no_value` and it has no rank, so that
+    the ranks of the others run 1..n per country without gaps."""
     threshold = (
         summary.filter(pl.col("value_gross").is_not_null())
         .group_by("country_code")
@@ -374,15 +382,15 @@ def matrix(summary: pl.DataFrame, params: Parameters) -> pl.DataFrame:
     frame = summary.join(threshold, on="country_code", how="left")
     high_p = pl.col("headline_probability") >= params.probability_threshold
     high_v = pl.col("value_gross") >= pl.col("value_threshold")
+    no_value = pl.col("headline_probability").is_null() | pl.col("value_gross").is_null()
     quadrant = (
-        pl.when(pl.col("headline_probability").is_null() | pl.col("value_gross").is_null())
-        .then(pl.lit("unscored"))
+        pl.when(no_value).then(pl.lit(NO_VALUE))
         .when(high_p & high_v).then(pl.lit("automate_first"))
         .when(high_p).then(pl.lit("quick_win"))
         .when(high_v).then(pl.lit("augment"))
         .otherwise(pl.lit("monitor"))
     )
-    order = {"automate_first": 0, "quick_win": 1, "augment": 2, "monitor": 3, "unscored": 4}
+    order = {q: i for i, q in enumerate(QUADRANTS)}
     frame = frame.with_columns(
         high_p.fill_null(False).alias("is_highly_automatable"),
         high_v.fill_null(False).alias("is_high_value"),
@@ -394,8 +402,13 @@ def matrix(summary: pl.DataFrame, params: Parameters) -> pl.DataFrame:
     frame = frame.sort([pl.col("country_code"), pl.col("_q"), rank_value("value_net"), rank_value("value_gross"),
                         pl.col("service_key"), pl.col("fiscal_year")],
                        descending=[False, False, True, True, False, False], nulls_last=True)
+    ranked = pl.col("quadrant") != NO_VALUE
     return frame.with_columns(
-        pl.int_range(1, pl.len() + 1).over("country_code").cast(pl.Int64).alias("priority_rank")
+        pl.when(ranked)
+        .then(ranked.cast(pl.Int64).cum_sum().over("country_code"))
+        .otherwise(None)
+        .cast(pl.Int64)
+        .alias("priority_rank")
     ).drop("_q")
 
 

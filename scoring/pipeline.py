@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from scoring.model import (
+    QUADRANTS,
     SERVICE_KEY,
     activity_headline,
     dwa_method_values,
@@ -279,7 +280,9 @@ def score(
         "already_digital_share", "value_gross", "value_net", "fte_automatable", "hours_automatable",
         "value_null_reason", "value_net_null_reason",
     ).join(explained, on=SERVICE_KEY, how="left").join(intervals, on=SERVICE_KEY, how="left")
-    summary = matrix(summary, params).with_columns(parameters_json).sort(["country_code", "priority_rank"])
+    summary = matrix(summary, params).with_columns(parameters_json).sort(
+        ["country_code", "priority_rank", "service_key", "fiscal_year"], nulls_last=True  # no value: unranked, last
+    )
 
     service_activity = (
         rows.join(services.select(*SERVICE_KEY, "country_code"), on=SERVICE_KEY, how="left", suffix="_s")
@@ -364,7 +367,7 @@ def model_diagnostics(
                      float(p.round_sig_figs(12).n_unique()), "values"))
         rows.append((f"{country.lower()}_archetype_r_squared", f"{country}: share of the headline probability's variance explained by the archetype",
                      r_squared_by_group(s, "headline_probability", "archetype_id"), "share"))
-        for quadrant in ("automate_first", "quick_win", "augment", "monitor", "unscored"):
+        for quadrant in QUADRANTS:
             rows.append((f"{country.lower()}_services_{quadrant}", f"{country}: services in quadrant {quadrant}",
                          float((s["quadrant"] == quadrant).sum()), "services"))
         for basis in ("reported", "modelled"):
@@ -400,10 +403,10 @@ def model_summary(diagnostics: pl.DataFrame) -> str:
         r2 = d.get(f"{country}_archetype_r_squared")
         lines.append(
             f"{country.upper()}: {n(f'{country}_distinct_headline_probabilities')} distinct probabilities, "
-            f"archetype R-squared {r2:.2f}; quadrants automate first/quick win/augment/monitor/unscored "
+            f"archetype R-squared {r2:.2f}; quadrants automate first/quick win/augment/monitor "
             f"{n(f'{country}_services_automate_first')}/{n(f'{country}_services_quick_win')}/"
-            f"{n(f'{country}_services_augment')}/{n(f'{country}_services_monitor')}/"
-            f"{n(f'{country}_services_unscored')}; {n(f'{country}_services_modelled_volume')} modelled volumes; "
+            f"{n(f'{country}_services_augment')}/{n(f'{country}_services_monitor')}, "
+            f"no value {n(f'{country}_services_no_value')}; {n(f'{country}_services_modelled_volume')} modelled volumes; "
             f"{n(f'{country}_services_on_fallback_process')} on the fallback process"
             if r2 is not None else f"{country.upper()}: no probabilities"
         )

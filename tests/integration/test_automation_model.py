@@ -46,6 +46,16 @@ def test_canadian_services_lie_on_both_sides_of_each_cut(summary):
     assert {"automate_first", "augment", "monitor"} <= quadrants
 
 
+def test_services_without_a_value_are_not_ranked_and_the_others_rank_1_to_n_per_country(summary):
+    missing = summary.filter(pl.col("value_gross").is_null())
+    assert (missing["quadrant"] == "no_value").all() and missing["priority_rank"].null_count() == missing.height
+    assert missing["value_null_reason"].null_count() == 0
+    assert "unscored" not in summary["quadrant"].to_list()
+    for country in summary["country_code"].unique().to_list():
+        ranks = summary.filter((pl.col("country_code") == country) & pl.col("value_gross").is_not_null())["priority_rank"]
+        assert sorted(ranks.to_list()) == list(range(1, ranks.len() + 1)), country
+
+
 def test_no_canadian_service_needs_more_fte_than_its_programmes_report(con):
     over = con.sql(
         """with links as (

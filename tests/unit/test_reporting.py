@@ -16,10 +16,12 @@ from openpyxl import load_workbook
 
 from ingestion.fetch import sha256_of
 from publishing.publish import rollback
+from reporting.charts import draw_matrix, organisation_label, organisations_png
 from reporting.dictionary import DICTIONARY_SCHEMA, describe, infer_unit, table_docs
 from reporting.exports import current_export, follow_published, prune, write_exports
-from reporting.interactive import matrix_html
-from reporting.matrix import matrix_points, panels
+from reporting.interactive import label_size, matrix_html
+from reporting.labels import Box, overlapping_pairs, place_labels
+from reporting.matrix import label_text, matrix_points, money, no_value_reasons, panels
 from reporting.workbook import (
     HEADER_ROWS,
     SHEETS,
@@ -57,8 +59,9 @@ def _summary() -> pl.DataFrame:
             "value_gross_p05": None if value is None else value / 3, "value_gross_p50": value,
             "value_gross_p95": None if value is None else value * 3,
             "value_threshold": 1e6, "is_highly_automatable": p >= 0.75, "is_high_value": bool(value and value >= 1e6),
-            "quadrant": "unscored" if not placed else ("automate_first" if p >= 0.75 and value >= 1e6 else "monitor"),
-            "priority_rank": i + 1, "parameters": PARAMETERS,
+            "quadrant": "no_value" if not placed else ("automate_first" if p >= 0.75 and value >= 1e6 else "monitor"),
+            "priority_rank": (i + 1 - (i > 3)) if placed and country == "CA" else (i - 7 - (i > 9)) if placed else None,
+            "parameters": PARAMETERS,
             "volume_basis": "reported" if i % 4 else "modelled", "volume_modelled": None if i % 4 else 500.0,
             "delivery_hours": 16500.0, "labour_cost_basis": "bottom-up hours x loaded cost",
             "labour_cost_null_reason": None if placed else "no loaded cost", "routine_share": 0.5, "top_activity_id": "intake_mail",
@@ -316,8 +319,8 @@ def test_the_matrix_page_draws_every_valued_service_lists_every_service_and_need
     points = matrix_points(_summary(), pl.DataFrame({"archetype_id": ["benefit"], "archetype_name": ["Benefit"]}))
     assert [p.country_code for p in panels(points)] == ["CA", "UK"]
     page = matrix_html(points, tmp_path / "m.html", title="t", subtitle="s").read_text(encoding="utf-8")
-    circles = re.findall(r'<circle class="svc" data-key="([^"]+)"', page)
-    rows = re.findall(r'<tr data-key="([^"]+)"', page)
+    circles = re.findall(r'<circle class="svc[^"]*" data-key="([^"]+)"', page)
+    rows = re.findall(r'<tr data-key="([^"]+)"', page.split('<table id="services">')[1])
     keys = points.select(pl.concat_str("service_key", pl.lit("|"), "fiscal_year"), "is_placed")
     assert sorted(rows) == sorted(keys.to_series(0).to_list())
     assert sorted(circles) == sorted(keys.filter(pl.col("is_placed")).to_series(0).to_list())
@@ -346,7 +349,7 @@ def test_the_matrix_page_switches_a_service_with_evidence_to_its_combined_probab
     assert other["combined_probability"] == other["headline_probability"]
     page = matrix_html(points, tmp_path / "m.html", title="t", subtitle="s").read_text(encoding="utf-8")
     assert '<select id="estimate">' in page and "1 services informed" in page
-    circle = re.search(r'<circle class="svc evidence" data-key="[^"]+"[^>]*>', page).group(0)
+    circle = re.search(r'<circle class="svc evidence[^"]*" data-key="[^"]+"[^>]*>', page).group(0)
     top, combined = (float(v) for v in re.search(
         r'data-cx-top-down="([0-9.]+)" data-cx-combined="([0-9.]+)"', circle).groups())
     assert combined < top  # 0.25 sits left of the headline probability
@@ -420,3 +423,162 @@ def test_nested_values_and_control_characters_become_plain_text_in_the_workbook(
     write_workbook(path, [Sheet("Nested", frame, note="n")], _dictionary("Nested", {"ids": "text", "name": "text"}))
     rows = list(load_workbook(path)["Nested"].iter_rows(min_row=HEADER_ROWS + 1, values_only=True))
     assert rows == [('["a", "b"]', "Canada Pension Plan"), (None, "x & <y>")]
+
+
+def test_the_summary_fixture_ranks_its_valued_services_1_to_n_per_country():
+    summary = _summary()
+    for country in ("CA", "UK"):
+        rows = summary.filter(pl.col("country_code") == country)
+        ranked = rows.filter(pl.col("value_gross").is_not_null())["priority_rank"].to_list()
+        assert sorted(ranked) == list(range(1, len(ranked) + 1))
+        assert rows.filter(pl.col("value_gross").is_null())["priority_rank"].null_count() == rows.height - len(ranked)
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (None, "n/a"), (0.0, "0"), (0.004, "<1"), (0.6, "<1"), (1.0, "1"), (5.123, "5.12"), (512.4, "512"),
+    (999.6, "1k"), (1234.0, "1.23k"), (45_300.0, "45.3k"), (999_950.0, "1m"), (400_000.0, "400k"),
+    (790_600_000.0, "791m"), (1.2e9, "1.2bn"), (1.234e12, "1,230bn"), (-5000.0, "-5k"),
+])
+def test_money_is_three_significant_digits_with_a_unit_and_never_zero_for_a_small_amount(value, text):
+    assert money(value) == text
+
+
+def test_a_label_wraps_the_whole_name_after_its_rank():
+    name = "Incapacity Benefit/ Employment and Support Allowance (ESA): claims maintained"
+    text = label_text(4, name, 30)
+    assert text.startswith("4. ") and "\u2026" not in text
+    assert " ".join(text[3:].split()) == name
+    assert all(len(line) <= 30 for line in text[3:].split("\n"))
+
+
+def test_a_bilingual_organisation_name_is_wrapped_whole_one_language_after_the_other():
+    name = "Canada Border Services Agency | Agence des services frontaliers du Canada"
+    label = organisation_label(name, 27)
+    assert "\u2026" not in label and "|" not in label
+    assert " ".join(label.split()) == name.replace(" | ", " / ")
+    assert label.split("\n")[0] == "Canada Border Services"
+    assert label.split("\n")[1] == "Agency /"  # French follows on its own line
+
+
+def _random_anchors(seed: int, n: int) -> list[tuple[float, float]]:
+    import random
+
+    rng = random.Random(seed)
+    return [(rng.uniform(50, 550), rng.uniform(40, 360)) for _ in range(n)]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_placed_labels_never_overlap_stay_inside_and_never_hide_a_labelled_point(seed):
+    anchors = _random_anchors(seed, 6)
+    # some anchors crowded together, as the first services of a priority list often are
+    anchors[1] = (anchors[0][0] + 4, anchors[0][1] + 3)
+    anchors[2] = (anchors[0][0] - 3, anchors[0][1] + 6)
+    texts = [[label_text(i + 1, "A service with a rather long name that wraps " * (1 + i % 2), w) for w in (30, 16)]
+             for i in range(len(anchors))]
+    sizes = [[label_size(t) for t in options] for options in texts]
+    bounds = Box(0, 0, 600, 400)
+    spots = place_labels(anchors, sizes, bounds, points=_random_anchors(seed + 100, 300),
+                         vertical_lines=[420.0], horizontal_lines=[150.0], gap=3.0, marker=5.0)
+    boxes = [s[0] for s in spots if s is not None]
+    assert len(boxes) == len(anchors)  # there is room for all of them here
+    assert overlapping_pairs(boxes, gap=2.9) == []
+    for box in boxes:
+        assert box.inside(bounds)
+        assert not any(box.contains(x, y, 4.9) for x, y in anchors)
+    for (x, y), (box, option) in zip(anchors, [s for s in spots if s is not None], strict=True):
+        assert (box.width, box.height) == pytest.approx(sizes[anchors.index((x, y))][option])
+
+
+def test_a_label_that_finds_no_free_spot_is_left_out_rather_than_drawn_over_another():
+    bounds = Box(0, 0, 100, 40)
+    spots = place_labels([(10, 20), (60, 20), (90, 20)], [[(45, 30)], [(45, 30)], [(45, 30)]], bounds)
+    placed = [s[0] for s in spots if s is not None]
+    assert overlapping_pairs(placed) == [] and len(placed) < 3
+
+
+def test_a_label_does_not_sit_on_a_threshold_line_when_it_can_sit_beside_it():
+    spots = place_labels([(100, 100)], [[(80, 20)]], Box(0, 0, 400, 300),
+                         vertical_lines=[110.0], horizontal_lines=[95.0])
+    box = spots[0][0]
+    assert not box.crosses_vertical(110.0) and not box.crosses_horizontal(95.0)
+
+
+def _big_summary() -> pl.DataFrame:
+    """Many services of one country crowded around a few values, as the real data are."""
+    import random
+
+    rng = random.Random(7)
+    base = _summary().row(0, named=True)
+    rows = []
+    for i in range(400):
+        p = min(0.95, max(0.05, rng.gauss(0.55, 0.12)))
+        v = 10 ** rng.uniform(2, 8) if i % 50 else None
+        rows.append({**base, "service_key": f"CA-{i}", "country_code": "CA",
+                     "service_name": f"Service {i} " + "with a long name " * (i % 4),
+                     "headline_probability": p, "value_gross": v, "value_net": v,
+                     "value_gross_p05": v and v / 3, "value_gross_p95": v and v * 3,
+                     "probability_p05": p - 0.1, "probability_p95": min(1.0, p + 0.1),
+                     "value_null_reason": None if v else "no labour cost",
+                     "quadrant": "monitor" if v else "no_value"})
+    frame = pl.DataFrame(rows)
+    ranked = frame.filter(pl.col("value_gross").is_not_null()).sort("value_gross", descending=True).with_row_index(
+        "rank", offset=1).select("service_key", pl.col("rank").cast(pl.Int64))
+    return frame.drop("priority_rank").join(ranked, on="service_key", how="left").rename({"rank": "priority_rank"})
+
+
+def test_the_matrix_png_labels_the_first_services_in_rank_order_and_no_two_labels_overlap(tmp_path):
+    import matplotlib.pyplot as plt
+
+    points = matrix_points(_big_summary())
+    fig, layout = draw_matrix(points, title="t", labelled=6)
+    try:
+        labels = layout.labels["CA"]
+        first = points.filter(pl.col("priority_rank").is_not_null()).sort("priority_rank").head(6)
+        assert [k for k, _ in labels] == first["service_key"].to_list()  # rank order
+        assert all(box is not None for _, box in labels)
+        assert overlapping_pairs([box for _, box in labels]) == []
+        # what matplotlib drew: each label's box, as rendered, overlaps no other
+        renderer = fig.canvas.get_renderer()
+        drawn = {t.get_gid(): t for ax in fig.axes for t in ax.texts if (t.get_gid() or "").startswith("label-")}
+        assert len(drawn) == 6
+        extents = []
+        for text in drawn.values():
+            text.draw(renderer)
+            e = text.get_bbox_patch().get_window_extent(renderer)
+            extents.append(Box(e.x0, e.y0, e.x1, e.y1))
+        assert overlapping_pairs(extents, gap=1.0) == []
+        ranks = sorted(int(t.get_text().split(".")[0]) for t in drawn.values())
+        assert ranks == [1, 2, 3, 4, 5, 6]
+        corners = layout.corners["CA"]
+        assert corners["monitor"] == f"monitor: {int((points['quadrant'] == 'monitor').sum()):,} services"
+    finally:
+        plt.close(fig)
+
+
+def test_services_without_a_value_are_named_with_their_reason_and_left_unranked(tmp_path):
+    points = matrix_points(_summary())
+    missing = points.filter(pl.col("value_gross").is_null())
+    assert missing.height == 2
+    assert missing["priority_rank"].null_count() == 2
+    assert missing["no_value_reason"].to_list() == ["no value: no labour cost"] * 2
+    assert no_value_reasons(points, "CA") == [("no value: no labour cost", 1)]
+    page = matrix_html(points, tmp_path / "m.html", title="t", subtitle="s").read_text(encoding="utf-8")
+    table = page.split('<table id="no-value">')[1].split("</table>")[0]
+    assert table.count("<tr data-key=") == 2 and table.count("no value: no labour cost") == 2
+    assert len(re.findall(r'<circle class="novalue" data-key="', page)) == 2  # each at its probability
+    # each corner gives its quadrant's number of services
+    counts = {(m[0], m[1]) for m in re.findall(r'data-quadrant="([a-z_]+)" data-count="(\d+)"', page)}
+    assert ("monitor", str(int(((points["country_code"] == "CA") & (points["quadrant"] == "monitor")).sum()))) in counts
+    assert "unscored" not in page
+    # the labels: the first services of each list, in rank order
+    ranks = [int(r) for r in re.findall(r'<g class="callout" data-key="CA-[^"]+" data-rank="(\d+)"', page)]
+    assert ranks == sorted(ranks) and ranks[0] == 1
+
+
+def test_the_organisation_chart_draws_no_bar_too_small_to_see(tmp_path):
+    summary = _summary().with_columns(
+        pl.when(pl.col("organisation_code") == "ORG2").then(pl.col("value_gross") / 1e6).otherwise(pl.col("value_gross"))
+        .alias("value_gross"))
+    points = matrix_points(summary)
+    path = organisations_png(points, tmp_path / "org.png", title="t")
+    assert path.is_file() and path.stat().st_size > 10_000

@@ -53,8 +53,48 @@ def test_a_tie_at_the_probability_threshold_counts_as_highly_automatable():
     # value threshold: 75th percentile of 50, 100, 400 (linear) = 250 -> only b is high value
     assert result["b"]["quadrant"] == "augment"
     assert result["a"]["quadrant"] == "quick_win"
-    assert result["d"]["quadrant"] == "unscored"
-    assert [result[k]["priority_rank"] for k in "acbd"] == [1, 2, 3, 4]
+    assert result["d"]["quadrant"] == "no_value"
+    assert [result[k]["priority_rank"] for k in "acb"] == [1, 2, 3]
+    assert result["d"]["priority_rank"] is None  # no value: listed, not ranked
+
+
+def test_services_without_a_value_are_not_ranked_and_the_others_rank_1_to_n_per_country():
+    summary = _summary([
+        ("u1", "y", "UK", "O", "x", True, 10, 0.9, 500.0, 400.0, None, "GBP", 2012),
+        ("u2", "y", "UK", "O", "x", True, 10, 0.2, None, None, None, "GBP", 2012),  # no labour cost
+        ("u3", "y", "UK", "O", "x", True, 10, None, None, None, None, "GBP", 2012),  # no probability
+        ("u4", "y", "UK", "O", "x", True, 10, 0.4, 20.0, None, None, "GBP", 2012),  # net unknown: still ranked
+        ("u5", "y", "UK", "O", "x", True, 10, 0.8, 0.0, 0.0, None, "GBP", 2012),  # a value of zero is a value
+        ("c1", "y", "CA", "O", "x", True, 10, None, None, None, None, "CAD", 2024),
+        ("c2", "y", "CA", "O", "x", True, 10, 0.5, 30.0, 10.0, None, "CAD", 2024),
+        ("c3", "y", "CA", "O", "x", True, 10, 0.95, 90.0, 80.0, None, "CAD", 2024),
+    ])
+    result = matrix(summary, P)
+    unranked = result.filter(pl.col("priority_rank").is_null())
+    assert sorted(unranked["service_key"].to_list()) == ["c1", "u2", "u3"]
+    assert set(unranked["quadrant"].to_list()) == {"no_value"}
+    assert "unscored" not in result["quadrant"].to_list()
+    for country, n in (("UK", 3), ("CA", 2)):
+        ranks = result.filter((pl.col("country_code") == country) & pl.col("priority_rank").is_not_null())
+        assert sorted(ranks["priority_rank"].to_list()) == list(range(1, n + 1))  # no gaps
+    ranked = result.filter(pl.col("priority_rank").is_not_null())
+    assert (ranked["quadrant"] != "no_value").all() and ranked["value_gross"].is_not_null().all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["CA", "UK"]), st.one_of(st.none(), st.floats(0, 1)),
+                          st.one_of(st.none(), st.floats(0, 1e9))), min_size=1, max_size=30))
+def test_ranks_run_1_to_n_without_gaps_for_every_country_whatever_is_missing(rows):
+    summary = _summary([
+        (f"s{i}", "y", c, "O", "x", True, 1, p, v if p is not None else None, v, None, "GBP", 2012)
+        for i, (c, p, v) in enumerate(rows)
+    ])
+    result = matrix(summary, P)
+    for country in ("CA", "UK"):
+        part = result.filter(pl.col("country_code") == country)
+        valued = part.filter(pl.col("value_gross").is_not_null())
+        assert sorted(valued["priority_rank"].to_list()) == list(range(1, valued.height + 1))
+        assert part.filter(pl.col("value_gross").is_null())["priority_rank"].null_count() == part.height - valued.height
 
 
 def test_values_that_differ_only_in_the_last_bit_rank_by_service_key_in_any_run():
