@@ -1,12 +1,17 @@
-"""One Dagster asset per raw table, generated from the source registry (no per-dataset code here).
+"""One Dagster asset per raw table, generated from the source registry (no per-dataset code here),
+landed by one step per dataset (a multi-asset that can be subset to single tables).
 
-Each asset fetches and verifies its files, reads them, runs the landing contract and only then
-writes `raw.<table>`. The contract's groups of rules are reported as blocking asset checks; when one
-fails the asset fails too, nothing is written and everything downstream is skipped.
+For each selected table the step fetches and verifies its files, reads them, runs the landing
+contract and only then writes `raw.<table>`. The contract's groups of rules are reported as blocking
+asset checks of the table. A table that fails is not written; the step lands the dataset's other
+tables, then fails, so everything downstream of the dataset is skipped.
+
+One step per dataset rather than per table: Dagster's cost per step (process bookkeeping, events)
+was most of the landing stage's time with 64 steps (docs/benchmarks.md).
 """
 
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -48,12 +53,9 @@ def _check_result(table: RawTable, outcome) -> dg.AssetCheckResult:
     )
 
 
-def build_raw_asset(table: RawTable) -> dg.AssetsDefinition:
-    source = get_source(table.dataset_id)
-    key = dg.AssetKey(["raw", table.name])
-
-    @dg.asset(
-        key=key,
+def _table_spec(table: RawTable, source) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key=dg.AssetKey(["raw", table.name]),
         group_name="raw",
         owners=[OWNER],
         kinds={"duckdb", "polars"},
@@ -68,47 +70,78 @@ def build_raw_asset(table: RawTable) -> dg.AssetsDefinition:
             "sha256": ", ".join(source.file(f).sha256 for f in table.files),
             "contract": f"data_contracts/raw/{table.name}.yml",
         },
+    )
+
+
+def build_dataset_assets(dataset_id: str, tables: Sequence[RawTable]) -> dg.AssetsDefinition:
+    """The raw tables of one dataset, landed in one step."""
+    source = get_source(dataset_id)
+    keys = {table.name: dg.AssetKey(["raw", table.name]) for table in tables}
+
+    @dg.multi_asset(
+        name=f"raw__{dataset_id}",
+        specs=[_table_spec(table, source) for table in tables],
         check_specs=[
-            dg.AssetCheckSpec(name, asset=key, description=text, blocking=True)
+            dg.AssetCheckSpec(name, asset=keys[table.name], description=text, blocking=True)
+            for table in tables
             for name, text in CHECKS.items()
         ],
+        can_subset=True,
     )
-    def _raw_asset(
+    def _land_dataset(
         context: dg.AssetExecutionContext, warehouse: DuckDBResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         # Runs the source sensor requests for a changed download look at the server again.
         refresh = context.run.tags.get(REFRESH_TAG) == "true"
-        try:
-            with forwarded(context.log, "atlas.fetch"), refreshing(refresh), \
-                    warehouse.get_connection() as con:
-                result = land(con, table, run_id=context.run.run_id)
-                preview = preview_markdown(con, "raw", table.name)
-        except AtlasDataError as error:
-            for outcome in getattr(error, "outcomes", ()):
-                yield _check_result(table, outcome)
-            context.log.error(str(error))
+        checks = context.selected_asset_check_keys
+        failed: list[tuple[RawTable, AtlasDataError]] = []
+        for table in tables:
+            if keys[table.name] not in context.selected_asset_keys:
+                continue
+            try:
+                with forwarded(context.log, "atlas.fetch"), refreshing(refresh), \
+                        warehouse.get_connection() as con:
+                    result = land(con, table, run_id=context.run.run_id)
+                    preview = preview_markdown(con, "raw", table.name)
+            except AtlasDataError as error:
+                for outcome in getattr(error, "outcomes", ()):
+                    if dg.AssetCheckKey(keys[table.name], outcome.name) in checks:
+                        yield _check_result(table, outcome)
+                context.log.error(f"raw.{table.name}: {error}")
+                failed.append((table, error))
+                continue
+            for outcome in result.outcomes:
+                if dg.AssetCheckKey(keys[table.name], outcome.name) in checks:
+                    yield _check_result(table, outcome)
+            yield dg.MaterializeResult(
+                asset_key=keys[table.name],
+                metadata={
+                    "dagster/row_count": result.rows,
+                    "flagged_rows": result.flagged_rows,
+                    "flag_counts": dg.MetadataValue.json(result.flag_counts),
+                    "source_files": result.files,
+                    "source_sha256": result.sha256,
+                    "loaded_at": result.loaded_at.isoformat(),
+                    "preview": dg.MetadataValue.md(preview),
+                    "dagster/column_schema": dg.TableSchema(
+                        columns=[dg.TableColumn(n, t) for n, t in result.columns.items()]
+                    ),
+                },
+            )
+        if failed:
+            table, error = failed[0]
+            others = [f"raw.{t.name}" for t, _ in failed[1:]]
             raise dg.Failure(
-                description=str(error), metadata=error.as_metadata(), allow_retries=False
+                description=str(error) + (f" (also failed: {', '.join(others)})" if others else ""),
+                metadata={**error.as_metadata(), "table": table.name},
+                allow_retries=False,
             ) from error
-        for outcome in result.outcomes:
-            yield _check_result(table, outcome)
-        yield dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": result.rows,
-                "flagged_rows": result.flagged_rows,
-                "flag_counts": dg.MetadataValue.json(result.flag_counts),
-                "source_files": result.files,
-                "source_sha256": result.sha256,
-                "loaded_at": result.loaded_at.isoformat(),
-                "preview": dg.MetadataValue.md(preview),
-                "dagster/column_schema": dg.TableSchema(
-                    columns=[dg.TableColumn(n, t) for n, t in result.columns.items()]
-                ),
-            }
-        )
 
-    return _raw_asset
+    return _land_dataset
 
 
 def raw_assets() -> list[dg.AssetsDefinition]:
-    return [build_raw_asset(t) for t in raw_tables()]
+    by_dataset: dict[str, list[RawTable]] = {}
+    for table in raw_tables():
+        by_dataset.setdefault(table.dataset_id, []).append(table)
+    return [build_dataset_assets(dataset_id, tables) for dataset_id, tables in by_dataset.items()]
