@@ -1,6 +1,7 @@
-"""The economists' workbook (openpyxl): one sheet per view, frozen header row, filters, number
-formats by unit, no index column, and a data dictionary sheet that documents every column of every
-other sheet (description, unit, source).
+"""The economists' workbook: one sheet per view, frozen header rows, filters, number formats by
+unit, no index column, and a data dictionary sheet that documents every column of every other sheet
+(description, unit, source). What goes in each sheet is decided here; reporting/xlsx.py writes it
+with XlsxWriter.
 """
 
 from __future__ import annotations

@@ -1,51 +1,61 @@
-"""A small columnar XLSX writer: each sheet's XML is built a column at a time with polars string
-expressions and streamed into the zip, instead of one Python object per cell (openpyxl wrote the
-243,500-service workbook in 545 s, cell by cell; this writes it in seconds).
+"""Writes the economists' workbook with XlsxWriter (https://xlsxwriter.readthedocs.io), in its
+constant_memory mode: rows go to the file in order, one row held in memory at a time, so a sheet's
+size does not bound the memory it needs. XlsxWriter writes the OOXML package (parts, styles, element
+order, ZIP) as Excel expects it; this module only decides what each cell holds and how it looks.
 
-It writes what the economists' workbook needs and nothing more: inline strings, numbers, booleans,
-dates and timestamps as Excel serial numbers with a date format, a number format per cell chosen by
-an expression (so that a column's format can follow each value's magnitude), a few header rows
-with their own styles, frozen panes, an auto filter and column widths. openpyxl reads the result
-(the tests use it), as do Excel and LibreOffice.
+The cell values are prepared a column at a time with polars (text cleaned and formula-neutralised,
+numbers made finite, dates and timestamps turned into Excel serial numbers, each cell's number
+format code chosen by an expression, so that a column's format can follow each value's magnitude);
+the cells are then handed to XlsxWriter a row at a time with the write call of their type. What the
+workbook holds: strings, numbers, booleans, dates and timestamps as Excel date-times (a serial
+number with a date format), a number format per cell, a few header rows with their own styles,
+frozen panes, an auto filter and column widths.
 
-Text that a spreadsheet would read as a formula is written with a leading apostrophe (OWASP, CSV
-injection); an inline string is never evaluated as a formula, and the apostrophe keeps the text
-inert when someone saves the sheet as CSV.
+Cells are values, never formulas: text is written with `write_string` (XlsxWriter's options that
+would turn text into formulas, numbers or links are off), and text that a spreadsheet would read as
+a formula gets a leading apostrophe (OWASP, CSV injection), which keeps it inert when someone saves
+the sheet as CSV.
 """
 
 from __future__ import annotations
 
 import json
-import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape
+from typing import Any
 
 import polars as pl
-from openpyxl.utils import get_column_letter
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 # Characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 1_048_576  # Excel's limit, header rows included
 MAX_CELL_CHARS = 32_767
-CHUNK_ROWS = 20_000
+CHUNK_ROWS = 20_000  # rows prepared at a time (Python values of a chunk are held in memory)
 EXCEL_EPOCH_DAYS = 25_569  # 1970-01-01 as an Excel serial (1900 date system)
 GENERAL = "General"
-# cell styles: a header row's look (bold, fill, font colour, wrapping)
-STYLE_FONTS = {"plain": '<font><sz val="11"/><name val="Calibri"/></font>',
-               "bold": '<font><b/><sz val="11"/><name val="Calibri"/></font>',
-               "header": '<font><b/><sz val="11"/><color rgb="FFFFFFFF"/><name val="Calibri"/></font>',
-               "italic": '<font><i/><sz val="11"/><name val="Calibri"/></font>'}
-STYLE_FILLS = {"none": '<fill><patternFill patternType="none"/></fill>',
-               "gray125": '<fill><patternFill patternType="gray125"/></fill>',
-               "header": '<fill><patternFill patternType="solid"><fgColor rgb="FF1F4E78"/><bgColor indexed="64"/></patternFill></fill>',
-               "label": '<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/></patternFill></fill>'}
-HEADER_STYLES = {"note": ("italic", "none", False), "label": ("bold", "label", True), "names": ("header", "header", False)}
-
-_NS = ('xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-       'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
-_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+DATE = "yyyy-mm-dd"
+TIMESTAMP = "yyyy-mm-dd hh:mm:ss"
+# a header row's look: XlsxWriter format properties (font Calibri 11, XlsxWriter's default)
+HEADER_STYLES: dict[str, dict[str, Any]] = {
+    "note": {"italic": True, "valign": "top"},
+    "label": {"bold": True, "pattern": 1, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"},
+    "names": {"bold": True, "font_color": "#FFFFFF", "pattern": 1, "bg_color": "#1F4E78", "valign": "top"},
+}
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,  # rows written in order, one row in memory; strings inline
+    # text stays text: no formulas, numbers or hyperlinks made of strings (we call write_string anyway)
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": True,  # never reached: non-finite numbers are written as empty cells
+    # ZIP64 records only where a part needs them (Python's zipfile decides by the part's size): a
+    # sheet can pass 4 GiB, and some Excel versions call a small file with ZIP64 records corrupt
+    "use_zip64": True,
+}
 _ILLEGAL = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
 
 
@@ -69,45 +79,21 @@ class SheetSpec:
     filter_row: int | None = None  # the header row the auto filter sits on (1-based)
 
 
-@dataclass
-class _Styles:
-    formats: dict[str, int] = field(default_factory=dict)  # number format -> cellXfs index
-    headers: dict[str, int] = field(default_factory=dict)
+class _Formats:
+    """XlsxWriter formats are workbook objects: one per distinct number format code, made once."""
 
-    def __post_init__(self) -> None:
-        for name in HEADER_STYLES:
-            self.headers[name] = 1 + len(self.headers)
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        self.workbook = workbook
+        self.numbers: dict[str, Format | None] = {GENERAL: None}
+        self.headers = {name: workbook.add_format(props) for name, props in HEADER_STYLES.items()}
 
-    def index(self, number_format: str) -> int:
-        if number_format == GENERAL:
-            return 0
-        if number_format not in self.formats:
-            self.formats[number_format] = 1 + len(HEADER_STYLES) + len(self.formats)
-        return self.formats[number_format]
-
-    def xml(self) -> str:
-        fonts = list(STYLE_FONTS)
-        fills = list(STYLE_FILLS)
-        numfmts = "".join(f'<numFmt numFmtId="{164 + i}" formatCode="{escape(code, {chr(34): "&quot;"})}"/>'
-                          for i, code in enumerate(self.formats))
-        xfs = ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>']
-        for font, fill, wrap in HEADER_STYLES.values():
-            xfs.append(f'<xf numFmtId="0" fontId="{fonts.index(font)}" fillId="{fills.index(fill)}" borderId="0" '
-                       f'xfId="0" applyFont="1" applyFill="1" applyAlignment="1"><alignment vertical="top"'
-                       f'{" wrapText=" + chr(34) + "1" + chr(34) if wrap else ""}/></xf>')
-        for i, _code in enumerate(self.formats):
-            xfs.append(f'<xf numFmtId="{164 + i}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>')
-        return (
-            f'{_XML}<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            + (f'<numFmts count="{len(self.formats)}">{numfmts}</numFmts>' if self.formats else "")
-            + f'<fonts count="{len(fonts)}">{"".join(STYLE_FONTS.values())}</fonts>'
-            + f'<fills count="{len(fills)}">{"".join(STYLE_FILLS.values())}</fills>'
-            + '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-            + '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-            + f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
-            + '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-            + "</styleSheet>"
-        )
+    def get(self, code: str | None) -> Format | None:
+        if code is None:
+            return None
+        found = self.numbers.get(code, False)
+        if found is False:
+            found = self.numbers[code] = self.workbook.add_format({"num_format": code})
+        return found
 
 
 def neutralise_formula(text: str) -> str:
@@ -125,24 +111,29 @@ def neutralise_expr(column: pl.Expr) -> pl.Expr:
     return pl.when(column.str.contains(_formula_pattern())).then(pl.lit("'") + column).otherwise(column)
 
 
-def _text_xml(column: pl.Expr) -> pl.Expr:
-    """Cell text: formula-neutralised, without characters XML forbids, escaped, at most Excel's
+def _text(column: pl.Expr) -> pl.Expr:
+    """Cell text: without characters XML forbids, formula-neutralised, line breaks as Excel's own
+    (a line feed: XlsxWriter would write a carriage return as Excel's _x000D_ escape, which Excel
+    and calamine decode but openpyxl, pandas' default reader, shows as such), at most Excel's
     32,767 characters."""
-    text = neutralise_expr(column.str.replace_all(_ILLEGAL, "")).str.slice(0, MAX_CELL_CHARS)
-    return (text.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
-            .str.replace_all(">", "&gt;", literal=True).str.replace_all("\r", "&#13;", literal=True))
+    text = neutralise_expr(column.str.replace_all(_ILLEGAL, ""))
+    return text.str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True).str.slice(
+        0, MAX_CELL_CHARS)
 
 
-def _cell(ref: pl.Expr, style: pl.Expr, body: pl.Expr, kind: str = "") -> pl.Expr:
-    return pl.concat_str([pl.lit('<c r="'), ref, pl.lit('" s="'), style, pl.lit(f'"{kind}>'), body, pl.lit("</c>")])
+def _clean_text(text: str) -> str:
+    """The Python form of _text, for the header cells."""
+    return pl.select(_text(pl.lit(text, dtype=pl.String))).item()
 
 
-def _number_body(values: pl.Expr) -> pl.Expr:
-    return pl.concat_str([pl.lit("<v>"), values, pl.lit("</v>")])
-
-
-def _string_body(text: pl.Expr) -> pl.Expr:
-    return pl.concat_str([pl.lit('<is><t xml:space="preserve">'), _text_xml(text), pl.lit("</t></is>")])
+def _inline_safe(text: str) -> str:
+    """XlsxWriter writes an inline string that starts with "<r>" and ends with "</r>" as rich text
+    markup, unescaped; such a text is given as the rich text run it would be, escaped, so that the
+    cell shows it as it is."""
+    if text.startswith("<r>") and text.endswith("</r>"):
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return f'<r><t xml:space="preserve">{escaped}</t></r>'
+    return text
 
 
 def _serial(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -153,49 +144,6 @@ def _serial(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         micros = column.dt.epoch("us").cast(pl.Float64)
         return micros / 86_400_000_000 + EXCEL_EPOCH_DAYS
     return column.dt.epoch("d").cast(pl.Int64) + EXCEL_EPOCH_DAYS
-
-
-def _column_cells(name: str, dtype: pl.DataType, spec: Column, letter: str, row: pl.Expr,
-                  styles: _Styles, style_ids: dict[str, pl.Expr]) -> pl.Expr:
-    """One column's cells as XML text (null where the cell is empty)."""
-    col = pl.col(name)
-    ref = pl.concat_str([pl.lit(letter), row])
-
-    def style(default: str) -> pl.Expr:
-        if isinstance(spec.number_format, pl.Expr):
-            return style_ids[name]
-        return pl.lit(str(styles.index(spec.number_format or default)))
-
-    if dtype == pl.Boolean:
-        return pl.when(col.is_not_null()).then(
-            _cell(ref, pl.lit("0"), _number_body(col.cast(pl.Int8).cast(pl.String)), ' t="b"'))
-    if dtype.is_numeric() or isinstance(dtype, pl.Decimal):
-        if dtype.is_integer():
-            text = col.cast(pl.String)
-            ok = col.is_not_null()
-        else:
-            values = col.cast(pl.Float64)
-            text = values.cast(pl.String)
-            ok = values.is_not_null() & values.is_finite()
-        return pl.when(ok).then(_cell(ref, style(GENERAL), _number_body(text)))
-    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
-        default = "yyyy-mm-dd" if dtype == pl.Date else "yyyy-mm-dd hh:mm:ss"
-        return pl.when(col.is_not_null()).then(
-            _cell(ref, style(default), _number_body(_serial(col, dtype).cast(pl.String))))
-    if dtype == pl.String and spec.typed_text:
-        number = col.str.strip_chars().cast(pl.Float64, strict=False)
-        moment = col.str.slice(0, 19).str.replace("T", " ").str.strptime(
-            pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
-        return (
-            pl.when(number.is_not_null() & number.is_finite())
-            .then(_cell(ref, style(GENERAL), _number_body(number.cast(pl.String))))
-            .when(moment.is_not_null())
-            .then(_cell(ref, pl.lit(str(styles.index("yyyy-mm-dd hh:mm:ss"))),
-                        _number_body(_serial(moment, pl.Datetime("us")).cast(pl.String))))
-            .when(col.is_not_null())
-            .then(_cell(ref, pl.lit("0"), _string_body(col), ' t="inlineStr"'))
-        )
-    return pl.when(col.is_not_null()).then(_cell(ref, pl.lit("0"), _string_body(col), ' t="inlineStr"'))
 
 
 def json_text(series: pl.Series) -> pl.Series:
@@ -216,106 +164,123 @@ def _plain_types(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(out) if out else frame
 
 
-def _header_xml(row_number: int, style: int, texts: Sequence[str | None]) -> str:
-    cells = "".join(
-        f'<c r="{get_column_letter(i + 1)}{row_number}" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
-        f"{escape(neutralise_formula(str(t)))}</t></is></c>"
-        for i, t in enumerate(texts) if t not in (None, "")
+# --- one column of a chunk as cell values, formats and the write call of their type -------------
+
+Writer = Callable[[int, int, Any, "Format | None"], Any]
+
+
+def _format_codes(chunk: pl.DataFrame, spec: Column, default: str) -> list[str | None] | str:
+    """The number format code of each cell of a numeric (or date) column, or one for them all."""
+    if isinstance(spec.number_format, pl.Expr):
+        return chunk.select(spec.number_format.cast(pl.String).alias("f"))["f"].to_list()
+    return spec.number_format or default
+
+
+def _formats(codes: list[str | None] | str, formats: _Formats, height: int) -> list[Format | None]:
+    if isinstance(codes, str):
+        return [formats.get(codes)] * height
+    cache: dict[str | None, Format | None] = {}
+    out = []
+    for code in codes:
+        if code not in cache:
+            cache[code] = formats.get(code)
+        out.append(cache[code])
+    return out
+
+
+def _column_cells(chunk: pl.DataFrame, name: str, spec: Column, sheet: Worksheet,
+                  formats: _Formats) -> tuple[Writer, list[Any], list[Format | None]]:
+    """One column of `chunk`: the write call, each cell's value (None: left empty) and format."""
+    col = pl.col(name)
+    dtype = chunk.schema[name]
+    height = chunk.height
+    if dtype == pl.Boolean:
+        return sheet.write_boolean, chunk[name].to_list(), [None] * height
+    if dtype.is_numeric() or isinstance(dtype, pl.Decimal):
+        if dtype.is_integer():
+            values = chunk[name].to_list()
+        else:
+            values = chunk.select(pl.when(col.cast(pl.Float64).is_finite()).then(col.cast(pl.Float64)))
+            values = values.to_series().to_list()
+        return sheet.write_number, values, _formats(_format_codes(chunk, spec, GENERAL), formats, height)
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        values = chunk.select(_serial(col, dtype)).to_series().to_list()
+        default = DATE if dtype == pl.Date else TIMESTAMP
+        return sheet.write_number, values, _formats(_format_codes(chunk, spec, default), formats, height)
+    text = [None if t is None else _inline_safe(t) for t in chunk.select(_text(col)).to_series().to_list()]
+    if not spec.typed_text:
+        return sheet.write_string, text, [None] * height
+    # typed text: a number where the text is one, else a timestamp where it starts with one, else text
+    number = col.str.strip_chars().cast(pl.Float64, strict=False)
+    moment = col.str.slice(0, 19).str.replace("T", " ").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S",
+                                                                       strict=False)
+    typed = chunk.select(
+        pl.when(number.is_finite()).then(number).alias("number"),
+        pl.when(number.is_finite()).then(pl.lit(None, pl.Float64)).otherwise(
+            _serial(moment, pl.Datetime("us"))).alias("moment"),
     )
-    return f'<row r="{row_number}">{cells}</row>'
+    number_formats = _formats(_format_codes(chunk, spec, GENERAL), formats, height)
+    timestamp = formats.get(TIMESTAMP)
+    values: list[Any] = []
+    cell_formats: list[Format | None] = []
+    for n, m, t, f in zip(typed["number"].to_list(), typed["moment"].to_list(), text, number_formats, strict=True):
+        if n is not None:
+            values.append(n)
+            cell_formats.append(f)
+        elif m is not None:
+            values.append(m)
+            cell_formats.append(timestamp)
+        else:
+            values.append(t)
+            cell_formats.append(None)
+
+    def write_typed(row: int, column: int, value: Any, cell_format: Format | None) -> Any:
+        if value.__class__ is str:
+            return sheet.write_string(row, column, value, cell_format)
+        return sheet.write_number(row, column, value, cell_format)
+
+    return write_typed, values, cell_formats
 
 
-def _write_sheet(handle, spec: SheetSpec, styles: _Styles) -> None:
+def _write_sheet(sheet: Worksheet, spec: SheetSpec, formats: _Formats) -> None:
     frame = _plain_types(spec.frame)
-    first = len(spec.header) + 1
-    if first - 1 + frame.height > MAX_ROWS:
-        raise ValueError(f"sheet {spec.name}: {frame.height} rows do not fit in Excel ({MAX_ROWS} rows)")
-    width = max(frame.width, max((len(t) for _, t in spec.header), default=0), 1)
-    last = f"{get_column_letter(width)}{max(1, first - 1 + frame.height)}"
-    views = "<sheetViews><sheetView workbookViewId=\"0\"/></sheetViews>"
+    first = len(spec.header)  # the first data row (0-based)
+    for i, width in enumerate(spec.widths):
+        sheet.set_column(i, i, width)
     if spec.header:
-        views = (f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="{first - 1}" topLeftCell="A{first}" '
-                 f'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" activeCell="A{first}" '
-                 f'sqref="A{first}"/></sheetView></sheetViews>')
-    cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w:.1f}" customWidth="1"/>'
-                   for i, w in enumerate(spec.widths))
-    handle.write((f"{_XML}<worksheet {_NS}><dimension ref=\"A1:{last}\"/>{views}"
-                  f'<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{cols}</cols>" if cols else "")
-                  + "<sheetData>").encode())
-    for i, (style, texts) in enumerate(spec.header):
-        handle.write(_header_xml(i + 1, styles.headers[style], texts).encode())
-    # per-cell number formats: the codes an expression may give, registered as styles up front
-    style_ids: dict[str, pl.Expr] = {}
-    for (name, _dtype), column in zip(frame.schema.items(), spec.columns, strict=True):
-        if isinstance(column.number_format, pl.Expr):
-            codes = frame.select(column.number_format.alias("f"))["f"].drop_nulls().unique().to_list()
-            mapping = {code: str(styles.index(code)) for code in codes}
-            style_ids[name] = column.number_format.replace_strict(mapping, default="0", return_dtype=pl.String)
+        sheet.freeze_panes(first, 0)
+    if spec.filter_row and frame.width:
+        sheet.autofilter(spec.filter_row - 1, 0, max(spec.filter_row - 1, first - 1 + frame.height), frame.width - 1)
+    for row, (style, texts) in enumerate(spec.header):
+        for column, text in enumerate(texts):
+            if text not in (None, ""):
+                sheet.write_string(row, column, _inline_safe(_clean_text(str(text))), formats.headers[style])
     for start in range(0, frame.height, CHUNK_ROWS):
         chunk = frame.slice(start, CHUNK_ROWS)
-        row = (pl.int_range(0, pl.len(), dtype=pl.Int64) + (first + start)).cast(pl.String)
-        cells = [
-            _column_cells(name, dtype, column, get_column_letter(i + 1), row, styles, style_ids)
-            for i, ((name, dtype), column) in enumerate(zip(chunk.schema.items(), spec.columns, strict=True))
-        ]
-        xml = chunk.select(
-            pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'),
-                           pl.concat_str(cells, ignore_nulls=True) if cells else pl.lit(""),
-                           pl.lit("</row>")]).alias("xml")
-        )["xml"]
-        handle.write("".join(xml.to_list()).encode())
-    handle.write(b"</sheetData>")
-    if spec.filter_row and frame.width:
-        handle.write(f'<autoFilter ref="A{spec.filter_row}:{get_column_letter(frame.width)}'
-                     f'{max(spec.filter_row, first - 1 + frame.height)}"/>'.encode())
-    handle.write(b"</worksheet>")
+        cells = [(i, *_column_cells(chunk, name, column, sheet, formats))
+                 for i, (name, column) in enumerate(zip(chunk.columns, spec.columns, strict=True))]
+        for row in range(chunk.height):
+            excel_row = first + start + row
+            for i, write, values, cell_formats in cells:
+                value = values[row]
+                if value is not None:
+                    write(excel_row, i, value, cell_formats[row])
 
 
 def write_xlsx(path: Path, sheets: Sequence[SheetSpec]) -> None:
     """Write `sheets` as one workbook at `path`."""
-    styles = _Styles()
+    for spec in sheets:
+        if len(spec.header) + spec.frame.height > MAX_ROWS:
+            raise ValueError(f"sheet {spec.name}: {spec.frame.height} rows do not fit in Excel ({MAX_ROWS} rows)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        for i, spec in enumerate(sheets, start=1):
-            # ZIP64 only where a sheet could pass 2 GiB: some Excel versions call a small file with
-            # ZIP64 records corrupt (a generous 200 bytes a cell)
-            large = len(spec.header) * 100 + spec.frame.height * max(1, spec.frame.width) * 200 > 2**31
-            with archive.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=large) as handle:
-                _write_sheet(handle, spec, styles)
-        archive.writestr("xl/styles.xml", styles.xml())
-        names = "".join(f'<sheet name="{escape(s.name, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
-                        for i, s in enumerate(sheets, start=1))
-        filters = "".join(
-            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-            f"'{escape(s.name.replace(chr(39), chr(39) * 2))}'!$A${s.filter_row}:$"
-            f"{get_column_letter(max(1, s.frame.width))}${max(s.filter_row, len(s.header) + s.frame.height)}</definedName>"
-            for i, s in enumerate(sheets) if s.filter_row and s.frame.width
-        )
-        archive.writestr("xl/workbook.xml", (
-            f"{_XML}<workbook {_NS}><bookViews><workbookView/></bookViews><sheets>{names}</sheets>"
-            + (f"<definedNames>{filters}</definedNames>" if filters else "") + "</workbook>"))
-        rels = "".join(
-            f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-            f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(sheets) + 1))
-        rels += (f'<Relationship Id="rId{len(sheets) + 1}" Type="http://schemas.openxmlformats.org/officeDocument/'
-                 f'2006/relationships/styles" Target="styles.xml"/>')
-        archive.writestr("xl/_rels/workbook.xml.rels", (
-            f'{_XML}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>'))
-        archive.writestr("_rels/.rels", (
-            f'{_XML}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'officeDocument" Target="xl/workbook.xml"/></Relationships>'))
-        overrides = "".join(
-            f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            for i in range(1, len(sheets) + 1))
-        archive.writestr("[Content_Types].xml", (
-            f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/styles.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            f"{overrides}</Types>"))
-
+    # XlsxWriter's temporary files (a sheet's rows, the parts before zipping) beside the workbook
+    workbook = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "tmpdir": str(path.parent)})
+    try:
+        formats = _Formats(workbook)
+        for spec in sheets:
+            _write_sheet(workbook.add_worksheet(spec.name), spec, formats)
+    except BaseException:
+        workbook.close()  # removes its temporary files; the half-written workbook goes too
+        path.unlink(missing_ok=True)
+        raise
+    workbook.close()

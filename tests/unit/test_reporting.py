@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import UTC, datetime
+import zipfile
+from datetime import UTC, date, datetime
 from pathlib import Path
+from xml.etree import ElementTree
 
 import duckdb
 import polars as pl
@@ -582,3 +584,42 @@ def test_the_organisation_chart_draws_no_bar_too_small_to_see(tmp_path):
     points = matrix_points(summary)
     path = organisations_png(points, tmp_path / "org.png", title="t")
     assert path.is_file() and path.stat().st_size > 10_000
+
+
+def test_the_workbook_is_a_well_formed_package_that_a_second_reader_opens(tmp_path):
+    """XlsxWriter writes the package; every part is well-formed XML, a small workbook has no ZIP64
+    records, and calamine (the Rust reader behind polars' and pandas' read_excel) reads the values
+    as written, text that looks like markup or Excel's _xHHHH_ escapes included."""
+    texts = ["<r>bold</r>", "a_x0041_b", "x & <y>", "=1+1", " padded ", "two\r\nlines", None]
+    frame = pl.DataFrame({
+        "name": texts,
+        "services": [1, 2, 3, 4, 5, 6, None],
+        "headline_probability": [0.5, float("nan"), float("inf"), 0.25, None, 1.0, 0.0],
+        "is_digital": [True, False, None, True, True, False, True],
+        "fiscal_date": [date(2024, 4, 1)] * 7,
+        "loaded_at": [datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)] * 7,
+    })
+    units = {"name": "text", "services": "count", "headline_probability": "probability in [0, 1]",
+             "is_digital": "true/false", "fiscal_date": "date (YYYY-MM-DD)", "loaded_at": "timestamp (UTC)"}
+    path = tmp_path / "book.xlsx"
+    write_workbook(path, [Sheet("Checks & <more>", frame, note="n")], _dictionary("Checks & <more>", units))
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+        for info in archive.infolist():
+            assert not info.extra, f"{info.filename} has ZIP64 (or other) extra records"
+            if info.filename.endswith((".xml", ".rels")):
+                ElementTree.fromstring(archive.read(info.filename))
+    read = pl.read_excel(path, sheet_name="Checks & <more>", engine="calamine", read_options={"header_row": 2})
+    assert read.columns == frame.columns
+    written = ["<r>bold</r>", "a_x0041_b", "x & <y>", "'=1+1", " padded ", "two\nlines", None]
+    assert read["name"].to_list() == written
+    # so does openpyxl, but for the text that looks like an _xHHHH_ escape: openpyxl leaves Excel's
+    # escapes as they are (hence a carriage return is written as the line feed Excel uses in a cell)
+    sheet = load_workbook(path)["Checks & <more>"]
+    names = [r[0] for r in sheet.iter_rows(min_row=HEADER_ROWS + 1, values_only=True)]
+    assert names[:1] + names[2:] == written[:1] + written[2:]
+    assert read["services"].to_list() == [1, 2, 3, 4, 5, 6, None]
+    assert read["headline_probability"].to_list() == [0.5, None, None, 0.25, None, 1.0, 0.0]
+    assert read["is_digital"].to_list() == [True, False, None, True, True, False, True]
+    assert read["loaded_at"].to_list() == [datetime(2026, 1, 2, 3, 4, 5)] * 7
+    assert [str(v)[:10] for v in read["fiscal_date"].to_list()] == ["2024-04-01"] * 7
