@@ -4,29 +4,31 @@
 -- tasks; Anthropic: sum of pct_weighted over the occupation's tasks); the Eloundou et al. measures
 -- come aggregated from int_occupation_exposure__aggregated. native_coverage_share is the share of
 -- the occupation's task weight that had labels (Eloundou) and 1 elsewhere.
-with frey_osborne as (
-    select
-        'frey_osborne_probability' as measure_id,
-        soc_code as native_code,
-        occupation as native_title,
-        probability as raw_value,
-        cast(1 as bigint) as item_count,
-        cast(1 as double) as native_coverage_share,
-        _source_sha256 as source_sha256
-    from {{ ref('stg_frey_osborne__computerisation') }}
-),
+{#- sources published as one value per occupation code: (measure, staging model, code, title, value) -#}
+{%- set one_value_per_code = [
+    ('frey_osborne_probability', 'stg_frey_osborne__computerisation', 'soc_code', 'occupation', 'probability'),
+    ('rti_mihaylov_tijdens', 'stg_mihaylov_tijdens__rti', 'isco08_code', 'isco08_title', 'rti'),
+    ('felten_aioe', 'stg_felten__occupation', 'soc_code', 'occupation_title', 'aioe'),
+    ('felten_lm_aioe', 'stg_felten__lm_occupation', 'soc_code', 'occupation_title', 'language_modeling_aioe'),
+    ('microsoft_ai_applicability', 'stg_microsoft__soc_ai_applicability_scores', 'soc_code', 'title',
+     'ai_applicability_score'),
+    ('nesta_automation_risk', 'stg_nesta__isco_risk', 'isco_code', 'isco_unit_group', 'risk'),
+] %}
 
-mihaylov_tijdens as (
+with
+{% for measure_id, model, code, title, value in one_value_per_code %}
+{{ measure_id }} as (
     select
-        'rti_mihaylov_tijdens' as measure_id,
-        isco08_code as native_code,
-        isco08_title as native_title,
-        rti as raw_value,
+        '{{ measure_id }}' as measure_id,
+        {{ code }} as native_code,
+        {{ title }} as native_title,
+        {{ value }} as raw_value,
         cast(1 as bigint) as item_count,
         cast(1 as double) as native_coverage_share,
         _source_sha256 as source_sha256
-    from {{ ref('stg_mihaylov_tijdens__rti') }}
+    from {{ ref(model) }}
 ),
+{% endfor %}
 
 ilo as (
     select
@@ -39,54 +41,6 @@ ilo as (
         max(_source_sha256) as source_sha256
     from {{ ref('stg_ilo__genai_exposure_2025') }}
     group by isco_08
-),
-
-felten as (
-    select
-        'felten_aioe' as measure_id,
-        soc_code as native_code,
-        occupation_title as native_title,
-        aioe as raw_value,
-        cast(1 as bigint) as item_count,
-        cast(1 as double) as native_coverage_share,
-        _source_sha256 as source_sha256
-    from {{ ref('stg_felten__occupation') }}
-),
-
-felten_lm as (
-    select
-        'felten_lm_aioe' as measure_id,
-        soc_code as native_code,
-        occupation_title as native_title,
-        language_modeling_aioe as raw_value,
-        cast(1 as bigint) as item_count,
-        cast(1 as double) as native_coverage_share,
-        _source_sha256 as source_sha256
-    from {{ ref('stg_felten__lm_occupation') }}
-),
-
-microsoft as (
-    select
-        'microsoft_ai_applicability' as measure_id,
-        soc_code as native_code,
-        title as native_title,
-        ai_applicability_score as raw_value,
-        cast(1 as bigint) as item_count,
-        cast(1 as double) as native_coverage_share,
-        _source_sha256 as source_sha256
-    from {{ ref('stg_microsoft__soc_ai_applicability_scores') }}
-),
-
-nesta as (
-    select
-        'nesta_automation_risk' as measure_id,
-        isco_code as native_code,
-        isco_unit_group as native_title,
-        risk as raw_value,
-        cast(1 as bigint) as item_count,
-        cast(1 as double) as native_coverage_share,
-        _source_sha256 as source_sha256
-    from {{ ref('stg_nesta__isco_risk') }}
 ),
 
 anthropic as (
@@ -117,13 +71,10 @@ eloundou as (
 ),
 
 all_values as (
-    select * from frey_osborne
-    union all select * from mihaylov_tijdens
-    union all select * from ilo
-    union all select * from felten
-    union all select * from felten_lm
-    union all select * from microsoft
-    union all select * from nesta
+    {% for measure_id, _model, _code, _title, _value in one_value_per_code %}
+    select * from {{ measure_id }} union all
+    {% endfor %}
+    select * from ilo
     union all select * from anthropic
     union all select * from eloundou
 )
