@@ -11,6 +11,17 @@
     end
 {%- endmacro %}
 
+{#- The rows of `remaining` (measure_id, native_code, ...) that the resolution step `resolved` did not
+    resolve: what the next step of the cascade in int_measure_codes__resolved works on. -#}
+{% macro not_resolved_by(remaining, resolved) -%}
+    select {{ remaining }}.*
+    from {{ remaining }}
+    left join (select distinct measure_id, native_code from {{ resolved }}) as resolved
+        on resolved.measure_id = {{ remaining }}.measure_id
+        and resolved.native_code = {{ remaining }}.native_code
+    where resolved.native_code is null
+{%- endmacro %}
+
 {#- Rows whose weights do not sum to 1 (within tolerance) over each group: for crosswalk weights
     (bridge_occupation_code) and task weights (dim_task). -#}
 {% test weights_sum_to_one(model, column_name, group_by, tolerance=1e-9) %}

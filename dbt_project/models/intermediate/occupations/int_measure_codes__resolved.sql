@@ -96,12 +96,7 @@ aggregate_expanded as (
 ),
 
 after_aggregate as (
-    select after_exact.*
-    from after_exact
-    left join (select distinct measure_id, native_code from aggregate_expanded) as resolved
-        on resolved.measure_id = after_exact.measure_id
-        and resolved.native_code = after_exact.native_code
-    where resolved.native_code is null
+    {{ not_resolved_by('after_exact', 'aggregate_expanded') }}
 ),
 
 group_expanded as (
@@ -124,12 +119,7 @@ group_expanded as (
 ),
 
 after_group as (
-    select after_aggregate.*
-    from after_aggregate
-    left join (select distinct measure_id, native_code from group_expanded) as resolved
-        on resolved.measure_id = after_aggregate.measure_id
-        and resolved.native_code = after_aggregate.native_code
-    where resolved.native_code is null
+    {{ not_resolved_by('after_aggregate', 'group_expanded') }}
 ),
 
 soc2010_titles as (
@@ -160,12 +150,7 @@ title_matched as (
 ),
 
 after_title as (
-    select after_group.*
-    from after_group
-    left join (select distinct measure_id, native_code from title_matched) as resolved
-        on resolved.measure_id = after_group.measure_id
-        and resolved.native_code = after_group.native_code
-    where resolved.native_code is null
+    {{ not_resolved_by('after_group', 'title_matched') }}
 ),
 
 hybrid_expanded as (
