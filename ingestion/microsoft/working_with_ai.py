@@ -31,6 +31,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    contract_types,
     read_text_table,
     reject_non_finite,
     select_contract_order,
@@ -82,20 +83,20 @@ RENAME = {"SOC Code": "soc_code", "IWA": "iwa"}
 
 
 def _read_metrics(
-    path: Path, file: str, header: list[str], numeric: list[str]
+    path: Path, file: str, table: str, header: list[str]
 ) -> tuple[pl.DataFrame, SourceRef]:
+    """Read a metrics file, cast to its landing contract's types; numbers must be finite."""
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=header)
-    types: dict[str, pl.DataType] = {c: pl.String() for c in header if c not in numeric}
-    types.update({c: pl.Float64() for c in numeric})
+    types = contract_types(f"{DATASET_ID}__{table}", header, RENAME)
     frame = cast_columns(frame, ref, types, rename=RENAME)
-    reject_non_finite(frame, ref, numeric)
+    reject_non_finite(frame, ref, [RENAME.get(c, c) for c, t in types.items() if t == pl.Float64()])
     return frame, ref
 
 
 def read_iwa_metrics(path: Path, file: str = IWA_METRICS_FILE) -> pl.DataFrame:
     """One row per IWA: Copilot activity share and success metrics for user goals and AI actions."""
-    frame, _ = _read_metrics(path, file, IWA_HEADER, IWA_METRIC_COLUMNS)
+    frame, _ = _read_metrics(path, file, "iwa_metrics", IWA_HEADER)
     rules = []
     for side in SIDES:
         parts = ("completion", "impact_scope", "feedback_positive_fraction")
@@ -107,14 +108,14 @@ def read_iwa_metrics(path: Path, file: str = IWA_METRICS_FILE) -> pl.DataFrame:
 
 def read_soc_ai_applicability_scores(path: Path, file: str = SCORES_FILE) -> pl.DataFrame:
     """One row per SOC 2018 detailed occupation: the AI applicability score."""
-    frame, _ = _read_metrics(path, file, SCORES_HEADER, ["ai_applicability_score"])
+    frame, _ = _read_metrics(path, file, "soc_ai_applicability_scores", SCORES_HEADER)
     frame = add_flags(frame, [])
     return select_contract_order(frame, SCORES_COLUMNS)
 
 
 def read_soc_metrics(path: Path, file: str = SOC_METRICS_FILE) -> pl.DataFrame:
     """One row per SOC 2018 detailed occupation: IWA metrics aggregated with the SOC-IWA weights."""
-    frame, _ = _read_metrics(path, file, SOC_METRICS_HEADER, SOC_METRIC_COLUMNS)
+    frame, _ = _read_metrics(path, file, "soc_metrics", SOC_METRICS_HEADER)
     frame = add_flags(frame, [])
     return select_contract_order(frame, SOC_METRICS_COLUMNS)
 
@@ -123,7 +124,8 @@ def read_soc_to_iwas(path: Path, file: str = SOC_TO_IWAS_FILE) -> pl.DataFrame:
     """One row per SOC 2018 detailed occupation and linked IWA."""
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=SOC_TO_IWAS_HEADER)
-    frame = cast_columns(frame, ref, dict.fromkeys(SOC_TO_IWAS_HEADER, pl.String()), rename=RENAME)
+    types = contract_types(f"{DATASET_ID}__soc_to_iwas", SOC_TO_IWAS_HEADER, RENAME)
+    frame = cast_columns(frame, ref, types, rename=RENAME)
     frame = add_flags(frame, [])
     return select_contract_order(frame, SOC_TO_IWAS_COLUMNS)
 
