@@ -111,6 +111,12 @@ CHUNK_ELEMENTS = 1 << 20
 MAX_WORKERS = 2
 
 
+def chunk_services(params: Parameters) -> int:
+    """Services per chunk: monte_carlo_batch_services, fewer when the draws are many, so that a
+    chunk's arrays hold at most CHUNK_ELEMENTS service-draws each."""
+    return max(1, min(int(params.monte_carlo_batch_services), CHUNK_ELEMENTS // max(int(params.monte_carlo_draws), 1)))
+
+
 def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     """numpy's interpolation between neighbouring order statistics (numpy.lib's _lerp), so that
     the percentiles below are the ones np.nanpercentile gives, to the last bit."""
@@ -354,7 +360,7 @@ def monte_carlo(
             width_p[0, rows] = np.diff(row_percentiles(prob_u, (5.0, 95.0)), axis=0)[0]
             width_v[0, rows[valued]] = np.diff(row_percentiles(value_u, (5.0, 95.0)), axis=0)[0]
 
-        step = max(1, min(int(params.monte_carlo_batch_services), CHUNK_ELEMENTS // max(draws, 1)))
+        step = chunk_services(params)
         starts = range(0, n, step)
         workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(starts)))
         with ThreadPoolExecutor(workers) as pool:
