@@ -217,8 +217,12 @@ def _services(hours: pl.DataFrame, values: pl.DataFrame, costs: pl.DataFrame, ac
     h = np.zeros((n, len(activities)))
     np.add.at(h, (located["_s"].to_numpy(), located["_a"].to_numpy()), located["hours"].to_numpy())
 
-    rows = values.join(located.select(*activity_key, "_s", "_a").unique(activity_key), on=activity_key,
-                       how="inner", maintain_order="left")
+    # a value of a known service and activity counts even where the service has no hours in that
+    # activity (its hours are 0 there): a NaN value still makes the service's draws NaN
+    rows = values.join(keys.with_row_index("_s"), on=SERVICE_KEY, how="inner", maintain_order="left").with_columns(
+        pl.col("activity_id").replace_strict(activities, range(len(activities)), default=None,
+                                             return_dtype=pl.Int64).alias("_a")
+    ).filter(pl.col("_a").is_not_null())
     heads = rows.filter(pl.col("probability").is_not_null())
     s, a = heads["_s"].to_numpy(), heads["_a"].to_numpy()
     central = np.zeros((n, len(activities)))

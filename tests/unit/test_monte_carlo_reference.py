@@ -113,6 +113,15 @@ def _randomised(seed: int):
         if rng.random() < 0.9:
             cost = None if rng.random() < 0.1 else float(rng.lognormal(13, 1.5))
             cost_rows.append((key, year, "UK" if rng.random() < 0.4 else "CA", cost))
+    # values of activities a service has no hours in (some of them null): they count where the
+    # service's hours are 0, as in the reference
+    in_hours = sorted({r[2] for r in hour_rows} | {DOMAIN_ACTIVITY})
+    for key, year in services:
+        if rng.random() < 0.3:
+            activity = str(rng.choice(in_hours))
+            if (key, year, activity) not in {r[:3] for r in hour_rows}:
+                value = None if rng.random() < 0.5 else float(rng.random())
+                value_rows.append((key, year, activity, HEADLINE[0], value, 1.0, float(rng.random())))
     hours = pl.DataFrame(hour_rows, orient="row", schema={
         "service_key": pl.String, "fiscal_year": pl.String, "activity_id": pl.String, "hours": pl.Float64,
         "is_front_office": pl.Boolean})
