@@ -61,6 +61,9 @@ FLOAT_SIGNIFICANT_DIGITS = 9
 # (3.5026710249999997 against 3.502671025); both noisy variants round to the same 12 digits first.
 FLOAT_GUARD_DIGITS = 12
 FLOAT_TYPES = frozenset({"DOUBLE", "FLOAT", "REAL"})
+# How the rows enter the content hash: the sum of DuckDB's 64-bit hash() of each row (issue 18;
+# before, an md5 of the rows' md5s sorted, which needed a sort of every table).
+CONTENT_HASH_SCHEME = "rows: sum of duckdb hash()"
 # Readable by every DuckDB from 1.0 on (DuckDB 2.x files are not readable by 1.x).
 STORAGE_VERSION = "v1.0.0"
 POINTER = "atlas.duckdb"
@@ -124,7 +127,14 @@ def table_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[s
 def content_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
     """Row count and a sha256 of a table's columns and rows, in any order, leaving out columns
     that change from run to run (VOLATILE_COLUMNS) and floating-point noise below
-    FLOAT_SIGNIFICANT_DIGITS: two runs on the same inputs hash the same."""
+    FLOAT_SIGNIFICANT_DIGITS: two runs on the same inputs hash the same.
+
+    Each row (its columns, floating-point ones as rounded text) gets DuckDB's 64-bit hash(), and
+    the table's digest covers the column header, the row count and the exact sum of the row
+    hashes: a sum does not depend on the order of the rows, so nothing is sorted and the table is
+    read once, and a duplicated row counts each time it appears (an xor would cancel it). The
+    digest depends on DuckDB's hash function: a DuckDB release that changes it changes every
+    digest once (docs/operations.md)."""
     columns = [(n, t) for n, t in table_columns(con, relation) if n not in VOLATILE_COLUMNS]
     header = json.dumps(columns)
     if not columns:
@@ -138,11 +148,10 @@ def content_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, st
         else quote_identifier(n)
         for n, t in columns
     )
-    count, rows_md5 = con.execute(
-        f"""SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), '')
-            FROM (SELECT md5(CAST(t AS VARCHAR)) AS h FROM (SELECT {select} FROM {relation}) AS t)"""
+    count, rows_sum = con.execute(
+        f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM (SELECT {select} FROM {relation}) AS t"
     ).fetchone()
-    return int(count), hashlib.sha256(f"{header}\n{rows_md5}".encode()).hexdigest()
+    return int(count), hashlib.sha256(f"{CONTENT_HASH_SCHEME}\n{header}\n{count}\n{rows_sum}".encode()).hexdigest()
 
 
 def orphan_service_keys(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:

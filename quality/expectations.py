@@ -3,9 +3,11 @@
 One suite per table, as JSON in data_contracts/expectations/<schema>.<table>.json (GX 1.x suite
 format: `name`, `expectations` of `{type, kwargs, meta}`, and `meta`). A suite whose `meta.optional`
 is true is skipped while its table does not exist yet; any other suite fails when its table is
-missing. Each run uses an ephemeral GX context with the pandas datasource (GX over SQL on DuckDB
-fails on every metric with duckdb-engine), no network and no analytics; GX is imported only when a
-suite runs (it takes seconds to import). The data docs work offline: every page's CDN stylesheets,
+missing. The suites of a process share one ephemeral GX context with the pandas datasource (GX over
+SQL on DuckDB fails on every metric with duckdb-engine), no network and no analytics, made when
+the first suite runs (GX takes seconds to import); each suite removes what it added to it. Data
+docs pages are rendered with GX's views, their templates compiled once per process
+(quality/gx_views.py). The data docs work offline: every page's CDN stylesheets,
 scripts and fonts point at local copies in <data docs>/_static/ (quality/web_assets.py).
 
 No Dagster import here: the asset checks in orchestration/assets/expectations.py wrap these.
@@ -13,11 +15,13 @@ No Dagster import here: the asset checks in orchestration/assets/expectations.py
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
 import re
 import shutil
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,48 +186,118 @@ def build_gx_suite(suite: Suite) -> Any:
     return gx_suite
 
 
-def validate_frame(frame: Any, suite: Suite, docs_dir: Path | None = None) -> ValidationReport:
-    """Run a suite on a pandas DataFrame; write its data docs under docs_dir/<suite>/ when given."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+# Data docs sites name these views (quality/gx_views.py): GX's own, with page templates compiled once.
+_VIEWS = "quality.gx_views"
+_DATASOURCE = "atlas"
+_GX_LOCK = threading.Lock()
+_GX_CONTEXT: Any = None
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+
+def gx_context() -> Any:
+    """The process's Great Expectations context: ephemeral, no progress bars, with the pandas
+    datasource. Made on first use and kept for every later suite of the process (a run's checks
+    share it; issue 18). A suite leaves only its data asset and data docs site in it: its suite,
+    validation, checkpoint and results are removed once it has run (_forget)."""
+    global _GX_CONTEXT
+    if _GX_CONTEXT is None:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        context.data_sources.add_pandas(_DATASOURCE)
+        _GX_CONTEXT = context
+    return _GX_CONTEXT
+
+
+def _site_config(site: Path) -> dict[str, Any]:
+    """One suite's data docs site in folder `site`, with the compiled-once page views."""
+    page = {"view": {"module_name": _VIEWS, "class_name": "PageView"}}
+    return {
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)},
+        "site_index_builder": {
+            "class_name": "DefaultSiteIndexBuilder",
+            "view": {"module_name": _VIEWS, "class_name": "IndexPageView"},
+        },
+        "site_section_builders": {"expectations": page, "validations": page, "profiling": page},
+    }
+
+
+def _forget(context: Any, name: str) -> None:
+    """Remove what a suite's run added to the shared context (whatever exists of it): its suite,
+    validation, checkpoint and results. Its data asset and data docs site stay registered: they
+    hold no data (the frame is passed at run time), and adding them again would make GX
+    serialise its whole configuration each time."""
+    for delete in (context.checkpoints.delete, context.validation_definitions.delete, context.suites.delete):
+        with contextlib.suppress(Exception):
+            delete(name)
+    store = context.validation_results_store
+    for key in store.list_keys():
+        store.remove_key(key)
+
+
+def _batch_definition(context: Any, name: str) -> Any:
+    """The suite's whole-frame batch definition on the pandas datasource, added on first use."""
+    datasource = context.data_sources.get(_DATASOURCE)
+    try:
+        asset = datasource.get_asset(name)
+    except LookupError:
+        asset = datasource.add_dataframe_asset(name)
+    try:
+        return asset.get_batch_definition("whole_table")
+    except (KeyError, LookupError):
+        return asset.add_batch_definition_whole_dataframe("whole_table")
+
+
+def _docs_site(context: Any, name: str, site: Path) -> None:
+    """Register the suite's data docs site (site name: the suite) in folder `site`."""
+    config = _site_config(site)
+    sites = context.variables.data_docs_sites or {}
+    if name not in sites:
+        context.add_data_docs_site(site_name=name, site_config=config)
+    elif sites[name] != config:
+        context.update_data_docs_site(site_name=name, site_config=config)
+
+
+def _run_checkpoint(frame: Any, suite: Suite, docs_dir: Path | None) -> tuple[Any, Path | None]:
+    """One suite on one frame in the shared context: its checkpoint's result, and its data docs
+    site folder when docs_dir is given (pages localised to the docs folder's assets)."""
+    import great_expectations as gx
+
+    context = gx_context()
+    _forget(context, suite.name)
     site = None
     if docs_dir is not None:
         site = docs_dir / suite.name
         shutil.rmtree(site, ignore_errors=True)  # this run's pages only
-        context.add_data_docs_site(
-            site_name="atlas",
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(site),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
+        _docs_site(context, suite.name, site)
+    try:
+        batch = _batch_definition(context, suite.name)
+        gx_suite = context.suites.add(build_gx_suite(suite))
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
         )
-    batch = (
-        context.data_sources.add_pandas("atlas")
-        .add_dataframe_asset(suite.name)
-        .add_batch_definition_whole_dataframe("whole_table")
-    )
-    gx_suite = context.suites.add(build_gx_suite(suite))
-    validation = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
-    )
-    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if site else []
-    checkpoint = context.checkpoints.add(
-        gx.Checkpoint(
-            name=suite.name, validation_definitions=[validation], actions=actions,
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS},
+        actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[suite.name])] if site else []
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name=suite.name, validation_definitions=[validation], actions=actions,
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS},
+            )
         )
-    )
-    outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+    finally:
+        _forget(context, suite.name)
     if site is not None:  # GX's pages load their CSS, scripts and fonts from CDNs: use local copies
         localise_site(site, docs_dir)
+    return outcome, site
+
+
+def validate_frame(frame: Any, suite: Suite, docs_dir: Path | None = None) -> ValidationReport:
+    """Run a suite on a pandas DataFrame; write its data docs under docs_dir/<suite>/ when given."""
+    with _GX_LOCK:
+        outcome, site = _run_checkpoint(frame, suite, docs_dir)
     failures: list[FailedExpectation] = []
     evaluated = successful = 0
     for run_result in outcome.run_results.values():

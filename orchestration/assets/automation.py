@@ -15,6 +15,7 @@ from scoring.io import read_scoring_inputs
 from scoring.parameters import Parameters, from_assumptions
 from scoring.pipeline import ScoringInputs, invariant_failures, model_summary, score
 from scoring.sensitivity import one_at_a_time
+from scoring.uncertainty import chunk_services
 
 OWNER = "team:atlas-economics"
 # the dbt tests of the marts and seeds: scoring refuses tables whose latest test failed
@@ -123,7 +124,7 @@ def automation_model(context: dg.AssetExecutionContext, config: ScoringConfig, w
         services = inputs.services.height
         context.log.info(
             f"Monte Carlo: {params.monte_carlo_draws} draws for {services} services "
-            f"in batches of {params.monte_carlo_batch_services}"
+            f"in chunks of {min(services, chunk_services(params))} services"
         )
         outputs = score(inputs, params, progress=_monte_carlo_progress(context))
         problems = invariant_failures(outputs, services)

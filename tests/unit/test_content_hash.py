@@ -1,0 +1,94 @@
+"""The content hash of a published table (publishing.publish.content_hash) is an order-independent
+sum of row hashes (issue 18): the same rows in any order hash the same, with no sort; any change of
+a value, a row, a duplicate or a column changes it; floating-point noise below 9 significant digits
+does not (tests/faults/test_content_hash_faults.py has the rounding-boundary cases)."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from publishing.publish import content_hash
+
+ROWS = [("a", 1, 0.25, True), ("b", 2, 1 / 3, False), ("c", None, 2.5e-7, None), ("d", 4, -0.0, True)]
+
+
+@pytest.fixture
+def con():
+    con = duckdb.connect()
+    for name in ("t", "u"):
+        con.execute(f"CREATE TABLE {name} (k VARCHAR, n BIGINT, x DOUBLE, flag BOOLEAN)")
+    return con
+
+
+def fill(con, table: str, rows) -> None:
+    con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)", [list(r) for r in rows])
+
+
+def test_the_same_rows_in_another_order_hash_the_same(con):
+    fill(con, "t", ROWS)
+    fill(con, "u", reversed(ROWS))
+    assert content_hash(con, "t") == content_hash(con, "u")
+    assert content_hash(con, "t")[0] == len(ROWS)
+
+
+def test_a_large_table_hashes_the_same_however_its_rows_are_stored():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT i AS id, 'k' || (i % 97) AS k, i / 7 AS x FROM range(200000) r(i)")
+    con.execute("CREATE TABLE u AS SELECT * FROM t ORDER BY hash(id)")  # a shuffled copy
+    assert content_hash(con, "t") == content_hash(con, "u")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE u SET n = 3 WHERE k = 'b'",  # an integer
+        "UPDATE u SET x = 0.2500001 WHERE k = 'a'",  # a float in its 7th digit
+        "UPDATE u SET k = 'e' WHERE k = 'd'",  # a text
+        "UPDATE u SET n = NULL WHERE k = 'a'",  # a value to null
+        "UPDATE u SET flag = NOT flag WHERE k = 'a'",
+        "DELETE FROM u WHERE k = 'c'",  # a row less
+        "INSERT INTO u VALUES ('a', 1, 0.25, TRUE)",  # a duplicated row
+    ],
+)
+def test_a_changed_value_or_row_changes_the_hash(con, change):
+    fill(con, "t", ROWS)
+    fill(con, "u", ROWS)
+    assert content_hash(con, "t") == content_hash(con, "u")
+    con.execute(change)
+    assert content_hash(con, "t") != content_hash(con, "u")
+
+
+def test_duplicates_do_not_cancel_out(con):
+    # with an xor of row hashes, two copies of a row would hash like none
+    fill(con, "t", [ROWS[0], ROWS[1], ROWS[1]])
+    fill(con, "u", [ROWS[0], ROWS[2], ROWS[2]])
+    assert content_hash(con, "t") != content_hash(con, "u")
+
+
+def test_values_swapped_between_columns_or_rows_change_the_hash():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('a', 'b'), ('c', 'd')) v(p, q)")
+    con.execute("CREATE TABLE u AS SELECT * FROM (VALUES ('b', 'a'), ('c', 'd')) v(p, q)")
+    con.execute("CREATE TABLE w AS SELECT * FROM (VALUES ('a', 'd'), ('c', 'b')) v(p, q)")
+    digests = {content_hash(con, name)[1] for name in ("t", "u", "w")}
+    assert len(digests) == 3
+
+
+def test_column_names_and_types_count_empty_tables_too():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a BIGINT)")
+    con.execute("CREATE TABLE u (b BIGINT)")
+    con.execute("CREATE TABLE w (a INTEGER)")
+    assert content_hash(con, "t") == (0, content_hash(con, "t")[1])
+    assert len({content_hash(con, name)[1] for name in ("t", "u", "w")}) == 3
+
+
+def test_the_hash_is_deterministic_across_connections(tmp_path):
+    path = tmp_path / "x.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE t (k VARCHAR, n BIGINT, x DOUBLE, flag BOOLEAN)")
+        fill(con, "t", ROWS)
+        first = content_hash(con, "t")
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert content_hash(con, "t") == first
