@@ -33,6 +33,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    contract_types,
     find_header_row,
     read_excel_sheet,
     read_text_table,
@@ -113,9 +114,9 @@ def read_isco_structure(path: Path, file: str = STRUCTURE_FILE) -> pl.DataFrame:
             for c in STRUCTURE_TEXT
         ]
     )
-    types: dict[str, pl.DataType] = {c: pl.String() for c in STRUCTURE_COLUMNS}
-    types.update({"n_digits": pl.Int32(), "level": pl.Int32()})
-    frame = cast_columns(frame, ref, types)
+    frame = cast_columns(
+        frame, ref, contract_types(f"{DATASET_ID}__isco_structure", STRUCTURE_COLUMNS)
+    )
     length = pl.col("isco08_code").str.len_chars()
     parent = pl.col("isco08_code").str.slice(0, length - 1)
     frame = add_flags(

@@ -42,7 +42,6 @@ MANIFEST = "manifest.json"
 
 TEXT_COLUMNS = ["industry_code", "industry_name", "occ_code_soc2018", "occ_title"]
 MEASURES = ["tot_emp", "h_mean", "a_mean", "h_median", "a_median", "emp_prse", "mean_prse"]
-INTEGER_MEASURES = {"tot_emp", "a_mean", "a_median"}
 SOURCE_COLUMNS = [*TEXT_COLUMNS, "occ_display_level", *MEASURES, "footnote_codes"]
 COLUMNS = [*SOURCE_COLUMNS, *(f"{c}_status" for c in MEASURES)]
 MARKERS = {"-": "not_available"}
@@ -58,10 +57,7 @@ def read_oews_by_ownership(path: Path, file: str = FILE) -> pl.DataFrame:
     ref = SourceRef(DATASET_ID, file)
     frame = read_text_table(path, ref, expected_columns=SOURCE_COLUMNS)
     frame = split_markers(frame, MEASURES, MARKERS)
-    types: dict[str, pl.DataType] = {c: pl.String() for c in [*TEXT_COLUMNS, "footnote_codes"]}
-    types["occ_display_level"] = pl.Int32()
-    types.update({c: pl.Int64() if c in INTEGER_MEASURES else pl.Float64() for c in MEASURES})
-    frame = cast_columns(frame, ref, types)
+    frame = cast_columns(frame, ref, contract_types(DATASET_ID, SOURCE_COLUMNS))
     hourly_missing = any_status(["h_mean", "h_median"], "not_available")
     annual_missing = any_status(["a_mean", "a_median"], "not_available")
     employment_missing = any_status(EMPLOYMENT, "not_available")
