@@ -30,6 +30,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    contract_types,
     read_text_table,
     select_contract_order,
     snake_case,
@@ -42,14 +43,13 @@ ENCODING = "utf-8"
 LOST_CHARACTER = r"[A-Za-z]\?|\s\?\s"
 
 
-def _read(path: Path, ref: SourceRef, source_columns: list[str]) -> pl.DataFrame:
+def _read(path: Path, ref: SourceRef, table: str, source_columns: list[str]) -> pl.DataFrame:
     """Strict UTF-8, semicolons, header checked; cast under the file's own (upper-case) names so
     that an error names the column as it is in the file; then snake_case ('ANNO' -> 'anno')."""
     frame = read_text_table(
         path, ref, expected_columns=source_columns, separator=SEPARATOR, encoding=ENCODING
     )
-    types: dict[str, pl.DataType] = {c: pl.String() for c in source_columns}
-    types["ANNO"] = pl.Int32()
+    types = contract_types(f"{DATASET_ID}__{table}", source_columns, snake_case)
     frame = cast_columns(frame, ref, types)
     return frame.rename({c: snake_case(c) for c in source_columns})
 
@@ -97,7 +97,7 @@ COMPARTO_COLUMNS = [snake_case(c) for c in COMPARTO_SOURCE]
 def read_comparto_contratto(path: Path, file: str = "CompartoContratto.CSV") -> pl.DataFrame:
     """One row per year and contract: its sector (comparto) and contract aggregate."""
     ref = SourceRef(DATASET_ID, file)
-    frame = _read(path, ref, COMPARTO_SOURCE)
+    frame = _read(path, ref, "comparto_contratto", COMPARTO_SOURCE)
     frame = add_flags(frame, _text_flags(["desc_comparto", "desc_aggregato", "desc_contratto"]))
     return select_contract_order(frame, COMPARTO_COLUMNS)
 
@@ -120,7 +120,7 @@ def read_contratto_qualifica(
 ) -> pl.DataFrame:
     """One row per year, contract and job grade (qualifica), with macro-category and category."""
     ref = SourceRef(DATASET_ID, file)
-    frame = _read(path, ref, QUALIFICA_SOURCE)
+    frame = _read(path, ref, "contratto_qualifica", QUALIFICA_SOURCE)
     _check_unique(frame, ref, ["anno", "codi_contratto", "codi_categoria", "codi_qualifica"])
     flags = _text_flags(["desc_macrocategoria", "desc_categoria", "desc_qualifica"])
     flags.append(("no_qualifica", pl.col("codi_qualifica").is_null()))
@@ -135,7 +135,7 @@ VOCE_COLUMNS = [snake_case(c) for c in VOCE_SOURCE]
 def read_voce_spesa(path: Path, file: str = "VoceSpesa.CSV") -> pl.DataFrame:
     """One row per year, item type and pay/cost item code, with the sign it enters totals with."""
     ref = SourceRef(DATASET_ID, file)
-    frame = _read(path, ref, VOCE_SOURCE)
+    frame = _read(path, ref, "voce_spesa", VOCE_SOURCE)
     frame = add_flags(frame, _text_flags(["desc_voce_spesa"]))
     return select_contract_order(frame, VOCE_COLUMNS)
 

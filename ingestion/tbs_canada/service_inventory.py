@@ -20,6 +20,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    contract_types,
     read_text_table,
     select_contract_order,
     split_markers,
@@ -124,7 +125,7 @@ def read_service_inventory(path: Path, file: str = "si_2024.csv") -> pl.DataFram
     # NA/ND become nulls, with a `<count>_status` saying why the number is missing.
     frame = split_markers(frame, COUNT_COLUMNS, MARKERS, blank="missing")
     frame = _flags_to_boolean(frame, ref)
-    frame = cast_columns(frame, ref, {c: pl.Int64() for c in COUNT_COLUMNS})
+    frame = cast_columns(frame, ref, contract_types(DATASET_ID, COUNT_COLUMNS))
     text_columns = [c for c in SI_COLUMNS if c not in COUNT_COLUMNS and c not in FLAG_COLUMNS]
     frame = frame.with_columns(
         [pl.col(c).str.strip_chars().alias(c) for c in text_columns]
