@@ -25,7 +25,7 @@ Quirks handled (flagged in `_flags`, never dropped):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -36,6 +36,7 @@ from ingestion.readers import (
     SourceRef,
     add_flags,
     cast_columns,
+    contract_types,
     read_excel_sheet,
     read_text_table,
     select_contract_order,
@@ -43,12 +44,6 @@ from ingestion.readers import (
 )
 
 DATASET_ID = "onet__database"
-
-STR = pl.String()
-INT = pl.Int32()
-BIG = pl.Int64()
-DBL = pl.Float64()
-BOOL = pl.Boolean()
 
 MONTH_PATTERN = r"^(0[1-9]|1[0-2])/(19|20)\d{2}$"
 
@@ -60,11 +55,9 @@ class _Spec:
     entity: str
     file: str
     columns: tuple[str, ...]  # source header, in order
-    types: dict[str, pl.DataType] = field(default_factory=dict)  # snake_case name -> type
     months: tuple[str, ...] = ()  # snake_case columns holding "MM/YYYY"
     flags: Callable[[], list[tuple[str, pl.Expr]]] = list
     sheet: str | None = None  # Excel sheet name; None for tab-separated text
-    description: str = ""
 
     @property
     def names(self) -> list[str]:
@@ -96,7 +89,11 @@ def _read(spec: _Spec, path: Path) -> pl.DataFrame:
     else:
         frame = read_excel_sheet(path, ref, sheet=spec.sheet, expected_columns=spec.columns)
     frame = frame.rename(dict(zip(spec.columns, spec.names, strict=True)))
-    frame = cast_columns(frame, ref, {name: spec.types.get(name, STR) for name in spec.names})
+    # the landing contract's types; month columns are read as text and parsed below
+    types = contract_types(f"{DATASET_ID}__{spec.entity}", spec.names)
+    frame = cast_columns(
+        frame, ref, {n: pl.String() if n in spec.months else t for n, t in types.items()}
+    )
     frame = _parse_months(frame, ref, spec.months)
     frame = add_flags(frame, spec.flags())
     return select_contract_order(frame, spec.names)
@@ -194,23 +191,12 @@ RATING_COLUMNS = (
     "Date",
     "Domain Source",
 )
-RATING_TYPES: dict[str, pl.DataType] = {
-    "data_value": DBL,
-    "n": INT,
-    "standard_error": DBL,
-    "lower_ci_bound": DBL,
-    "upper_ci_bound": DBL,
-    "recommend_suppress": BOOL,
-    "not_relevant": BOOL,
-}
-
 SPECS: tuple[_Spec, ...] = (
     _Spec(
         "occupation_data",
         "Occupation Data.txt",
         ("O*NET-SOC Code", "Title", "Description"),
         flags=_occupation_flags,
-        description="One row per O*NET-SOC occupation: its title and description.",
     ),
     _Spec(
         "task_statements",
@@ -225,13 +211,8 @@ SPECS: tuple[_Spec, ...] = (
             "Date",
             "Domain Source",
         ),
-        types={"task_id": BIG, "incumbents_responding": INT},
         months=("date",),
         flags=_task_flags,
-        description=(
-            "One row per task statement (each task belongs to one occupation): task text, "
-            "core/supplemental type, incumbents responding, update month and source."
-        ),
     ),
     _Spec(
         "tasks_to_dwas",
@@ -246,91 +227,63 @@ SPECS: tuple[_Spec, ...] = (
             "Date",
             "Domain Source",
         ),
-        types={"task_id": BIG},
         months=("date",),
         sheet="Tasks to DWAs",
-        description="One row per occupation, task and detailed work activity (DWA) it is linked to.",
     ),
     _Spec(
         "dwa_reference",
         "DWA Reference.txt",
         ("Element ID", "Element Name", "IWA ID", "IWA Title", "DWA ID", "DWA Title"),
         flags=_hierarchy_flags(("dwa_id", "iwa_id"), ("iwa_id", "element_id")),
-        description=(
-            "One row per detailed work activity (DWA) with its intermediate work activity (IWA) "
-            "and generalized work activity element."
-        ),
     ),
     _Spec(
         "iwa_reference",
         "IWA Reference.txt",
         ("Element ID", "Element Name", "IWA ID", "IWA Title"),
         flags=_hierarchy_flags(("iwa_id", "element_id")),
-        description=(
-            "One row per intermediate work activity (IWA) with its generalized work activity element."
-        ),
     ),
     _Spec(
         "job_zones",
         "Job Zones.txt",
         ("O*NET-SOC Code", "Title", "Job Zone", "Date", "Domain Source"),
-        types={"job_zone": INT},
         months=("date",),
         flags=_job_zone_flags,
-        description="One row per occupation: its job zone (1-5, the preparation it needs).",
     ),
     _Spec(
         "job_zone_reference",
         "Job Zone Reference.txt",
         ("Job Zone", "Name", "Experience", "Education", "Job Training", "Examples", "SVP Range"),
-        types={"job_zone": INT},
-        description="One row per job zone (1-5): what experience, education and training it means.",
     ),
     _Spec(
         "skills",
         "Skills.xlsx",
         RATING_COLUMNS,
-        types=RATING_TYPES,
         months=("date",),
         flags=_rating_flags,
         sheet="Skills",
-        description=(
-            "One row per occupation, skill element and scale (importance IM, level LV): the rating "
-            "with its N, standard error, 95% bounds and suppression / relevance flags."
-        ),
     ),
     _Spec(
         "knowledge",
         "Knowledge.xlsx",
         RATING_COLUMNS,
-        types=RATING_TYPES,
         months=("date",),
         flags=_rating_flags,
         sheet="Knowledge",
-        description=(
-            "One row per occupation, knowledge element and scale (importance IM, level LV): the "
-            "rating with its N, standard error, 95% bounds and suppression / relevance flags."
-        ),
     ),
     _Spec(
         "scales_reference",
         "Scales Reference.txt",
         ("Scale ID", "Scale Name", "Minimum", "Maximum"),
-        types={"minimum": INT, "maximum": INT},
-        description="One row per rating scale: its name and the range of its values.",
     ),
     _Spec(
         "content_model_reference",
         "Content Model Reference.txt",
         ("Element ID", "Element Name", "Description"),
-        description="One row per element of the O*NET content model (a tree keyed by Element ID).",
     ),
     _Spec(
         "task_categories",
         "Task Categories.txt",
         ("Scale ID", "Scale Name", "Category", "Category Description"),
-        types={"category": INT},
-        description="One row per scale and category of the task frequency scale (FT, 1-7).",
     ),
     _Spec(
         "work_context_categories",
@@ -343,8 +296,6 @@ SPECS: tuple[_Spec, ...] = (
             "Category",
             "Category Description",
         ),
-        types={"category": INT},
-        description="One row per work context element, scale and response category.",
     ),
     _Spec(
         "emerging_tasks",
@@ -359,13 +310,8 @@ SPECS: tuple[_Spec, ...] = (
             "Date",
             "Domain Source",
         ),
-        types={"original_task_id": BIG},
         months=("date",),
         flags=_emerging_flags,
-        description=(
-            "One row per occupation and emerging task: new tasks and revisions of existing ones "
-            "proposed by incumbents, experts or AI/SME review, not yet rated."
-        ),
     ),
 )
 
@@ -375,7 +321,7 @@ def _reader(spec: _Spec) -> Callable[[Path], pl.DataFrame]:
         return _read(spec, path)
 
     read.__name__ = f"read_{spec.entity}"
-    read.__doc__ = f"Typed `{spec.file}`: {spec.description}"
+    read.__doc__ = f"Typed `{spec.file}`: raw table {DATASET_ID}__{spec.entity}."
     return read
 
 
