@@ -29,27 +29,13 @@ RESULTS = ROOT / "benchmarks" / "results" / "content_hash.json"
 def previous_content_hash(con: Any, relation: str) -> tuple[int, str]:
     """The content hash as publish computed it before issue 18: the rows' md5s sorted, so that the
     order of the rows does not matter. Here only to be timed beside the current one."""
-    from publishing.publish import (
-        FLOAT_GUARD_DIGITS,
-        FLOAT_SIGNIFICANT_DIGITS,
-        FLOAT_TYPES,
-        VOLATILE_COLUMNS,
-        quote_identifier,
-        table_columns,
-    )
+    from publishing.publish import hashed_columns, rounded_select
 
-    columns = [(n, t) for n, t in table_columns(con, relation) if n not in VOLATILE_COLUMNS]
-    header = json.dumps(columns)
+    columns, header = hashed_columns(con, relation)
     if not columns:
         count = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
         return int(count), hashlib.sha256(f"{header}\n{count}".encode()).hexdigest()
-    select = ", ".join(
-        f"printf('%.{FLOAT_SIGNIFICANT_DIGITS}g', CASE WHEN {quote_identifier(n)} = 0 THEN 0.0 ELSE "
-        f"CAST(printf('%.{FLOAT_GUARD_DIGITS}g', {quote_identifier(n)}) AS DOUBLE) END) AS {quote_identifier(n)}"
-        if t in FLOAT_TYPES
-        else quote_identifier(n)
-        for n, t in columns
-    )
+    select = rounded_select(columns)
     count, rows_md5 = con.execute(
         f"""SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), '')
             FROM (SELECT md5(CAST(t AS VARCHAR)) AS h FROM (SELECT {select} FROM {relation}) AS t)"""

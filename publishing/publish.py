@@ -124,6 +124,26 @@ def table_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[s
     return [(str(r[0]), str(r[1])) for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
 
 
+def hashed_columns(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[list[tuple[str, str]], str]:
+    """The columns a content hash covers (all but VOLATILE_COLUMNS) and their JSON header."""
+    columns = [(n, t) for n, t in table_columns(con, relation) if n not in VOLATILE_COLUMNS]
+    return columns, json.dumps(columns)
+
+
+def rounded_select(columns: list[tuple[str, str]]) -> str:
+    """The select list of a content hash: floating-point columns as text rounded to
+    FLOAT_SIGNIFICANT_DIGITS (through FLOAT_GUARD_DIGITS first, so that a value a parallel sum left
+    on a rounding boundary rounds the same way every run), the others as they are."""
+    return ", ".join(
+        # -0.0 and 0.0 are the same number: both hash as 0
+        f"printf('%.{FLOAT_SIGNIFICANT_DIGITS}g', CASE WHEN {quote_identifier(n)} = 0 THEN 0.0 ELSE "
+        f"CAST(printf('%.{FLOAT_GUARD_DIGITS}g', {quote_identifier(n)}) AS DOUBLE) END) AS {quote_identifier(n)}"
+        if t in FLOAT_TYPES
+        else quote_identifier(n)
+        for n, t in columns
+    )
+
+
 def content_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
     """Row count and a sha256 of a table's columns and rows, in any order, leaving out columns
     that change from run to run (VOLATILE_COLUMNS) and floating-point noise below
@@ -135,19 +155,11 @@ def content_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, st
     read once, and a duplicated row counts each time it appears (an xor would cancel it). The
     digest depends on DuckDB's hash function: a DuckDB release that changes it changes every
     digest once (docs/operations.md)."""
-    columns = [(n, t) for n, t in table_columns(con, relation) if n not in VOLATILE_COLUMNS]
-    header = json.dumps(columns)
+    columns, header = hashed_columns(con, relation)
     if not columns:
         count = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
         return int(count), hashlib.sha256(f"{header}\n{count}".encode()).hexdigest()
-    select = ", ".join(
-        # -0.0 and 0.0 are the same number: both hash as 0
-        f"printf('%.{FLOAT_SIGNIFICANT_DIGITS}g', CASE WHEN {quote_identifier(n)} = 0 THEN 0.0 ELSE "
-        f"CAST(printf('%.{FLOAT_GUARD_DIGITS}g', {quote_identifier(n)}) AS DOUBLE) END) AS {quote_identifier(n)}"
-        if t in FLOAT_TYPES
-        else quote_identifier(n)
-        for n, t in columns
-    )
+    select = rounded_select(columns)
     count, rows_sum = con.execute(
         f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM (SELECT {select} FROM {relation}) AS t"
     ).fetchone()

@@ -13,35 +13,13 @@ import polars as pl
 
 from scoring.parameters import Parameters
 from scoring.production import DOMAIN_ACTIVITY, ProductionParameters
-from scoring.uncertainty import DRIVERS, OUTPUT_SCHEMA, PERCENTILES, SERVICE_KEY, Z90
-
-
-def draw_inputs(
-    activities: list[str],
-    minutes: pl.DataFrame,
-    params: Parameters,
-    production: ProductionParameters,
-    calibration_sd: float = 0.0,
-) -> dict[str, np.ndarray]:
-    """The common random numbers: per draw, a minutes multiplier per activity, the domain share,
-    the method index and the hourly cost factor per country (CA, UK)."""
-    rng = np.random.default_rng(params.monte_carlo_seed)
-    draws = int(params.monte_carlo_draws)
-    ranges = {r["activity_id"]: r for r in minutes.iter_rows(named=True)}
-    sigma = np.zeros(len(activities))
-    for i, a in enumerate(activities):
-        r = ranges.get(a)
-        if r and r["minutes_low"] and r["minutes_high"] and r["minutes_high"] > r["minutes_low"] > 0:
-            sigma[i] = np.log(r["minutes_high"] / r["minutes_low"]) / (2 * Z90)
-    unit = np.exp(sigma[:, None] * rng.standard_normal((len(activities), draws)))
-    share = rng.uniform(production.domain_share_low, production.domain_share_high, size=draws)
-    method = rng.integers(0, len(params.headline_methods), size=draws)
-    uk = rng.uniform(production.uk_oncost_low, production.uk_oncost_high, size=draws) / production.uk_oncost_factor
-    ca = production.ca_hours_per_fte / rng.uniform(
-        production.ca_hours_per_fte_low, production.ca_hours_per_fte_high, size=draws
-    )
-    level = np.exp(calibration_sd * rng.standard_normal(draws))
-    return {"unit": unit, "share": share, "method": method, "cost": np.vstack([ca, uk]), "level": level}
+from scoring.uncertainty import (  # unchanged by issue 18
+    DRIVERS,
+    OUTPUT_SCHEMA,
+    PERCENTILES,
+    SERVICE_KEY,
+    draw_inputs,
+)
 
 
 def _column_factors(
