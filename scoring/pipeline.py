@@ -123,8 +123,8 @@ def score(
 ) -> ScoringOutputs:
     """Every score table from the marts and seeds. `progress(done, total)` follows the Monte Carlo.
 
-    `uncertainty=False` leaves the Monte Carlo columns null (the sensitivity analysis scores many
-    times and reads only central figures). `cache` (a dict the caller keeps between calls on the
+    `uncertainty=False` leaves the Monte Carlo columns null and skips the calibration's
+    leave-one-out fits (the sensitivity analysis scores many times and reads only central figures). `cache` (a dict the caller keeps between calls on the
     same inputs) holds the volume model and the domain-work matches, which depend only on the
     inputs and on A210-A211."""
     production = production_parameters(inputs.assumptions)
@@ -154,6 +154,7 @@ def score(
         per_transaction,
         uk_reported.select(*SERVICE_KEY, "service_name", "cost_per_transaction_gbp", "cost_round"),
         production,
+        leave_one_out=uncertainty,  # the leave-one-out fits judge the calibration, never a figure
     )
     hours = service_hours(units, minutes, matches, (front_scale, back_scale), production)
     ceiling = programme_ceiling(
@@ -271,7 +272,7 @@ def score(
         minutes, params, production, progress=progress,
         # the standard error of the calibrated level (a common uncertainty), not a service's own
         # misfit, which the calibration table reports and no common draw can represent
-        calibration_sd=float(calibration["loo_log_ratio"].std() or 0.0) / max(calibration.height, 1) ** 0.5,
+        calibration_sd=float(calibration["loo_log_ratio"].drop_nulls().std() or 0.0) / max(calibration.height, 1) ** 0.5,
     )
     summary = valued.select(
         *SUMMARY_SERVICE_COLUMNS,

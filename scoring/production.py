@@ -495,12 +495,20 @@ def fit_scales(front: np.ndarray, back: np.ndarray, target_minutes: np.ndarray) 
 
 
 def calibrate(
-    per_transaction: pl.DataFrame, reported: pl.DataFrame, params: ProductionParameters
+    per_transaction: pl.DataFrame,
+    reported: pl.DataFrame,
+    params: ProductionParameters,
+    leave_one_out: bool = True,
 ) -> tuple[float, float, pl.DataFrame, dict[str, float]]:
     """Fit the two scales on the UK services that report a cost per transaction and judge them by
     leave-one-out. `reported`: service_key, fiscal_year, service_name, cost_per_transaction_gbp,
     cost_round. Target minutes = cost x labour share (A040) / GBP a minute (A202, A203, A057).
-    Returns the scales, one row per calibration service, and the diagnostics."""
+    Returns the scales, one row per calibration service, and the diagnostics.
+
+    The scales come from the one fit on every service; the leave-one-out fits (one per service)
+    only judge it. `leave_one_out=False` skips them (the sensitivity analysis, which reads only
+    central figures, scores many times): the leave-one-out columns are then null and the
+    leave-one-out diagnostics absent."""
     per_minute = params.uk_cost_per_hour / 60.0
     frame = (
         reported.join(per_transaction, on=SERVICE_KEY, how="inner")
@@ -519,28 +527,29 @@ def calibrate(
     back = frame["back_minutes_per_transaction"].to_numpy()
     target = frame["target_minutes"].to_numpy()
     a, b = fit_scales(front, back, target)
-    loo = np.empty(frame.height)
-    for i in range(frame.height):
+    loo = np.full(frame.height, np.nan)
+    for i in range(frame.height if leave_one_out else 0):
         mask = np.arange(frame.height) != i
         ai, bi = fit_scales(front[mask], back[mask], target[mask])
         loo[i] = front[i] * ai + back[i] * bi
     to_cost = per_minute / params.uk_labour_share
     out = frame.with_columns(
         pl.Series("predicted_cost_per_transaction_gbp", (front * a + back * b) * to_cost),
-        pl.Series("loo_predicted_cost_per_transaction_gbp", loo * to_cost),
+        pl.Series("loo_predicted_cost_per_transaction_gbp", loo * to_cost).fill_nan(None),
     ).with_columns(
         (pl.col("loo_predicted_cost_per_transaction_gbp") / pl.col("cost_per_transaction_gbp")).log().alias("loo_log_ratio")
     )
-    ratios = np.abs(out["loo_log_ratio"].to_numpy())
     in_sample = np.abs(np.log((front * a + back * b) / target))
     diagnostics = {
         "calibration_services": float(frame.height),
         "calibration_front_office_scale": a,
         "calibration_back_office_scale": b,
-        "calibration_loo_median_abs_log_ratio": float(np.median(ratios)),
         "calibration_in_sample_median_abs_log_ratio": float(np.median(in_sample)),
-        "calibration_loo_share_within_factor_2": float(np.mean(ratios <= math.log(2))),
     }
+    if leave_one_out:
+        ratios = np.abs(out["loo_log_ratio"].to_numpy())
+        diagnostics["calibration_loo_median_abs_log_ratio"] = float(np.median(ratios))
+        diagnostics["calibration_loo_share_within_factor_2"] = float(np.mean(ratios <= math.log(2)))
     return a, b, out, diagnostics
 
 
