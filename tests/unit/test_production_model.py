@@ -163,6 +163,27 @@ def test_the_calibration_recovers_known_scales_and_its_leave_one_out_error_is_ze
     assert table["loo_log_ratio"].abs().max() < 1e-6
 
 
+def test_without_leave_one_out_the_calibration_gives_the_same_scales_and_predictions():
+    """The sensitivity analysis skips the leave-one-out fits: nothing it reads may change."""
+    rng = np.random.default_rng(7)
+    front, back = rng.uniform(0.5, 5, 12), rng.uniform(0.5, 5, 12)
+    target = (1.7 * front + 0.6 * back) * rng.lognormal(0, 0.4, 12)
+    per_minute = PARAMS.uk_cost_per_hour / 60
+    keys = [f"s{i}" for i in range(12)]
+    per_tx = pl.DataFrame({"service_key": keys, "fiscal_year": ["y"] * 12,
+                           "front_minutes_per_transaction": front, "back_minutes_per_transaction": back})
+    reported = pl.DataFrame({"service_key": keys, "fiscal_year": ["y"] * 12, "service_name": keys,
+                             "cost_per_transaction_gbp": target * per_minute / PARAMS.uk_labour_share,
+                             "cost_round": ["2012-Q4"] * 12})
+    a, b, table, diagnostics = calibrate(per_tx, reported, PARAMS)
+    a2, b2, table2, diagnostics2 = calibrate(per_tx, reported, PARAMS, leave_one_out=False)
+    assert (a2, b2) == (a, b)
+    assert table2["predicted_cost_per_transaction_gbp"].to_list() == table["predicted_cost_per_transaction_gbp"].to_list()
+    assert table2["loo_predicted_cost_per_transaction_gbp"].null_count() == 12
+    assert table["loo_predicted_cost_per_transaction_gbp"].null_count() == 0
+    assert {k: v for k, v in diagnostics.items() if "loo" not in k} == diagnostics2
+
+
 def test_minutes_per_transaction_separate_front_and_back_office():
     units = pl.DataFrame({"service_key": ["s", "s", "s"], "fiscal_year": ["y"] * 3,
                           "activity_id": ["intake_mail", "intake_online", "record_update"],
