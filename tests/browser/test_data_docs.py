@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, wait_for
 
 SUITE = "marts.fct_ca_service"
 
@@ -28,16 +28,6 @@ def data_docs(built_warehouse, tmp_path_factory):
     return copy
 
 
-def _wait(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for the page")
-
-
 def _offline(browser) -> None:
     browser.execute_cdp_cmd("Network.enable", {})
     browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
@@ -48,7 +38,7 @@ def _offline(browser) -> None:
 def _open(browser, page) -> tuple[list[str], list[str]]:
     """Load a page; the URLs it requested and those whose load failed."""
     browser.get(page.resolve().as_uri())
-    _wait(lambda: browser.execute_script("return document.readyState") == "complete")
+    wait_for(lambda: browser.execute_script("return document.readyState") == "complete")
     time.sleep(0.5)  # fonts and late script requests
     requested, failed = [], []
     ids: dict[str, str] = {}

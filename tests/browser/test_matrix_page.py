@@ -8,13 +8,12 @@ lays them out, overlap nothing; the page formats money as reporting.matrix.money
 from __future__ import annotations
 
 import json
-import time
 
 import duckdb
 import pytest
 
 from reporting.matrix import money
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -30,16 +29,6 @@ def page_and_services(built_warehouse):
     return page, {k for k, _ in rows}, {k for k, placed in rows if placed}
 
 
-def _wait(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for the page")
-
-
 def test_the_matrix_page_loads_offline_and_shows_every_service(browser, page_and_services):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
@@ -50,7 +39,7 @@ def test_the_matrix_page_loads_offline_and_shows_every_service(browser, page_and
         "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
     browser.get_log("performance")  # drop the browser's own start-up requests
     browser.get(page.resolve().as_uri())
-    _wait(lambda: browser.execute_script("return document.body.dataset.ready === 'true'"))
+    wait_for(lambda: browser.execute_script("return document.body.dataset.ready === 'true'"))
 
     requested = [
         json.loads(entry["message"])["message"]["params"]["request"]["url"]
@@ -84,7 +73,7 @@ def test_the_matrix_page_loads_offline_and_shows_every_service(browser, page_and
     assert circle is not None
     ActionChains(browser).move_to_element(circle).perform()
     tooltip = browser.find_element(By.ID, "tooltip")
-    _wait(lambda: tooltip.is_displayed())
+    wait_for(lambda: tooltip.is_displayed())
     name = browser.execute_script(
         "const d = JSON.parse(document.getElementById('atlas-data').textContent)"
         ".find(x => x.key === arguments[0]); return d.service_name;", circle.get_attribute("data-key"))
@@ -94,7 +83,7 @@ def test_the_matrix_page_loads_offline_and_shows_every_service(browser, page_and
     # the search box narrows the table
     search = browser.find_element(By.ID, "search")
     search.send_keys("passport")
-    shown = int(_wait(lambda: browser.find_element(By.ID, "shown").text))
+    shown = int(wait_for(lambda: browser.find_element(By.ID, "shown").text))
     assert 0 < shown < len(services)
 
     # the legend hides an archetype's points
@@ -123,7 +112,7 @@ def published_summary(built_warehouse):
 
 def _open(browser, page):
     browser.get(page.resolve().as_uri())
-    _wait(lambda: browser.execute_script("return document.body.dataset.ready === 'true'"))
+    wait_for(lambda: browser.execute_script("return document.body.dataset.ready === 'true'"))
 
 
 def test_each_corner_gives_its_quadrants_number_of_services(browser, page_and_services, published_summary):
@@ -179,7 +168,7 @@ def test_services_without_a_value_are_apart_with_their_reason_and_unranked(brows
         key = circle.get_attribute("data-key")
         ActionChains(browser).move_to_element(circle).perform()
         tooltip = browser.find_element(By.ID, "tooltip")
-        _wait(lambda: tooltip.is_displayed())
+        wait_for(lambda: tooltip.is_displayed())
         assert f"no value: {reasons[key]}" in tooltip.text and "not ranked" in tooltip.text
         screenshot(browser, "matrix_page_no_value")
 

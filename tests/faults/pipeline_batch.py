@@ -33,6 +33,32 @@ import time
 from pathlib import Path
 
 
+def run_batch(root: Path, pristine: Path, mirror: Path, faults: list[dict],
+              sequences: list[dict] | None = None) -> list[dict]:
+    """Run this module in a child process on a spec of `faults` and `sequences` (see above),
+    starting from the built warehouse folder `pristine`; the results, in order. `root` holds the
+    spec, the results, the work folder and the Dagster home."""
+    import subprocess
+
+    from tests.conftest import PROJECT_ROOT
+
+    workdir = root / "work"
+    workdir.mkdir()
+    spec = root / "spec.json"
+    spec.write_text(json.dumps({"workdir": str(workdir), "pristine": str(pristine), "faults": faults,
+                                "sequences": sequences or []}))
+    env = dict(os.environ, ATLAS_WAREHOUSE=str(workdir / "atlas.duckdb"), ATLAS_MIRROR=str(mirror),
+               DAGSTER_HOME=str(root / "dagster_home"))
+    env.pop("ATLAS_SOURCES_DIR", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.faults.pipeline_batch", str(spec), str(root / "results.json")],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stdout[-5000:]
+    return json.loads((root / "results.json").read_text())
+
+
 def published_state(folder: Path) -> dict[str, str]:
     """sha256 of every file in the published folder, and where the pointer points."""
     state: dict[str, str] = {}

@@ -11,7 +11,6 @@ CLI in a copy of the repository.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -25,7 +24,7 @@ from ingestion.fetch import sha256_of
 from ingestion.settings import SOURCES_DIR
 from tests.conftest import PROJECT_ROOT
 from tests.faults import injectors
-from tests.faults.pipeline_batch import published_state
+from tests.faults.pipeline_batch import published_state, run_batch
 
 SI = "tbs_canada__service_inventory"
 SI_FILE = "si_2024.csv"
@@ -183,20 +182,7 @@ def batch_results(pristine, mirror, tmp_path_factory) -> dict[str, dict]:
             env["ATLAS_ALLOWED_HOSTS"] = str(hosts)
         faults.append({"name": fault.name, "selection": fault.selection, "env": env,
                        "fingerprint": fault.keeps_build})
-    workdir = root / "work"
-    workdir.mkdir()
-    spec = root / "spec.json"
-    spec.write_text(json.dumps({"workdir": str(workdir), "pristine": str(pristine), "faults": faults}))
-    env = dict(os.environ, ATLAS_WAREHOUSE=str(workdir / "atlas.duckdb"), ATLAS_MIRROR=str(mirror),
-               DAGSTER_HOME=str(root / "dagster_home"))
-    env.pop("ATLAS_SOURCES_DIR", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.faults.pipeline_batch", str(spec), str(root / "results.json")],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        timeout=1800,
-    )
-    assert done.returncode == 0, done.stdout[-5000:]
-    return {r["name"]: r for r in json.loads((root / "results.json").read_text())}
+    return {r["name"]: r for r in run_batch(root, pristine, mirror, faults)}
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name.replace(" ", "_") for f in FAULTS])

@@ -23,18 +23,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ingestion.fetch import sha256_of
 from ingestion.settings import SOURCES_DIR
-from tests.conftest import PROJECT_ROOT
+from tests.faults.pipeline_batch import run_batch
 
 SI = "tbs_canada__service_inventory"
 REMOVED = 100  # services dropped by the republish
@@ -113,23 +109,8 @@ def sequence(built_warehouse, mirror, tmp_path_factory) -> list[dict]:
          "env": mistake},
         {"name": "corrected republish", "selection": inventory, "env": corrected},
     ]
-    workdir = root / "work"
-    workdir.mkdir()
-    spec = root / "spec.json"
-    spec.write_text(json.dumps({
-        "workdir": str(workdir), "pristine": str(pristine), "faults": [],
-        "sequences": [{"name": "subset refresh", "steps": steps, "queries": QUERIES}],
-    }))
-    env = dict(os.environ, ATLAS_WAREHOUSE=str(workdir / "atlas.duckdb"), ATLAS_MIRROR=str(mirror),
-               DAGSTER_HOME=str(root / "dagster_home"))
-    env.pop("ATLAS_SOURCES_DIR", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.faults.pipeline_batch", str(spec), str(root / "results.json")],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        timeout=1800,
-    )
-    assert done.returncode == 0, done.stdout[-5000:]
-    [result] = json.loads((root / "results.json").read_text())
+    [result] = run_batch(root, pristine, mirror, [],
+                         [{"name": "subset refresh", "steps": steps, "queries": QUERIES}])
     return result["steps"]
 
 
