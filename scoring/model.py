@@ -238,9 +238,12 @@ def service_method_probability(
     )
 
 
-def service_headline(hours_valued: pl.DataFrame, service_methods: pl.DataFrame, params: Parameters) -> pl.DataFrame:
+def service_headline(
+    hours_valued: pl.DataFrame, service_methods: pl.DataFrame | None, params: Parameters
+) -> pl.DataFrame:
     """Headline probability, routine share and their explanation per service, from its activity rows
-    (hours, probability, routine_share), with the spread across the headline methods."""
+    (hours, probability, routine_share), with the spread across the headline methods
+    (`service_methods`: service_method_probability's rows; None leaves the spread columns null)."""
     rows = hours_valued.filter(pl.col("hours") > 0)
     scored = rows.filter(pl.col("probability").is_not_null())
     head = scored.group_by(SERVICE_KEY).agg(
@@ -250,6 +253,11 @@ def service_headline(hours_valued: pl.DataFrame, service_methods: pl.DataFrame, 
     routine = rows.filter(pl.col("routine_share").is_not_null()).group_by(SERVICE_KEY).agg(
         ((pl.col("hours") * pl.col("routine_share")).sum() / pl.col("hours").sum()).alias("routine_share")
     )
+    if service_methods is None:
+        service_methods = pl.DataFrame(schema={
+            **{c: hours_valued.schema[c] for c in SERVICE_KEY}, "method_id": pl.String, "enters_headline": pl.Boolean,
+            "probability": pl.Float64, "coverage": pl.Float64,
+        })
     eligible = service_methods.filter(
         pl.col("enters_headline") & pl.col("probability").is_not_null()
         & (pl.col("coverage") >= params.method_coverage_threshold)

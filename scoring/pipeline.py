@@ -124,23 +124,65 @@ def score(
     """Every score table from the marts and seeds. `progress(done, total)` follows the Monte Carlo.
 
     `uncertainty=False` leaves the Monte Carlo columns null and skips the calibration's
-    leave-one-out fits (the sensitivity analysis scores many times and reads only central figures). `cache` (a dict the caller keeps between calls on the
-    same inputs) holds the volume model and the domain-work matches, which depend only on the
-    inputs and on A210-A211."""
+    leave-one-out fits. `cache`: see score_figures."""
+    outputs = _score(inputs, params, progress, uncertainty=uncertainty, cache=cache, figures_only=False)
+    assert isinstance(outputs, ScoringOutputs)
+    return outputs
+
+
+def score_figures(
+    inputs: ScoringInputs, params: Parameters, cache: dict[tuple, Any] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The service summary and the UK replication as score() gives them, central estimates only,
+    for the sensitivity analysis, which scores the model about seventy times and reads only the
+    headline figures (scoring.sensitivity.headline_figures).
+
+    The summary keeps the columns those figures read (value, probability, routine share, volume,
+    country) and leaves out the per-method spread, the explanation, the quadrant and the Monte Carlo
+    intervals; the tables score() publishes per activity, method and group are not built.
+
+    `cache` is a dict the caller keeps between calls on the same inputs. It holds each expensive
+    step's result under the values the step reads: the volume model and the per-DWA method values
+    (inputs only), the units (A206), the domain-work matches (A210-A211), and the activities' method
+    values and headline probabilities (the service-activity rows, the matches, A214 and A055). A
+    call that varies a unit time therefore reuses all of them and recomputes the hours and what
+    follows. tests/integration/test_lineage_and_sensitivity.py checks this against scoring
+    without a cache on the real data."""
+    return _score(inputs, params, None, uncertainty=False, cache=cache, figures_only=True)  # type: ignore[return-value]
+
+
+def _rows_fingerprint(frame: pl.DataFrame, columns: list[str]) -> tuple[int, int]:
+    """(rows, an order-independent hash of `columns`): a cache key for the set of those rows."""
+    return frame.height, int(frame.select(columns).hash_rows().sum()) if frame.height else 0
+
+
+def _score(
+    inputs: ScoringInputs,
+    params: Parameters,
+    progress: Callable[[int, int], None] | None,
+    *,
+    uncertainty: bool,
+    cache: dict[tuple, Any] | None,
+    figures_only: bool,
+) -> ScoringOutputs | tuple[pl.DataFrame, pl.DataFrame]:
     production = production_parameters(inputs.assumptions)
     parameters_json = pl.lit(parameters_record(params, inputs.assumptions)).alias("parameters")
-    services = inputs.services.sort(SERVICE_KEY)
     memo = cache if cache is not None else {}
 
+    def memoised(key: tuple, compute: Callable[[], Any]) -> Any:
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
+
+    services = memoised(("services",), lambda: inputs.services.sort(SERVICE_KEY))
+
     # the production model: units, domain work, calibrated hours, ceiling, cost
-    if ("volumes",) not in memo:
-        memo[("volumes",)] = model_volumes(services)
-    modelled, volume_diagnostics = memo[("volumes",)]
-    units = service_activity_units(services, inputs.type_rules, modelled, production)
+    modelled, volume_diagnostics = memoised(("volumes",), lambda: model_volumes(services))
+    # service_activity_units reads one parameter, the online share of unspecified channels (A206)
+    units = memoised(("units", production.unspecified_online_share),
+                     lambda: service_activity_units(services, inputs.type_rules, modelled, production))
     match_key = ("matches", production.domain_min_score, production.domain_top_k)
-    if match_key not in memo:
-        memo[match_key] = match_domain_work(services, inputs.dwa_tasks, production)
-    matches = memo[match_key]
+    matches = memoised(match_key, lambda: match_domain_work(services, inputs.dwa_tasks, production))
     minutes = activity_minutes(inputs.activities, production)
     uk_reported = services.filter(
         (pl.col("country_code") == "UK") & (pl.col("applications_total").fill_null(0) > 0)
@@ -186,10 +228,17 @@ def score(
     )
 
     # the automation model on the activities
-    dwa_values = dwa_method_values(inputs.dwa_tasks, inputs.occupation_measures)
-    activity_values = service_activity_values(hours, inputs.activity_dwa, matches, dwa_values)
     activity_key = [*SERVICE_KEY, "activity_id"]
-    heads = activity_headline(activity_values, activity_key, params)
+    dwa_values = memoised(("dwa_values",), lambda: dwa_method_values(inputs.dwa_tasks, inputs.occupation_measures))
+    # the activities' method values read only which service-activity rows exist and the matches
+    values_key = ("activity_values", match_key, _rows_fingerprint(hours, activity_key))
+    activity_values = memoised(
+        values_key, lambda: service_activity_values(hours, inputs.activity_dwa, matches, dwa_values)
+    )
+    heads = memoised(
+        ("heads", values_key, tuple(params.headline_methods), params.method_coverage_threshold),
+        lambda: activity_headline(activity_values, activity_key, params),
+    )
     costs = _cost_per_hour(services, production)
     rows = (
         hours.join(heads, on=activity_key, how="left")
@@ -205,9 +254,10 @@ def score(
         )
     )
     weights = rows.with_columns(pl.col("hours_bottom_up").alias("hours"))
-    per_method = service_method_probability(weights, activity_values, params).with_columns(parameters_json)
+    per_method = None if figures_only else (
+        service_method_probability(weights, activity_values, params).with_columns(parameters_json)
+    )
     headline = service_headline(weights, per_method, params)
-    explained = explain(weights, inputs.activities.select("activity_id", "activity_name"))
 
     decision_activities = inputs.activities.filter(pl.col("is_case_decision"))["activity_id"].to_list()
     totals = rows.group_by(SERVICE_KEY).agg(
@@ -260,6 +310,10 @@ def score(
         )
     )
     valued = service_value(frame, headline, params)
+    if figures_only:
+        return valued, uk_replication(valued, params)
+    assert per_method is not None
+    explained = explain(weights, inputs.activities.select("activity_id", "activity_name"))
     mc_inputs = [
         weights.select(*activity_key, "hours", "is_front_office"),
         activity_values.join(heads.select(*activity_key, "probability"), on=activity_key, how="left"),

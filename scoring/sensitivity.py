@@ -17,7 +17,7 @@ from collections.abc import Callable
 import polars as pl
 
 from scoring.parameters import SEED_FIELDS, Parameters, from_assumptions
-from scoring.pipeline import ScoringInputs, ScoringOutputs, score
+from scoring.pipeline import ScoringInputs, score, score_figures
 from scoring.production import PRODUCTION_FIELDS
 
 # Relative precision of the changes, against the central figure (see one_at_a_time).
@@ -68,9 +68,11 @@ def candidates(assumptions: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def headline_figures(outputs: ScoringOutputs, params: Parameters) -> list[tuple[str, str, float | None, str]]:
-    """(figure_id, figure, value, unit) of the headline figures of one scoring."""
-    summary = outputs.summary
+def headline_figures(
+    summary: pl.DataFrame, replication: pl.DataFrame, params: Parameters
+) -> list[tuple[str, str, float | None, str]]:
+    """(figure_id, figure, value, unit) of the headline figures of one scoring: its service summary
+    and UK replication (score_figures, or ScoringOutputs.summary and .uk_replication)."""
     rows: list[tuple[str, str, float | None, str]] = []
     for country in sorted(summary["country_code"].unique().to_list()):
         s = summary.filter(pl.col("country_code") == country)
@@ -86,7 +88,7 @@ def headline_figures(outputs: ScoringOutputs, params: Parameters) -> list[tuple[
             (f"{code}_share_highly_automatable", f"{country}: share of scored services with headline probability >= A050",
              high / scored.height if scored.height else None, "share"),
         ]
-    for r in outputs.uk_replication.iter_rows(named=True):
+    for r in replication.iter_rows(named=True):
         rows.append((f"uk_replication_{r['figure_id']}", f"UK replication: {r['figure']}", r["atlas_value"], r["unit"]))
     return rows
 
@@ -102,11 +104,18 @@ def one_at_a_time(
     inputs: ScoringInputs,
     overrides: dict[str, object] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    only: set[str] | None = None,
+    reuse: bool = True,
 ) -> pl.DataFrame:
     """One row per varied assumption and headline figure: the figure at the central value and at the
     assumption's low and high, the changes, the swing |high - low| and its rank within the figure
     (1 = the assumption that moves the figure most). `overrides` are the run's parameter overrides,
-    applied to every scoring except where they set the assumption being varied."""
+    applied to every scoring except where they set the assumption being varied.
+
+    The scorings share one cache (score_figures): a step whose inputs an assumption does not reach
+    is computed once. `reuse=False` runs the whole score() each time, without a cache (the path
+    the shared cache replaced, kept as the reference it is tested against); `only` limits the analysis to those assumption ids (tests)."""
     overrides = dict(overrides or {})
     field_of = {parameter: field for field, (parameter, column) in SEED_FIELDS.items() if column == "value"}
     cache: dict[tuple, object] = {}
@@ -115,11 +124,17 @@ def one_at_a_time(
         kept = {k: v for k, v in overrides.items() if k != field_of.get(varied_parameter or "")}
         params = from_assumptions(assumptions).override(**kept)
         varied_inputs = ScoringInputs(**{**inputs.__dict__, "assumptions": assumptions})
-        outputs = score(varied_inputs, params, uncertainty=False, cache=cache)
-        return {fid: (text, value, unit) for fid, text, value, unit in headline_figures(outputs, params)}
+        if reuse:
+            summary, replication = score_figures(varied_inputs, params, cache=cache)
+        else:
+            outputs = score(varied_inputs, params, uncertainty=False)
+            summary, replication = outputs.summary, outputs.uk_replication
+        return {fid: (text, value, unit) for fid, text, value, unit in headline_figures(summary, replication, params)}
 
     central = run(inputs.assumptions, None)
     varied = candidates(inputs.assumptions)
+    if only is not None:
+        varied = varied.filter(pl.col("assumption_id").is_in(sorted(only)))
     rows = []
     total = varied.height
     for done, a in enumerate(varied.iter_rows(named=True), start=1):

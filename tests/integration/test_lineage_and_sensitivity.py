@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 
+import polars as pl
 import pytest
 
 from tests.conftest import PROJECT_ROOT
@@ -142,3 +143,29 @@ def test_sensitivity_varies_the_numeric_scoring_assumptions_in_their_ranges(con,
         "where assumption_id = 'A040' and figure_id = 'uk_value_gross_total'"
     ).fetchall()[0]
     assert low < central < high
+
+
+def test_the_shared_cache_gives_the_figures_of_scoring_each_time_from_scratch(con):
+    """Issue 18: the sensitivity's scorings share a cache of the steps an assumption does not reach.
+    Against the whole score() run afresh for every scoring (the path it replaced), on the real data,
+    for an assumption of every kind the cache keys on: the units (A206), the domain matches (A210,
+    A211) and the rows they add (A212), the headline methods' coverage (A055), a unit time (A240),
+    the calibration's cost (A202) and one read only by the figures (A050)."""
+    from scoring.io import read_scoring_inputs
+    from scoring.sensitivity import one_at_a_time
+
+    inputs = read_scoring_inputs(con)
+    only = {"A050", "A055", "A202", "A206", "A210", "A211", "A212", "A240"}
+    cached = one_at_a_time(inputs, only=only)
+    fresh = one_at_a_time(inputs, only=only, reuse=False)
+    assert cached.height == fresh.height == 8 * cached["figure_id"].n_unique()
+    # the changes are kept to 1e-9 of the figure, so they, the swings and the ranks agree exactly;
+    # the figures themselves are sums whose order may differ in the last bit
+    exact = ["assumption_id", "figure_id", "change_at_low", "change_at_high", "swing", "swing_rank"]
+    assert cached.select(exact).equals(fresh.select(exact))
+    for column in ("figure_central", "figure_at_low", "figure_at_high"):
+        for a, b in zip(cached[column].to_list(), fresh[column].to_list(), strict=True):
+            assert (a is None and b is None) or a == pytest.approx(b, rel=1e-12, abs=1e-12), column
+    # and the analysis moves something: every kind above changes at least one figure
+    moved = set(cached.filter(pl.col("swing") > 0)["assumption_id"].to_list())
+    assert moved == only

@@ -102,13 +102,13 @@ def test_one_at_a_time_varies_each_assumption_alone_and_ranks_by_swing(monkeypat
         values = {r["parameter"]: float(r["value"]) for r in inputs.assumptions.iter_rows(named=True)}
         seen.append((values["uk_labour_share_of_unit_cost"], values["unit_minutes__enquiry_phone"],
                      params.probability_threshold))
-        return _Outputs(100 * values["uk_labour_share_of_unit_cost"] + values["unit_minutes__enquiry_phone"])
+        return _Outputs(100 * values["uk_labour_share_of_unit_cost"] + values["unit_minutes__enquiry_phone"]), None
 
-    monkeypatch.setattr(sensitivity, "score", fake_score)
+    monkeypatch.setattr(sensitivity, "score_figures", fake_score)
     monkeypatch.setattr(sensitivity, "from_assumptions",
                         lambda frame: sensitivity.Parameters())
     monkeypatch.setattr(sensitivity, "headline_figures",
-                        lambda outputs, params: [("total", "Total", outputs.value, "money")])
+                        lambda outputs, replication, params: [("total", "Total", outputs.value, "money")])
     inputs = sensitivity.ScoringInputs(*([None] * 7), assumptions=register, replication_reference=None)
     frame = sensitivity.one_at_a_time(inputs, {"probability_threshold": 0.8})
     # central, then A040 low and high, then A230 low and high; the run's override kept throughout
@@ -130,10 +130,10 @@ def test_last_bit_noise_is_no_change_and_does_not_decide_the_rank(monkeypatch):
     })
     noise = iter([0.0, 3e-7, -2e-7, 1e-7, 0.0])  # parallel-sum noise on a figure of 1e9
 
-    monkeypatch.setattr(sensitivity, "score", lambda inputs, params, **_: _Outputs(1e9 + next(noise)))
+    monkeypatch.setattr(sensitivity, "score_figures", lambda inputs, params, **_: (_Outputs(1e9 + next(noise)), None))
     monkeypatch.setattr(sensitivity, "from_assumptions", lambda frame: sensitivity.Parameters())
     monkeypatch.setattr(sensitivity, "headline_figures",
-                        lambda outputs, params: [("total", "Total", outputs.value, "money")])
+                        lambda outputs, replication, params: [("total", "Total", outputs.value, "money")])
     inputs = sensitivity.ScoringInputs(*([None] * 7), assumptions=register, replication_reference=None)
     frame = sensitivity.one_at_a_time(inputs)
     assert frame["change_at_low"].to_list() == [0.0, 0.0]
