@@ -361,8 +361,61 @@ def validate_table(con: Any, suite: Suite, docs_dir: Path | None = None) -> Vali
             _record(docs_dir, report)
         return report
     quoted = f'"{suite.schema}"."{suite.table}"'  # both match _SUITE_FILE: letters, digits, _
-    frame = con.execute(f"SELECT * FROM {quoted}").df()
+    columns = columns_to_read(con, suite)
+    listed = ", ".join(f'"{c}"' for c in columns)
+    frame = con.execute(f"SELECT {listed} FROM {quoted}").df()
     return validate_frame(frame, suite, docs_dir)
+
+
+# Expectations on the table's set of columns need every column; the others name theirs.
+_TABLE_COLUMN_EXPECTATIONS = {
+    "expect_table_columns_to_match_set", "expect_table_columns_to_match_ordered_list",
+    "expect_table_column_count_to_equal", "expect_table_column_count_to_be_between",
+    "expect_column_to_exist",
+}
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+LONG_TEXT = 200  # characters: a sample row shows no more of a cell (_cell)
+
+
+def referenced_columns(definition: dict[str, Any]) -> set[str] | None:
+    """The columns a suite's expectations read (column, column_list, column_A/B and every name in
+    a row_condition), or None when one of them needs the whole table's columns."""
+    names: set[str] = set()
+    for expectation in definition.get("expectations", []):
+        if expectation.get("type") in _TABLE_COLUMN_EXPECTATIONS:
+            return None
+        kwargs = expectation.get("kwargs") or {}
+        for key in ("column", "column_A", "column_B"):
+            if isinstance(kwargs.get(key), str):
+                names.add(kwargs[key])
+        names.update(c for c in kwargs.get("column_list") or [] if isinstance(c, str))
+        if isinstance(kwargs.get("row_condition"), str):
+            names.update(_IDENTIFIER.findall(kwargs["row_condition"]))
+    return names
+
+
+def columns_to_read(con: Any, suite: Suite) -> list[str]:
+    """The table's columns a suite's run reads: those its expectations reference, and every other
+    column except long text (a value over LONG_TEXT characters), which no expectation reads and no
+    sample row shows in full. The scoring tables repeat their parameter record (about 3,000
+    characters) on every row: at 100x services, 2.6 million copies would take 8 GB in pandas, more
+    in Great Expectations' copies of it, and the check would run out of memory (issue 18)."""
+    schema = con.execute(
+        """SELECT column_name, data_type FROM information_schema.columns
+           WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?
+           ORDER BY ordinal_position""",
+        [suite.schema, suite.table],
+    ).fetchall()
+    referenced = referenced_columns(suite.definition())
+    if referenced is None:
+        return [name for name, _ in schema]
+    text = [name for name, kind in schema if kind == "VARCHAR" and name not in referenced]
+    long_text: set[str] = set()
+    if text:
+        lengths = ", ".join(f'max(length("{c}"))' for c in text)
+        found = con.execute(f'SELECT {lengths} FROM "{suite.schema}"."{suite.table}"').fetchone()
+        long_text = {c for c, n in zip(text, found, strict=True) if n is not None and n > LONG_TEXT}
+    return [name for name, _ in schema if name not in long_text]
 
 
 # --- the data docs landing page ----------------------------------------------------------------

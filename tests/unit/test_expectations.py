@@ -15,6 +15,7 @@ import pytest
 from quality.expectations import (
     EXPECTATIONS_DIR,
     build_gx_suite,
+    columns_to_read,
     discover_suites,
     load_suite,
     validate_frame,
@@ -156,3 +157,33 @@ def test_a_table_in_duckdb_is_read_and_checked(tmp_path):
     report = validate_table(con, load_suite(write_suite(tmp_path, SUITE)))
     assert [f.expectation for f in report.failures] == ["expect_column_values_to_not_be_null"]
     assert report.failures[0].sample_rows == [{"widget_id": "null", "online_share": "0.4"}]
+
+
+def test_a_check_reads_the_columns_it_needs_and_leaves_long_unreferenced_text(tmp_path):
+    """Issue 18: the scoring tables repeat a 3,000-character parameter record on every row; read
+    into pandas at 100x services it ran a check out of memory. A suite reads the columns its
+    expectations name (also in a row condition), every other column that is short, and no long
+    text it does not name; an expectation on the table's set of columns reads them all."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        "CREATE TABLE marts.fct_widget AS SELECT 'w' || i AS widget_id, i / 10 AS online_share, "
+        "'short' AS label, repeat('x', 201) AS parameters, repeat('y', 300) AS note, i AS size "
+        "FROM range(4) t(i)"
+    )
+    conditioned = dict(SUITE, expectations=[*SUITE["expectations"], {
+        "type": "expect_column_values_to_not_be_null",
+        "kwargs": {"column": "widget_id", "row_condition": "note.notnull()", "condition_parser": "pandas"},
+    }])
+    suite = load_suite(write_suite(tmp_path / "a", conditioned))
+    assert columns_to_read(con, suite) == ["widget_id", "online_share", "label", "note", "size"]
+    report = validate_table(con, suite)
+    assert report.passed and report.evaluated == 4 and report.rows == 4
+
+    whole = dict(SUITE, expectations=[*SUITE["expectations"], {
+        "type": "expect_table_columns_to_match_set",
+        "kwargs": {"column_set": ["widget_id", "online_share", "label", "parameters", "note", "size"]},
+    }])
+    suite = load_suite(write_suite(tmp_path / "b", whole))
+    assert columns_to_read(con, suite) == ["widget_id", "online_share", "label", "parameters", "note", "size"]
+    assert validate_table(con, suite).passed
