@@ -95,6 +95,60 @@ def read(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pl.DataFram
     return con.sql(f"SELECT * FROM {qualified(schema, table)}").pl()
 
 
+# Rows of a table held in memory at once while its CSV is written: the scoring tables repeat their
+# parameter record (about 3,000 characters) on every row, so that a whole table at 100x services
+# would take gigabytes as text.
+CSV_BATCH_ROWS = 50_000
+
+
+def export_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, folder: Path,
+                 batch_rows: int = CSV_BATCH_ROWS) -> int:
+    """<schema>.<table>.parquet (DuckDB writes it, streaming) and .csv (polars writes it batch by
+    batch, each batch made CSV-ready: nested values as JSON, formula-like text escaped) in
+    `folder`; returns the rows. Memory holds one batch, whatever the table's size (issue 18)."""
+    name = f"{schema}.{table}"
+    parquet = folder / f"{name}.parquet"
+    quoted_path = str(parquet).replace("'", "''")
+    con.execute(f"COPY (SELECT * FROM {qualified(schema, table)}) TO '{quoted_path}' (FORMAT parquet, COMPRESSION zstd)")
+    rows = 0
+    reader = con.sql(f"SELECT * FROM {qualified(schema, table)}").to_arrow_reader(batch_rows)
+    with (folder / f"{name}.csv").open("wb") as handle:
+        for batch in reader:
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            _csv_ready(frame).write_csv(handle, include_header=rows == 0)
+            rows += frame.height
+        if rows == 0:  # no rows: the header alone, from the table's schema
+            _csv_ready(pl.from_arrow(reader.schema.empty_table())).write_csv(handle)  # type: ignore[arg-type]
+    return rows
+
+
+class PublishedFrames(Mapping[str, pl.DataFrame]):
+    """The published tables by "schema.table", each read whole on first use and kept: the workbook
+    and the charts read a dozen of them (the summary, the evidence, the seeds), not the large
+    per-activity, per-method and per-task tables, which stay on disk."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, tables: Sequence[tuple[str, str]]) -> None:
+        self._con = con
+        self._tables = {f"{s}.{t}": (s, t) for s, t in tables}
+        self._read: dict[str, pl.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        if name not in self._read:
+            schema, table = self._tables[name]  # KeyError for a table that is not published
+            self._read[name] = read(self._con, schema, table)
+        return self._read[name]
+
+    def __iter__(self):
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+    def loaded(self) -> list[str]:
+        return sorted(self._read)
+
+
 def _amount(value: float | None, currency: str | None) -> str:
     if value is None:
         return "no value"
@@ -290,48 +344,63 @@ def write_exports(
         raise ExportError(f"no published warehouse at {published}: run the pipeline (make run) first")
     root.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(database), read_only=True) as con:
-        publication = con.execute(
-            "SELECT publish_id, run_id, CAST(published_at AS VARCHAR) FROM meta.publication"
-        ).fetchone()
-        if publication is None:
-            raise ExportError(f"{database} has no meta.publication row: not a published version")
-        publish_id, run_id, published_at = (str(v) for v in publication)
-        if not is_publish_id(publish_id):
-            raise ExportError(f"unexpected publish id {publish_id!r} in {database}")
-        matrix = matrix_grid(con)
-        target = shareable(database, publish_id, root) if share else None
-        if target is not None and target != publish_id:
-            _link(root, publish_id, target)
-            swap_pointer(root / LATEST, publish_id)
-            result = _shared_result(root, publish_id, target)
-            result.matrix = matrix
-            log(f"{publish_id} is identical to {target}: its exports are that version's folder (a link)")
-            with contextlib.suppress(OSError):
-                result.pruned = prune(root, keep if keep is not None else exports_keep(), protect=[publish_id])
-            result.seconds = time.monotonic() - started
-            return result
-        final = root / publish_id
-        staging = root / f".{publish_id}.{os.getpid()}.part"
+        return _write(con, database, root, started, manifest_path=manifest_path, lineage=lineage,
+                      keep=keep, charts=charts, log=log, share=share)
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    database: Path,
+    root: Path,
+    started: float,
+    *,
+    manifest_path: Path | None,
+    lineage: Mapping[str, Sequence[str]] | None,
+    keep: int | None,
+    charts: bool,
+    log: Callable[[str], None],
+    share: bool,
+) -> ExportResult:
+    """write_exports with the published file open (read-only) as `con`."""
+    publication = con.execute(
+        "SELECT publish_id, run_id, CAST(published_at AS VARCHAR) FROM meta.publication"
+    ).fetchone()
+    if publication is None:
+        raise ExportError(f"{database} has no meta.publication row: not a published version")
+    publish_id, run_id, published_at = (str(v) for v in publication)
+    if not is_publish_id(publish_id):
+        raise ExportError(f"unexpected publish id {publish_id!r} in {database}")
+    matrix = matrix_grid(con)
+    target = shareable(database, publish_id, root) if share else None
+    if target is not None and target != publish_id:
+        _link(root, publish_id, target)
+        swap_pointer(root / LATEST, publish_id)
+        result = _shared_result(root, publish_id, target)
+        result.matrix = matrix
+        log(f"{publish_id} is identical to {target}: its exports are that version's folder (a link)")
+        with contextlib.suppress(OSError):
+            result.pruned = prune(root, keep if keep is not None else exports_keep(), protect=[publish_id])
+        result.seconds = time.monotonic() - started
+        return result
+    final = root / publish_id
+    staging = root / f".{publish_id}.{os.getpid()}.part"
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "tables").mkdir(parents=True)
+    result = ExportResult(publish_id=publish_id, directory=final, matrix=matrix)
+    try:
+        tables = published_tables(con)
+        frames = PublishedFrames(con, tables)
+        columns: dict[str, list[tuple[str, str]]] = {}
+        for schema, table in tables:
+            name = f"{schema}.{table}"
+            columns[name] = [(str(r[0]), str(r[1])) for r in con.execute(
+                f"DESCRIBE {qualified(schema, table)}").fetchall()]
+            result.tables[name] = export_table(con, schema, table, staging / "tables")
+        log(f"exported {len(tables)} tables as Parquet and CSV")
+        load_log = lineage_from_load_log(con)
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        (staging / "tables").mkdir(parents=True)
-        result = ExportResult(publish_id=publish_id, directory=final, matrix=matrix)
-        try:
-            frames: dict[str, pl.DataFrame] = {}
-            columns: dict[str, list[tuple[str, str]]] = {}
-            for schema, table in published_tables(con):
-                name = f"{schema}.{table}"
-                frame = read(con, schema, table)
-                frames[name] = frame
-                columns[name] = [(str(r[0]), str(r[1])) for r in con.execute(
-                    f"DESCRIBE {qualified(schema, table)}").fetchall()]
-                frame.write_parquet(staging / "tables" / f"{name}.parquet", compression="zstd")
-                _csv_ready(frame).write_csv(staging / "tables" / f"{name}.csv")
-                result.tables[name] = frame.height
-            log(f"exported {len(frames)} tables as Parquet and CSV")
-            load_log = lineage_from_load_log(con)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        raise
     try:
         docs = table_docs(manifest_path)
         dictionary = describe(columns, docs, kind="table", lineage=lineage)

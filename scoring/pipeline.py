@@ -144,9 +144,11 @@ def score_figures(
     `cache` is a dict the caller keeps between calls on the same inputs. It holds each expensive
     step's result under the values the step reads: the volume model and the per-DWA method values
     (inputs only), the units (A206), the domain-work matches (A210-A211), and the activities' method
-    values and headline probabilities (the service-activity rows, the matches, A214 and A055). A
-    call that varies a unit time therefore reuses all of them and recomputes the hours and what
-    follows. tests/integration/test_lineage_and_sensitivity.py checks this against scoring
+    values and headline probabilities (the service-activity rows, the matches, A214 and A055), and
+    the valued services (every production parameter, A214 and A055). A call that varies a unit
+    time therefore reuses all but the last and recomputes the hours and what follows; one that
+    varies a threshold of the figures only (A050, A051, A056, A057, A205, A216) recomputes nothing
+    but the figures. tests/integration/test_lineage_and_sensitivity.py checks this against scoring
     without a cache on the real data."""
     return _score(inputs, params, None, uncertainty=False, cache=cache, figures_only=True)  # type: ignore[return-value]
 
@@ -174,6 +176,11 @@ def _score(
             memo[key] = compute()
         return memo[key]
 
+    # the service figures read the production parameters and, of the model's, only A214 and A055:
+    # an assumption read only by the headline figures (A050, A051, A056, A057, A205, A216) reuses them
+    valued_key = ("valued", repr(production), tuple(params.headline_methods), params.method_coverage_threshold)
+    if figures_only and valued_key in memo:
+        return memo[valued_key], uk_replication(memo[valued_key], params)
     services = memoised(("services",), lambda: inputs.services.sort(SERVICE_KEY))
 
     # the production model: units, domain work, calibrated hours, ceiling, cost
@@ -311,6 +318,7 @@ def _score(
     )
     valued = service_value(frame, headline, params)
     if figures_only:
+        memo[valued_key] = valued
         return valued, uk_replication(valued, params)
     assert per_method is not None
     explained = explain(weights, inputs.activities.select("activity_id", "activity_name"))

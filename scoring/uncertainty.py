@@ -366,6 +366,8 @@ def monte_carlo(
 
         step = chunk_services(params)
         starts = range(0, n, step)
+        if progress is not None:
+            progress(0, n)  # the draws start (what came before them is the central scoring)
         workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(starts)))
         with ThreadPoolExecutor(workers) as pool:
             for start, _ in zip(starts, pool.map(lambda s: chunk(s, min(n, s + step)), starts), strict=True):

@@ -65,15 +65,20 @@ class ScoringConfig(dg.Config):
 
 
 def _monte_carlo_progress(context: dg.AssetExecutionContext):
-    """Log the Monte Carlo's progress about every tenth of the services (and at the end)."""
-    started = time.monotonic()
+    """Log the Monte Carlo's progress about every tenth of the services (and at the end), timed
+    from its start (done = 0), after the central scoring."""
+    started = [time.monotonic()]
     last = [0]
 
     def report(done: int, total: int) -> None:
+        if done == 0:
+            context.log.info(f"central scores in {time.monotonic() - started[0]:.0f} s; Monte Carlo draws start")
+            started[0] = time.monotonic()
+            return
         if done < total and (done - last[0]) < max(1, total // 10):
             return
         last[0] = done
-        elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - started[0]
         eta = elapsed / done * (total - done) if done else 0.0
         context.log.info(
             f"Monte Carlo: {done}/{total} services ({done / max(total, 1):.0%}) in {elapsed:.0f} s"

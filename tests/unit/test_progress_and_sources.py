@@ -44,7 +44,7 @@ def test_the_monte_carlo_reports_each_batch_and_gives_the_same_numbers_with_or_w
     with_progress = monte_carlo(hours, values, costs, minutes, params, production,
                                 progress=lambda d, t: calls.append((d, t)))
     without = monte_carlo(hours, values, costs, minutes, params, production)
-    assert calls == [(3, 7), (6, 7), (7, 7)]
+    assert calls == [(0, 7), (3, 7), (6, 7), (7, 7)]
     assert with_progress.equals(without)
     # batches do not change the numbers: the draws are common to all services
     assert without.equals(monte_carlo(hours, values, costs, minutes,
