@@ -20,7 +20,15 @@ from ingestion.fetch import sha256_of
 from publishing.publish import rollback
 from reporting.charts import draw_matrix, organisation_label, organisations_png
 from reporting.dictionary import DICTIONARY_SCHEMA, describe, infer_unit, table_docs
-from reporting.exports import current_export, follow_published, prune, write_exports
+from reporting.exports import (
+    _csv_ready,
+    current_export,
+    export_table,
+    follow_published,
+    prune,
+    read,
+    write_exports,
+)
 from reporting.interactive import label_size, matrix_html
 from reporting.labels import Box, overlapping_pairs, place_labels
 from reporting.matrix import label_text, matrix_points, money, no_value_reasons, panels
@@ -623,3 +631,24 @@ def test_the_workbook_is_a_well_formed_package_that_a_second_reader_opens(tmp_pa
     assert read["is_digital"].to_list() == [True, False, None, True, True, False, True]
     assert read["loaded_at"].to_list() == [datetime(2026, 1, 2, 3, 4, 5)] * 7
     assert [str(v)[:10] for v in read["fiscal_date"].to_list()] == ["2024-04-01"] * 7
+
+
+def test_a_table_is_exported_in_batches_with_the_same_bytes_as_in_one_piece(tmp_path):
+    """Issue 18: the exports write a table batch by batch (memory holds one batch); the CSV is the
+    one the whole table gives (header once, formula-like text escaped, lists as JSON), the Parquet
+    the table itself; an empty table still has its header."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA scoring")
+    con.execute(
+        "CREATE TABLE scoring.t AS SELECT i AS n, CASE WHEN i % 2 = 0 THEN '=SUM(A1)' ELSE 'text ' || i END AS label, "
+        "[i, i + 1] AS pair, i / 3 AS share FROM range(7) r(i)"
+    )
+    con.execute("CREATE TABLE scoring.empty AS SELECT * FROM scoring.t WHERE false")
+    for table, rows in (("t", 7), ("empty", 0)):
+        assert export_table(con, "scoring", table, tmp_path, batch_rows=2) == rows
+        whole = read(con, "scoring", table)
+        expected = tmp_path / "whole.csv"
+        _csv_ready(whole).write_csv(expected)
+        assert (tmp_path / f"scoring.{table}.csv").read_bytes() == expected.read_bytes()
+        assert pl.read_parquet(tmp_path / f"scoring.{table}.parquet").equals(whole)
+    assert "'=SUM(A1)" in (tmp_path / "scoring.t.csv").read_text(encoding="utf-8")
