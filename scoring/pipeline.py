@@ -143,7 +143,7 @@ def score_figures(
 
     `cache` is a dict the caller keeps between calls on the same inputs. It holds each expensive
     step's result under the values the step reads: the volume model and the per-DWA method values
-    (inputs only), the units (A206), the domain-work matches (A210-A211), and the activities' method
+    (inputs only), the units (A206), the domain-work matches (ranked by A211, used from A210), the activities' method
     values and headline probabilities (the service-activity rows, the matches, A214 and A055), and
     the valued services (every production parameter, A214 and A055). A call that varies a unit
     time therefore reuses all but the last and recomputes the hours and what follows; one that
@@ -188,8 +188,12 @@ def _score(
     # service_activity_units reads one parameter, the online share of unspecified channels (A206)
     units = memoised(("units", production.unspecified_online_share),
                      lambda: service_activity_units(services, inputs.type_rules, modelled, production))
+    # the text match ranks by A211 only; A210 marks which matches are used
+    ranked = memoised(("ranked", production.domain_top_k),
+                      lambda: match_domain_work(services, inputs.dwa_tasks, production))
     match_key = ("matches", production.domain_min_score, production.domain_top_k)
-    matches = memoised(match_key, lambda: match_domain_work(services, inputs.dwa_tasks, production))
+    matches = memoised(match_key, lambda: ranked.with_columns(
+        (pl.col("match_score") >= production.domain_min_score).alias("is_used")))
     minutes = activity_minutes(inputs.activities, production)
     uk_reported = services.filter(
         (pl.col("country_code") == "UK") & (pl.col("applications_total").fill_null(0) > 0)

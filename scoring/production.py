@@ -389,6 +389,10 @@ GENERIC_SERVICE_WORDS = frozenset({
 })
 
 
+# Services x DWAs scores held at once by match_domain_work (64 MB of float64).
+MATCH_BLOCK_CELLS = 1 << 23
+
+
 def match_domain_work(
     services: pl.DataFrame, dwa_tasks: pl.DataFrame, params: ProductionParameters
 ) -> pl.DataFrame:
@@ -411,12 +415,19 @@ def match_domain_work(
         ).alias("_text"),
     ).sort(SERVICE_KEY)
     service_matrix = vectorizer.transform(frame["_text"].to_list())
-    scores = (service_matrix @ dwa_matrix.T).toarray()  # rows are L2-normalised: cosine
     k = max(1, min(int(params.domain_top_k), documents.height))
-    # ties broken by DWA id order (documents are sorted), so the result is deterministic
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    # a block of services at a time: the dense scores of all services against all DWAs would take
+    # gigabytes at 100x the services (issue 18); each row's top k does not depend on the others
+    block = max(1, MATCH_BLOCK_CELLS // max(documents.height, 1))
+    picked_parts, score_parts = [], []
+    for start in range(0, frame.height, block):
+        scores = (service_matrix[start:start + block] @ dwa_matrix.T).toarray()  # rows L2-normalised: cosine
+        # ties broken by DWA id order (documents are sorted), so the result is deterministic
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        picked_parts.append(order.ravel())
+        score_parts.append(np.take_along_axis(scores, order, axis=1).ravel())
+    picked = np.concatenate(picked_parts) if picked_parts else np.zeros(0, dtype=np.int64)
     rows_service, rows_rank = np.meshgrid(np.arange(frame.height), np.arange(k), indexing="ij")
-    picked = order.ravel()
     out = pl.DataFrame(
         {
             "service_key": frame["service_key"].gather(rows_service.ravel()),
@@ -424,7 +435,7 @@ def match_domain_work(
             "match_rank": (rows_rank.ravel() + 1).astype(np.int64),
             "dwa_id": documents["dwa_id"].gather(picked),
             "dwa_title": documents["dwa_title"].gather(picked),
-            "match_score": scores[rows_service.ravel(), picked],
+            "match_score": np.concatenate(score_parts) if score_parts else np.zeros(0),
         }
     )
     return out.filter(pl.col("match_score") > 0).with_columns(

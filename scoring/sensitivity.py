@@ -132,6 +132,7 @@ def one_at_a_time(
         return {fid: (text, value, unit) for fid, text, value, unit in headline_figures(summary, replication, params)}
 
     central = run(inputs.assumptions, None)
+    kept_entries = set(cache)  # what the central scoring cached; an assumption's own entries go after it
     varied = candidates(inputs.assumptions)
     if only is not None:
         varied = varied.filter(pl.col("assumption_id").is_in(sorted(only)))
@@ -151,6 +152,8 @@ def one_at_a_time(
                 "change_at_low": None if low is None or base is None else low - base,
                 "change_at_high": None if high is None or base is None else high - base,
             })
+        for key in [k for k in cache if k not in kept_entries]:
+            del cache[key]  # memory: at 100x services an entry can hold a million rows
         if progress is not None:
             progress(done, total)
     frame = pl.DataFrame(rows, schema={k: v for k, v in SCHEMA.items() if k not in ("swing", "relative_swing", "swing_rank")},

@@ -266,7 +266,7 @@ def test_an_unmatched_programme_sets_no_ceiling():
     assert out["is_every_programme_ceiling_known"] is False
 
 
-def test_the_text_match_finds_the_dwa_a_service_names_and_is_deterministic():
+def test_the_text_match_finds_the_dwa_a_service_names_and_is_deterministic(monkeypatch):
     dwa_tasks = pl.DataFrame({
         "dwa_id": ["d1", "d2", "d3"],
         "dwa_title": ["Inspect food products.", "Answer telephones to direct calls.", "Conduct climatological research."],
@@ -281,6 +281,11 @@ def test_the_text_match_finds_the_dwa_a_service_names_and_is_deterministic():
     assert best == {"s": "d1", "t": "d3"}
     assert first.equals(match_domain_work(services.reverse(), dwa_tasks, PARAMS))
     assert first.filter(pl.col("is_used"))["match_score"].min() >= PARAMS.domain_min_score
+    # issue 18: scored a block of services at a time (here one service: 3 cells), the same matches
+    import scoring.production as production
+
+    monkeypatch.setattr(production, "MATCH_BLOCK_CELLS", 3)
+    assert match_domain_work(services, dwa_tasks, PARAMS).equals(first)
 
 
 def test_an_activitys_hours_spread_over_the_occupations_of_its_dwas():
