@@ -243,13 +243,17 @@ def _score(
     dwa_values = memoised(("dwa_values",), lambda: dwa_method_values(inputs.dwa_tasks, inputs.occupation_measures))
     # the activities' method values read only which service-activity rows exist and the matches
     values_key = ("activity_values", match_key, _rows_fingerprint(hours, activity_key))
-    activity_values = memoised(
-        values_key, lambda: service_activity_values(hours, inputs.activity_dwa, matches, dwa_values)
-    )
-    heads = memoised(
-        ("heads", values_key, tuple(params.headline_methods), params.method_coverage_threshold),
-        lambda: activity_headline(activity_values, activity_key, params),
-    )
+    heads_key = ("heads", values_key, tuple(params.headline_methods), params.method_coverage_threshold)
+    def method_values() -> pl.DataFrame:
+        return service_activity_values(hours, inputs.activity_dwa, matches, dwa_values)
+
+    if figures_only:  # the figures read each activity's headline only: its method values (ten rows
+        # per service activity, gigabytes at 100x) are not kept
+        activity_values = None
+        heads = memoised(heads_key, lambda: activity_headline(method_values(), activity_key, params))
+    else:
+        activity_values = memoised(values_key, method_values)
+        heads = memoised(heads_key, lambda: activity_headline(activity_values, activity_key, params))
     costs = _cost_per_hour(services, production)
     rows = (
         hours.join(heads, on=activity_key, how="left")
