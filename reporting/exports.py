@@ -145,9 +145,6 @@ class PublishedFrames(Mapping[str, pl.DataFrame]):
     def __len__(self) -> int:
         return len(self._tables)
 
-    def loaded(self) -> list[str]:
-        return sorted(self._read)
-
 
 def _amount(value: float | None, currency: str | None) -> str:
     if value is None:
