@@ -47,11 +47,13 @@ SUMMARY_COLUMNS = (
     "service_key", "fiscal_year", "country_code", "organisation_code", "organisation_name",
     "service_name", "archetype_id", "headline_probability", "probability_p05", "probability_p95",
     "value_gross", "value_gross_p05", "value_gross_p95", "value_net", "currency", "price_year",
-    "quadrant", "priority_rank", "value_threshold", "parameters",
+    "quadrant", "priority_rank", "value_threshold",
 )
-# optional: read when the summary has them (older published versions may not)
+# optional: read when the summary has them (older published versions may not; those carry the
+# probability threshold in their `parameters` JSON instead of a column of its own)
 OPTIONAL_COLUMNS = {"value_null_reason": pl.String, "value_net_null_reason": pl.String,
-                    "already_digital_share": pl.Float64}
+                    "already_digital_share": pl.Float64, "probability_threshold": pl.Float64,
+                    "parameters": pl.String}
 
 
 @dataclass(frozen=True)
@@ -152,11 +154,16 @@ def matrix_points(
 
 
 def probability_threshold(summary: pl.DataFrame, default: float = 0.7) -> float:
-    """The probability threshold the scores were computed with (A050), from their parameters."""
-    for text in summary["parameters"].drop_nulls().head(1).to_list():
-        value = json.loads(text).get("probability_threshold")
-        if value is not None:
+    """The probability threshold the scores were computed with (A050): the summary's
+    `probability_threshold`, or in a version published before that column, its `parameters` JSON."""
+    if "probability_threshold" in summary.columns:
+        for value in summary["probability_threshold"].drop_nulls().head(1).to_list():
             return float(value)
+    if "parameters" in summary.columns:
+        for text in summary["parameters"].drop_nulls().head(1).to_list():
+            value = json.loads(text).get("probability_threshold")
+            if value is not None:
+                return float(value)
     return default
 
 

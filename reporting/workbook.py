@@ -6,7 +6,6 @@ with XlsxWriter.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +15,12 @@ from typing import Any
 import polars as pl
 
 from ingestion.registry import load_registry
+from reporting.matrix import probability_threshold
 from reporting.xlsx import FORMULA_PREFIXES, Column, SheetSpec, neutralise_formula, write_xlsx
+
+# the same on every row of a scoring table, and about the run rather than the row: the About sheet
+# names the parameter set, scoring.dim_parameter_set holds it
+RUN_COLUMNS = ("parameters", "parameter_set_id")
 
 __all__ = ["FORMULA_PREFIXES", "SHEETS", "Sheet", "build_sheets", "neutralise_formula", "number_format",
            "write_workbook"]
@@ -105,9 +109,7 @@ def _sum_or_null(column: str) -> pl.Expr:
 
 def _matrix_summary(frames: Mapping[str, pl.DataFrame]) -> Sheet:
     summary = frames[SUMMARY]
-    threshold = 0.7
-    for text in summary["parameters"].drop_nulls().head(1).to_list():
-        threshold = float(json.loads(text).get("probability_threshold", threshold))
+    threshold = probability_threshold(summary)
     totals = summary.group_by("country_code").agg(pl.col("value_gross").sum().alias("_country_value"))
     frame = (
         summary.group_by("country_code", "quadrant")
@@ -168,7 +170,7 @@ def _organisations(frames: Mapping[str, pl.DataFrame]) -> Sheet:
     agg = frames[table]
     frame = agg.join(_organisation_names(frames), on=["country_code", "organisation_code"], how="left")
     frame = frame.select("country_code", "organisation_code", "organisation_name",
-                         *[c for c in agg.columns if c not in ("country_code", "organisation_code", "parameters")])
+                         *[c for c in agg.columns if c not in ("country_code", "organisation_code", *RUN_COLUMNS)])
     frame = frame.sort(["country_code", "value_gross"], descending=[False, True], nulls_last=True)
     return Sheet("Organisations", frame, _origin(frame, table, {"organisation_name": (SUMMARY, "organisation_name")}),
                  note="Per organisation: services, volume, value and volume-weighted probability.", table=table)
@@ -186,7 +188,7 @@ def _archetypes(frames: Mapping[str, pl.DataFrame]) -> Sheet:
         origin.update({c: ("seeds.archetypes", c) for c in extra})
         frame = frame.select("country_code", "archetype_id", *extra,
                              *[c for c in agg.columns if c not in ("country_code", "archetype_id")])
-    frame = frame.drop("parameters", strict=False).sort(["country_code", "value_gross"], descending=[False, True], nulls_last=True)
+    frame = frame.drop(*RUN_COLUMNS, strict=False).sort(["country_code", "value_gross"], descending=[False, True], nulls_last=True)
     return Sheet("Archetypes", frame, origin, note="Per service archetype: services, volume, value and probability.",
                  table=table)
 
@@ -294,11 +296,14 @@ def _sources(load_log: Sequence[Mapping[str, Any]]) -> Sheet:
                  note="Every raw table behind this version: publisher, licence, file and sha256.", table="")
 
 
-def _about(publication: Mapping[str, str], sheets: Sequence[Sheet]) -> Sheet:
+def _about(publication: Mapping[str, str], sheets: Sequence[Sheet], summary: pl.DataFrame) -> Sheet:
+    parameter_sets = summary["parameter_set_id"].unique().sort().to_list() if "parameter_set_id" in summary.columns else []
     rows = [
         ("publish_id", publication.get("publish_id", "")),
         ("published_at", publication.get("published_at", "")),
         ("run_id", publication.get("run_id", "")),
+        *[("parameter_set_id", f"{p}: the model's parameters and assumptions in this version "
+           "(scoring.dim_parameter_set; the Assumptions sheet lists the register)") for p in parameter_sets if p],
         ("read_from", "the published warehouse (published/atlas.duckdb): marts, scoring and seeds schemas"),
     ]
     rows += [(f"sheet: {s.name}", s.note) for s in sheets]
@@ -322,15 +327,15 @@ def build_sheets(
         _archetypes(frames),
         _plain(frames, "Activities", "scoring.agg_automation_by_activity",
                "Per country and activity (the general procedures): services, hours, labour cost, automatable hours and value.",
-               drop=["parameters"]),
+               drop=list(RUN_COLUMNS)),
         _evidence(frames),
         _pilots(frames),
         _plain(frames, "Calibration", "scoring.fct_unit_cost_calibration",
                "UK services with a reported cost per transaction: reported against predicted, in sample and leave-one-out (A207).",
-               drop=["parameters"]),
+               drop=list(RUN_COLUMNS)),
         _plain(frames, "UK replication", "scoring.uk_replication",
                "The Turing Institute's UK arithmetic on the 2012-13 Transactions Explorer, ours beside theirs.",
-               drop=["parameters"]),
+               drop=list(RUN_COLUMNS)),
         _plain(frames, "Sensitivity", "scoring.fct_sensitivity",
                "One-at-a-time sensitivity: each numeric assumption of the scoring stage at its low and high, "
                "the others central, and how far it moves each headline figure (swing_rank 1 = moves it most)."),
@@ -341,7 +346,7 @@ def build_sheets(
                typed_text=("value", "low", "high")),
         _sources(load_log),
     ]
-    return [_about(publication, sheets), *sheets]
+    return [_about(publication, sheets, frames[SUMMARY]), *sheets]
 
 
 # --- writing -----------------------------------------------------------------------------------

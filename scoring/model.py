@@ -400,6 +400,7 @@ def matrix(summary: pl.DataFrame, params: Parameters) -> pl.DataFrame:
     )
     order = {q: i for i, q in enumerate(QUADRANTS)}
     frame = frame.with_columns(
+        pl.lit(params.probability_threshold, dtype=pl.Float64).alias("probability_threshold"),
         high_p.fill_null(False).alias("is_highly_automatable"),
         high_v.fill_null(False).alias("is_high_value"),
         quadrant.alias("quadrant"),

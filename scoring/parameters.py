@@ -1,11 +1,13 @@
 """Model parameters: read from the assumptions seed, overridable per run.
 
 Every number the scoring stage uses is an assumption with an id in seeds/assumptions.csv; a run may
-override any of them (Dagster run config), and every output table records the values it used.
+override any of them (Dagster run config). Every output table names the set of values it used
+(`parameter_set_id`); scoring.dim_parameter_set holds each set in full, as JSON.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, fields, replace
 
@@ -71,7 +73,7 @@ SEED_FIELDS = {
 
 
 def parameters_record(params: Parameters, assumptions: pl.DataFrame) -> str:
-    """The `parameters` JSON every scoring table carries: the run's parameters (as used, after any
+    """The `parameters` JSON of scoring.dim_parameter_set: the run's parameters (as used, after any
     run override) and every assumption of the register the run read, id -> value, with the
     overridden ones at the value the run used."""
     values = {r["assumption_id"]: r["value"] for r in assumptions.iter_rows(named=True)}
@@ -89,6 +91,13 @@ def parameters_record(params: Parameters, assumptions: pl.DataFrame) -> str:
         else:
             values[assumption_id] = str(value)
     return json.dumps({**used, "assumptions": dict(sorted(values.items()))}, sort_keys=True)
+
+
+def parameter_set_id(record: str) -> str:
+    """The id of a parameters record: `ps-` and the first 16 hex digits of its sha256. Every scoring
+    table carries it on each row instead of the record itself (about 3,000 characters, which made
+    most of the scoring tables' memory and export size at 100x the services)."""
+    return "ps-" + hashlib.sha256(record.encode("utf-8")).hexdigest()[:16]
 
 
 def from_assumptions(assumptions: pl.DataFrame) -> Parameters:

@@ -28,7 +28,7 @@ from scoring.model import (
     service_value,
     uk_replication,
 )
-from scoring.parameters import Parameters, parameters_record
+from scoring.parameters import Parameters, parameter_set_id, parameters_record
 from scoring.production import (
     activity_minutes,
     calibrate,
@@ -69,6 +69,7 @@ class ScoringOutputs:
     uk_replication: pl.DataFrame
     calibration: pl.DataFrame
     diagnostics: pl.DataFrame
+    parameter_sets: pl.DataFrame
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {
@@ -83,6 +84,7 @@ class ScoringOutputs:
             "uk_replication": self.uk_replication,
             "fct_unit_cost_calibration": self.calibration,
             "model_diagnostics": self.diagnostics,
+            "dim_parameter_set": self.parameter_sets,
         }
 
 
@@ -168,7 +170,9 @@ def _score(
     figures_only: bool,
 ) -> ScoringOutputs | tuple[pl.DataFrame, pl.DataFrame]:
     production = production_parameters(inputs.assumptions)
-    parameters_json = pl.lit(parameters_record(params, inputs.assumptions)).alias("parameters")
+    record = parameters_record(params, inputs.assumptions)
+    # each row names its parameter set; the set itself is one row of scoring.dim_parameter_set
+    parameter_set = pl.lit(parameter_set_id(record)).alias("parameter_set_id")
     memo = cache if cache is not None else {}
 
     def memoised(key: tuple, compute: Callable[[], Any]) -> Any:
@@ -270,7 +274,7 @@ def _score(
     )
     weights = rows.with_columns(pl.col("hours_bottom_up").alias("hours"))
     per_method = None if figures_only else (
-        service_method_probability(weights, activity_values, params).with_columns(parameters_json)
+        service_method_probability(weights, activity_values, params).with_columns(parameter_set)
     )
     headline = service_headline(weights, per_method, params)
 
@@ -351,7 +355,7 @@ def _score(
         "already_digital_share", "value_gross", "value_net", "fte_automatable", "hours_automatable",
         "value_null_reason", "value_net_null_reason",
     ).join(explained, on=SERVICE_KEY, how="left").join(intervals, on=SERVICE_KEY, how="left")
-    summary = matrix(summary, params).with_columns(parameters_json).sort(
+    summary = matrix(summary, params).with_columns(parameter_set).sort(
         ["country_code", "priority_rank", "service_key", "fiscal_year"], nulls_last=True  # no value: unranked, last
     )
 
@@ -362,14 +366,14 @@ def _score(
             "minutes_per_unit", "hours_bottom_up", "hours", "share_of_service_hours", "probability", "methods_used_ids",
             "routine_share", "automatable_hours", "labour_cost", "value_gross", "currency", "price_year",
         )
-        .with_columns(parameters_json)
+        .with_columns(parameter_set)
         .sort(activity_key)
     )
     reference = inputs.replication_reference.select(
         "figure_id", "reference_value", "reference_data_year", "reference_source"
     )
     replication = (
-        uk_replication(summary, params).join(reference, on="figure_id", how="left").with_columns(parameters_json)
+        uk_replication(summary, params).join(reference, on="figure_id", how="left").with_columns(parameter_set)
     )
     fallback = units.filter(pl.col("units_source").str.contains("fallback")).select(SERVICE_KEY).unique()
     diagnostics = model_diagnostics(
@@ -382,17 +386,18 @@ def _score(
         .select(*SERVICE_KEY, "country_code", "service_name", "match_rank", "dwa_id", "dwa_title", "match_score", "is_used"),
         service_automation=per_method,
         summary=summary,
-        by_organisation=rollup(summary, ["country_code", "fiscal_year", "organisation_code"]).with_columns(parameters_json),
-        by_archetype=rollup(summary, ["country_code", "fiscal_year", "archetype_id"]).with_columns(parameters_json),
-        by_country=rollup(summary, ["country_code", "fiscal_year"]).with_columns(parameters_json),
-        by_activity=rollup_by_activity(service_activity).with_columns(parameters_json),
+        by_organisation=rollup(summary, ["country_code", "fiscal_year", "organisation_code"]).with_columns(parameter_set),
+        by_archetype=rollup(summary, ["country_code", "fiscal_year", "archetype_id"]).with_columns(parameter_set),
+        by_country=rollup(summary, ["country_code", "fiscal_year"]).with_columns(parameter_set),
+        by_activity=rollup_by_activity(service_activity).with_columns(parameter_set),
         uk_replication=replication,
         calibration=calibration.select(
             *SERVICE_KEY, "service_name", "cost_round", "cost_per_transaction_gbp",
             "front_minutes_per_transaction", "back_minutes_per_transaction", "target_minutes",
             "predicted_cost_per_transaction_gbp", "loo_predicted_cost_per_transaction_gbp", "loo_log_ratio",
-        ).with_columns(parameters_json),
-        diagnostics=diagnostics.with_columns(parameters_json),
+        ).with_columns(parameter_set),
+        diagnostics=diagnostics.with_columns(parameter_set),
+        parameter_sets=pl.DataFrame({"parameters": [record]}).select(parameter_set, "parameters"),
     )
 
 
@@ -516,4 +521,13 @@ def invariant_failures(outputs: ScoringOutputs, services: int) -> list[str]:
     hours = outputs.service_activity
     if hours.filter(pl.col("hours") < 0).height or not np.isfinite(hours["hours"].to_numpy()).all():
         problems.append("negative or non-finite hours in fct_service_activity")
+    sets = outputs.parameter_sets
+    if sets.height == 0 or sets["parameter_set_id"].is_duplicated().any():
+        problems.append(f"dim_parameter_set has {sets.height} rows, or duplicate ids")
+    for name, frame in outputs.tables().items():
+        if "parameter_set_id" not in frame.columns:
+            continue
+        unknown = frame.filter(~pl.col("parameter_set_id").is_in(sets["parameter_set_id"]))
+        if unknown.height:
+            problems.append(f"{name}: {unknown.height} rows name a parameter set missing from dim_parameter_set")
     return problems

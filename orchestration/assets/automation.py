@@ -46,6 +46,9 @@ KEYS = {
     "reported against predicted cost, in sample and leave-one-out (A207).",
     "model_diagnostics": "One row per diagnostic figure of the model: calibration and volume-model "
     "fit, distinct probabilities, variance explained by the archetype, quadrant counts, coverage.",
+    "dim_parameter_set": "One row per parameter set the model's tables were computed with (their "
+    "parameter_set_id): the run's parameters after any override and every assumption of the register "
+    "it read, as JSON.",
 }
 
 
@@ -155,8 +158,8 @@ def automation_model(context: dg.AssetExecutionContext, config: ScoringConfig, w
 
 def _run_overrides(summary_parameters: str | None, assumptions: pl.DataFrame) -> dict[str, object]:
     """The parameters the model run used that differ from the register (its run config overrides),
-    read back from the summary's `parameters`, so that the sensitivity varies around the same
-    central case."""
+    read back from the summary's parameter set (scoring.dim_parameter_set), so that the sensitivity
+    varies around the same central case."""
     if not summary_parameters:
         return {}
     used = json.loads(summary_parameters)
@@ -184,7 +187,8 @@ def sensitivity_analysis(context: dg.AssetExecutionContext, warehouse: DuckDBRes
     with warehouse.get_connection() as con:
         inputs: ScoringInputs = read_scoring_inputs(con)
         first = con.execute(
-            "SELECT parameters FROM scoring.fct_service_automation_summary LIMIT 1"
+            "SELECT p.parameters FROM scoring.dim_parameter_set AS p WHERE p.parameter_set_id = "
+            "(SELECT parameter_set_id FROM scoring.fct_service_automation_summary LIMIT 1)"
         ).fetchall()
         overrides = _run_overrides(first[0][0] if first else None, inputs.assumptions)
         if overrides:

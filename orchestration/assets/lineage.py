@@ -29,7 +29,7 @@ SCORING_MODULES: dict[str, tuple[str, ...]] = {
             "fct_service_activity", "fct_service_domain_match", "fct_service_automation",
             "fct_service_automation_summary", "agg_automation_by_organisation",
             "agg_automation_by_archetype", "agg_automation_by_country", "agg_automation_by_activity",
-            "uk_replication", "fct_unit_cost_calibration", "model_diagnostics",
+            "uk_replication", "fct_unit_cost_calibration", "model_diagnostics", "dim_parameter_set",
         )
     },
     "fct_sensitivity": SENSITIVITY,

@@ -11,6 +11,7 @@ import json
 import polars as pl
 import pytest
 
+from scoring.parameters import parameter_set_id
 from tests.conftest import PROJECT_ROOT
 
 REGISTER = PROJECT_ROOT / "dbt_project" / "seeds" / "assumptions.csv"
@@ -84,10 +85,30 @@ def test_every_cited_assumption_is_in_the_register_with_its_value(con, register)
 
 
 def test_parameters_list_every_assumption_of_the_register(con, register):
-    (text,) = con.execute("select parameters from scoring.fct_service_automation_summary limit 1").fetchall()[0]
+    (text,) = con.execute(
+        "select p.parameters from scoring.dim_parameter_set as p join (select distinct parameter_set_id "
+        "from scoring.fct_service_automation_summary) using (parameter_set_id)"
+    ).fetchall()[0]
     listed = json.loads(text)["assumptions"]
     assert set(listed) == {r["assumption_id"] for r in register}
     assert {"A001", "A010", "A020", "A029", "A041"} <= set(listed)
+
+
+def test_every_model_table_names_the_one_parameter_set_of_the_run(con):
+    tables = [t for (t,) in con.execute(
+        "select table_name from information_schema.columns where table_schema = 'scoring' "
+        "and column_name = 'parameter_set_id' and table_name <> 'dim_parameter_set'").fetchall()]
+    assert {"fct_service_automation", "fct_service_activity", "fct_service_automation_summary",
+            "agg_automation_by_country", "uk_replication", "model_diagnostics"} <= set(tables)
+    (sets,) = con.execute("select list(parameter_set_id) from scoring.dim_parameter_set").fetchone()
+    assert len(sets) == 1 and sets[0].startswith("ps-")
+    for table in tables:
+        used = {v for (v,) in con.execute(f"select distinct parameter_set_id from scoring.{table}").fetchall()}
+        assert used == set(sets), table
+    (text,) = con.execute("select parameters from scoring.dim_parameter_set").fetchone()
+    assert parameter_set_id(text) == sets[0]  # the id is the hash of the set it names
+    assert json.loads(text)["probability_threshold"] == con.execute(
+        "select any_value(probability_threshold) from scoring.fct_service_automation_summary").fetchone()[0]
 
 
 def test_register_rows_have_evidence_quality_and_a_range_where_numeric(register):

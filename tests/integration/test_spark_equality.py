@@ -36,6 +36,7 @@ SCORE_KEYS = {
     "agg_automation_by_activity": ["country_code", "fiscal_year", "activity_id"],
     "fct_unit_cost_calibration": ["service_key", "fiscal_year"],
     "model_diagnostics": ["figure_id"],
+    "dim_parameter_set": ["parameter_set_id"],
 }
 
 

@@ -31,7 +31,14 @@ from reporting.exports import (
 )
 from reporting.interactive import label_size, matrix_html
 from reporting.labels import Box, overlapping_pairs, place_labels
-from reporting.matrix import label_text, matrix_points, money, no_value_reasons, panels
+from reporting.matrix import (
+    label_text,
+    matrix_points,
+    money,
+    no_value_reasons,
+    panels,
+    probability_threshold,
+)
 from reporting.workbook import (
     HEADER_ROWS,
     SHEETS,
@@ -43,7 +50,7 @@ from reporting.workbook import (
 
 PUBLISH_ID = "20260101T120000Z-abcdef12"
 MANIFEST = Path(__file__).resolve().parents[2] / "dbt_project" / "target" / "manifest.json"
-PARAMETERS = json.dumps({"probability_threshold": 0.75})
+PARAMETER_SET = "ps-0123456789abcdef"
 
 
 def _summary() -> pl.DataFrame:
@@ -71,7 +78,7 @@ def _summary() -> pl.DataFrame:
             "value_threshold": 1e6, "is_highly_automatable": p >= 0.75, "is_high_value": bool(value and value >= 1e6),
             "quadrant": "no_value" if not placed else ("automate_first" if p >= 0.75 and value >= 1e6 else "monitor"),
             "priority_rank": (i + 1 - (i > 3)) if placed and country == "CA" else (i - 7 - (i > 9)) if placed else None,
-            "parameters": PARAMETERS,
+            "probability_threshold": 0.75, "parameter_set_id": PARAMETER_SET,
             "volume_basis": "reported" if i % 4 else "modelled", "volume_modelled": None if i % 4 else 500.0,
             "delivery_hours": 16500.0, "labour_cost_basis": "bottom-up hours x loaded cost",
             "labour_cost_null_reason": None if placed else "no loaded cost", "routine_share": 0.5, "top_activity_id": "intake_mail",
@@ -89,7 +96,7 @@ def _rollup(summary: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         pl.col("headline_probability").mean().alias("mean_probability"),
         (pl.col("quadrant") == "automate_first").sum().cast(pl.Int64).alias("services_automate_first"),
         pl.col("currency").first(), pl.col("price_year").first(),
-    ).with_columns(pl.lit(PARAMETERS).alias("parameters"))
+    ).with_columns(pl.lit(PARAMETER_SET).alias("parameter_set_id"))
 
 
 @pytest.fixture()
@@ -111,13 +118,13 @@ def published(tmp_path) -> Path:
                                                 "atlas_value": [4.0], "unit": ["services"],
                                                 "atlas_data_year": ["2012-13"], "reference_value": [377.0],
                                                 "reference_data_year": ["2024"], "reference_source": ["Turing"],
-                                                "parameters": [PARAMETERS]}),
+                                                "parameter_set_id": [PARAMETER_SET]}),
         "scoring.agg_automation_by_activity": pl.DataFrame({
             "country_code": ["CA"], "fiscal_year": ["2023-2024"], "activity_id": ["intake_mail"], "services": [3], "units": [100.0],
             "hours": [50.0], "labour_cost": [5000.0], "automatable_hours": [30.0], "value_gross": [3000.0],
             "hours_weighted_probability": [0.6], "hours_weighted_routine_share": [0.8],
             "rows_on_modelled_volume": [1], "currency": ["CAD"], "price_year": [2024],
-            "share_of_country_hours": [1.0], "parameters": [PARAMETERS]}),
+            "share_of_country_hours": [1.0], "parameter_set_id": [PARAMETER_SET]}),
         "scoring.fct_sensitivity": pl.DataFrame({
             "assumption_id": ["A040", "A212"], "parameter": ["uk_labour_share_of_unit_cost", "domain_work_share"],
             "assumption_unit": ["share", "share"], "quality": ["red", "red"], "central": [0.7, 0.5],
@@ -131,7 +138,7 @@ def published(tmp_path) -> Path:
             "cost_round": ["2012-Q4"], "cost_per_transaction_gbp": [2.5], "front_minutes_per_transaction": [3.0],
             "back_minutes_per_transaction": [4.0], "target_minutes": [5.6],
             "predicted_cost_per_transaction_gbp": [2.0], "loo_predicted_cost_per_transaction_gbp": [1.9],
-            "loo_log_ratio": [-0.27], "parameters": [PARAMETERS]}),
+            "loo_log_ratio": [-0.27], "parameter_set_id": [PARAMETER_SET]}),
         "marts.dim_service": dim,
         "marts.fct_service_cost": cost,
         "seeds.archetypes": pl.DataFrame({"archetype_id": ["benefit", "licence", "info"],
@@ -323,6 +330,14 @@ def test_every_scoring_column_of_the_summary_is_documented_in_scoring_columns_ym
     missing = dictionary.filter(pl.col("description") == "")["column_name"].to_list()
     assert missing == []
     assert dictionary["source"].str.contains("source datasets: onet__database").all()
+
+
+def test_the_probability_cut_comes_from_the_summary_or_from_an_older_versions_parameters():
+    assert {p.probability_threshold for p in panels(matrix_points(_summary(), None))} == {0.75}
+    older = _summary().drop("probability_threshold", "parameter_set_id").with_columns(
+        pl.lit(json.dumps({"probability_threshold": 0.8, "assumptions": {"A050": "0.8"}})).alias("parameters"))
+    assert {p.probability_threshold for p in panels(matrix_points(older, None))} == {0.8}
+    assert probability_threshold(older.drop("parameters")) == 0.7  # neither: A050's register value
 
 
 def test_the_matrix_page_draws_every_valued_service_lists_every_service_and_needs_no_network(tmp_path):
