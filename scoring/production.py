@@ -16,6 +16,7 @@ Services with no recorded volume get a modelled one (A208), flagged as such.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -660,6 +661,30 @@ def programme_ceiling(
         .select(*SERVICE_KEY, "fte_bottom_up", "fte_delivery", "ceiling_factor", "is_capped_by_programme_fte",
                 "is_every_programme_ceiling_known", "programme_fte_total")
     )
+
+
+# services per block of service_occupation_mix_blocks: an activity spreads over every occupation of
+# its DWAs' tasks (hundreds), so the mix of all 241,400 services of a 100x run at once took 15 GB
+MIX_BLOCK_SERVICES = 20_000
+
+
+def service_occupation_mix_blocks(
+    activity_rows: pl.DataFrame,
+    activity_dwa: pl.DataFrame,
+    domain_matches: pl.DataFrame,
+    dwa_tasks: pl.DataFrame,
+    block_services: int | None = None,
+) -> Iterator[pl.DataFrame]:
+    """service_occupation_mix for a block of services at a time (MIX_BLOCK_SERVICES, in service
+    key order): the same rows, in blocks of disjoint services, with memory bounded by the block."""
+    size = block_services or MIX_BLOCK_SERVICES
+    keys = activity_rows.select(SERVICE_KEY).unique().sort(SERVICE_KEY)
+    for start in range(0, keys.height, size):
+        block = keys.slice(start, size)
+        yield service_occupation_mix(
+            activity_rows.join(block, on=SERVICE_KEY, how="semi"), activity_dwa,
+            domain_matches.join(block, on=SERVICE_KEY, how="semi"), dwa_tasks,
+        )
 
 
 def service_occupation_mix(

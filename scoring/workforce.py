@@ -14,6 +14,8 @@ Pure polars and numpy; no dagster.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import polars as pl
 
@@ -55,7 +57,7 @@ def occupation_probability(occupation_measures: pl.DataFrame, params: Parameters
 
 def organisation_occupation_fte(
     services: pl.DataFrame,
-    service_occupations: pl.DataFrame,
+    service_occupations: pl.DataFrame | Iterable[pl.DataFrame],
     probabilities: pl.DataFrame,
     eparams: EvidenceParameters,
 ) -> pl.DataFrame:
@@ -63,25 +65,35 @@ def organisation_occupation_fte(
     highly automatable FTE. Only services with an FTE figure count (Canada).
 
     `services`: service_key, fiscal_year, country_code, organisation_code, organisation_name, fte.
-    `service_occupations`: service_key, fiscal_year, onet_soc_code, occupation_share."""
+    `service_occupations`: service_key, fiscal_year, onet_soc_code, occupation_share; or blocks of
+    such rows, each for services of its own (scoring.production.service_occupation_mix_blocks),
+    summed block by block so that the whole mix is never held at once."""
     keys = ["country_code", "organisation_code", "fiscal_year", "onet_soc_code"]
     staffed = services.filter(pl.col("fte").is_not_null()).select(
         "service_key", "fiscal_year", "country_code", "organisation_code", "organisation_name",
         pl.col("fte").cast(pl.Float64),
     )
-    per_service = staffed.join(
-        service_occupations.select("service_key", "fiscal_year", "onet_soc_code", "occupation_share"),
-        on=["service_key", "fiscal_year"],
-        how="inner",
-    ).with_columns((pl.col("fte") * pl.col("occupation_share")).alias("occupation_fte"))
-    threshold = eparams.workforce_high_automation_threshold
-    grouped = (
-        per_service.group_by(keys)
-        .agg(
+
+    def sums(block: pl.DataFrame) -> pl.DataFrame:
+        per_service = staffed.join(
+            block.select("service_key", "fiscal_year", "onet_soc_code", pl.col("occupation_share").cast(pl.Float64)),
+            on=["service_key", "fiscal_year"],
+            how="inner",
+        ).with_columns((pl.col("fte") * pl.col("occupation_share")).alias("occupation_fte"))
+        return per_service.group_by(keys).agg(
             pl.col("organisation_name").first(),
             pl.col("occupation_fte").sum().alias("fte"),
             pl.col("service_key").n_unique().cast(pl.Int64).alias("services"),
         )
+
+    blocks = [service_occupations] if isinstance(service_occupations, pl.DataFrame) else service_occupations
+    partial = [sums(block) for block in blocks] or [sums(pl.DataFrame(schema={
+        "service_key": pl.String, "fiscal_year": pl.String, "onet_soc_code": pl.String, "occupation_share": pl.Float64}))]
+    threshold = eparams.workforce_high_automation_threshold
+    # blocks hold disjoint services: their counts add up
+    grouped = (
+        pl.concat(partial).group_by(keys)
+        .agg(pl.col("organisation_name").first(), pl.col("fte").sum(), pl.col("services").sum())
         .join(probabilities.select("onet_soc_code", "automation_probability"), on="onet_soc_code", how="left")
     )
     high = pl.col("automation_probability") >= threshold

@@ -14,7 +14,7 @@ from orchestration.assets.scoring import (
 )
 from scoring.io import read_occupation_profiles
 from scoring.parameters import from_assumptions
-from scoring.production import service_occupation_mix
+from scoring.production import service_occupation_mix_blocks
 from scoring.workforce import (
     occupation_outlook,
     occupation_probability,
@@ -78,7 +78,8 @@ def workforce_transitions(
             """SELECT service_key, fiscal_year, country_code, organisation_code, organisation_name, fte
                FROM scoring.fct_service_automation_summary"""
         ).pl()
-        mix = service_occupation_mix(
+        # in blocks of services: the whole mix at 100x the services took 15 GB
+        mix = service_occupation_mix_blocks(
             con.sql("SELECT service_key, fiscal_year, activity_id, hours FROM scoring.fct_service_activity").pl(),
             con.sql("SELECT * FROM seeds.activity_dwa").pl(),
             con.sql("SELECT * FROM scoring.fct_service_domain_match").pl(),

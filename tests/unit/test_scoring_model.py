@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 
 import polars as pl
 import pytest
@@ -22,7 +24,7 @@ from scoring.model import (
     service_value,
     uk_replication,
 )
-from scoring.parameters import Parameters
+from scoring.parameters import Parameters, parameter_set_id, parameters_record
 from scoring.production import ProductionParameters
 from scoring.uncertainty import monte_carlo
 
@@ -56,6 +58,20 @@ def test_a_tie_at_the_probability_threshold_counts_as_highly_automatable():
     assert result["d"]["quadrant"] == "no_value"
     assert [result[k]["priority_rank"] for k in "acb"] == [1, 2, 3]
     assert result["d"]["priority_rank"] is None  # no value: listed, not ranked
+    assert {r["probability_threshold"] for r in result.values()} == {0.75}  # the cut used, on every row
+
+
+def test_a_parameter_set_id_names_exactly_the_values_of_its_set():
+    register = pl.DataFrame({"assumption_id": ["A050", "A001"], "parameter": ["probability_threshold", "x"],
+                             "value": ["0.7", "2"]})
+    central = parameters_record(P, register)
+    assert parameter_set_id(central) == parameter_set_id(parameters_record(P, register))  # reproducible
+    assert re.fullmatch(r"ps-[0-9a-f]{16}", parameter_set_id(central))
+    overridden = parameters_record(P.override(probability_threshold=0.75), register)
+    assert json.loads(overridden)["assumptions"]["A050"] == "0.75"  # the value the run used
+    assert parameter_set_id(overridden) != parameter_set_id(central)
+    changed = parameters_record(P, register.with_columns(pl.lit("3").alias("value")).head(2))
+    assert parameter_set_id(changed) != parameter_set_id(central)  # any assumption's value counts
 
 
 def test_services_without_a_value_are_not_ranked_and_the_others_rank_1_to_n_per_country():

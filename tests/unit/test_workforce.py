@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from scoring.evidence_parameters import EvidenceParameters
 from scoring.parameters import Parameters
+from scoring.production import service_occupation_mix, service_occupation_mix_blocks
 from scoring.workforce import (
     cosine_similarity,
     occupation_outlook,
@@ -81,6 +83,38 @@ def test_fte_by_organisation_and_occupation_adds_service_fte_times_occupation_sh
     # Y: 10 x 0.6 = 6 FTE, 1.8 automatable, none highly automatable
     assert (out["Y"]["fte"], out["Y"]["automatable_fte"], out["Y"]["highly_automatable_fte"]) == pytest.approx((6.0, 1.8, 0.0))
     assert set(out) == {"X", "Y"}  # the UK service has no FTE and adds nothing
+
+
+def test_the_occupation_mix_in_blocks_of_services_gives_the_same_workforce_as_all_at_once():
+    # issue 18: at 100x the services the whole mix took 15 GB; blocks of services bound it
+    rows = pl.DataFrame({
+        "service_key": ["S1", "S1", "S2", "S2", "S3", "S4"], "fiscal_year": ["2023-2024"] * 6,
+        "activity_id": ["intake_mail", "domain_work", "intake_mail", "assess", "domain_work", "assess"],
+        "hours": [30.0, 10.0, 5.0, 7.0, 4.0, 0.0],
+    })
+    activity_dwa = pl.DataFrame({"activity_id": ["intake_mail", "intake_mail", "assess"], "dwa_id": ["d1", "d2", "d3"]})
+    dwa_tasks = pl.DataFrame({"dwa_id": ["d1", "d1", "d2", "d3", "d9"], "onet_soc_code": ["X", "Y", "X", "Z", "W"],
+                              "task_weight_in_dwa": [0.5, 0.5, 1.0, 1.0, 1.0]})
+    matches = pl.DataFrame({"service_key": ["S1", "S3", "S3"], "fiscal_year": ["2023-2024"] * 3,
+                            "dwa_id": ["d9", "d9", "d1"], "match_score": [0.4, 0.3, 0.2], "is_used": [True, True, True]})
+    services = pl.DataFrame({
+        "service_key": ["S1", "S2", "S3", "S4"], "fiscal_year": ["2023-2024"] * 4, "country_code": ["CA"] * 4,
+        "organisation_code": ["O1", "O1", "O2", "O1"], "organisation_name": ["One", "One", "Two", "One"],
+        "fte": [10.0, 5.0, 2.0, 1.0],
+    })
+    probs = pl.DataFrame({"onet_soc_code": ["X", "Y", "Z", "W"], "automation_probability": [0.7, 0.3, 0.9, None]})
+    whole = service_occupation_mix(rows, activity_dwa, matches, dwa_tasks)
+    for size in (1, 2, 3, 100):
+        blocks = list(service_occupation_mix_blocks(rows, activity_dwa, matches, dwa_tasks, block_services=size))
+        assert pl.concat(blocks).sort(["service_key", "fiscal_year", "onet_soc_code"]).equals(whole)
+        assert_frame_equal(
+            organisation_occupation_fte(services, iter(blocks), probs, E),
+            organisation_occupation_fte(services, whole, probs, E), check_exact=False, rel_tol=1e-12, abs_tol=1e-12,
+        )
+    out = organisation_occupation_fte(services, whole, probs, E)
+    assert out.filter((pl.col("organisation_code") == "O1") & (pl.col("onet_soc_code") == "X"))["services"].item() == 2
+    empty = organisation_occupation_fte(services, iter([]), probs, E)
+    assert empty.height == 0 and empty.columns == out.columns
 
 
 # Profiles built so that the element means are 3 and the centred vectors are
