@@ -96,7 +96,7 @@ def parameters_record(params: Parameters, assumptions: pl.DataFrame) -> str:
 def parameter_set_id(record: str) -> str:
     """The id of a parameters record: `ps-` and the first 16 hex digits of its sha256. Every scoring
     table carries it on each row instead of the record itself (about 3,000 characters, which made
-    most of the scoring tables' memory and export size at 100x the services)."""
+    most of the scoring tables' export size at 100x the services)."""
     return "ps-" + hashlib.sha256(record.encode("utf-8")).hexdigest()[:16]
 
 
