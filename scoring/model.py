@@ -190,6 +190,41 @@ def service_activity_values(
     )
 
 
+def service_activity_headlines(
+    service_activities: pl.DataFrame,
+    activity_dwa: pl.DataFrame,
+    domain_matches: pl.DataFrame,
+    dwa_values: pl.DataFrame,
+    params: Parameters,
+) -> pl.DataFrame:
+    """activity_headline(service_activity_values(...), service activity keys, params) without the
+    method values of every service activity (ten rows each, gigabytes at 100x the services): a
+    standard activity's values are its DWAs' (A200), the same in every service, so its headline is
+    computed once per activity and joined to the services that perform it; only domain_work's,
+    which come from each service's own matches (A210), are computed per service."""
+    keys = [*SERVICE_KEY, "activity_id"]
+    per_activity = activity_headline(
+        profile_method_values(
+            activity_dwa.select("activity_id", "dwa_id", pl.lit(1.0).alias("weight")), dwa_values, ["activity_id"]
+        ),
+        ["activity_id"], params,
+    )
+    standard = (
+        service_activities.filter(pl.col("activity_id") != "domain_work").select(keys)
+        .join(per_activity, on="activity_id", how="inner")
+    )
+    domain_profiles = domain_matches.filter(pl.col("is_used")).select(
+        *SERVICE_KEY, "dwa_id", pl.col("match_score").alias("weight")
+    )
+    domain = (
+        activity_headline(profile_method_values(domain_profiles, dwa_values, SERVICE_KEY), SERVICE_KEY, params)
+        .with_columns(pl.lit("domain_work").alias("activity_id"))
+        .join(service_activities.filter(pl.col("activity_id") == "domain_work").select(keys), on=keys, how="inner")
+    )
+    columns = [*keys, "probability", "methods_used_ids", "routine_share"]
+    return pl.concat([standard.select(columns), domain.select(columns)]).sort(keys)
+
+
 def service_method_probability(
     hours: pl.DataFrame, activity_values: pl.DataFrame, params: Parameters
 ) -> pl.DataFrame:

@@ -22,6 +22,7 @@ from scoring.model import (
     matrix,
     rollup,
     rollup_by_activity,
+    service_activity_headlines,
     service_activity_values,
     service_headline,
     service_method_probability,
@@ -32,11 +33,12 @@ from scoring.parameters import Parameters, parameter_set_id, parameters_record
 from scoring.production import (
     activity_minutes,
     calibrate,
-    match_domain_work,
+    domain_vectors,
     minutes_per_transaction,
     model_volumes,
     production_parameters,
     programme_ceiling,
+    rank_domain_work,
     service_activity_units,
     service_hours,
 )
@@ -144,10 +146,12 @@ def score_figures(
     intervals; the tables score() publishes per activity, method and group are not built.
 
     `cache` is a dict the caller keeps between calls on the same inputs. It holds each expensive
-    step's result under the values the step reads: the volume model and the per-DWA method values
-    (inputs only), the units (A206), the domain-work matches (ranked by A211, used from A210), the activities' method
-    values and headline probabilities (the service-activity rows, the matches, A214 and A055), and
-    the valued services (every production parameter, A214 and A055). A call that varies a unit
+    step's result under the values the step reads: the volume model, the services' and DWAs' text
+    vectors and the per-DWA method values (inputs only), the units (A206), the domain-work matches
+    (ranked by A211, used from A210), the activities' headline probabilities (the service-activity
+    rows, the matches, A214 and A055; a standard activity's computed once, not per service:
+    scoring.model.service_activity_headlines), and the valued services (every production
+    parameter, A214 and A055). A call that varies a unit
     time therefore reuses all but the last and recomputes the hours and what follows; one that
     varies a threshold of the figures only (A050, A051, A056, A057, A205, A216) recomputes nothing
     but the figures. tests/integration/test_lineage_and_sensitivity.py checks this against scoring
@@ -193,8 +197,9 @@ def _score(
     units = memoised(("units", production.unspecified_online_share),
                      lambda: service_activity_units(services, inputs.type_rules, modelled, production))
     # the text match ranks by A211 only; A210 marks which matches are used
-    ranked = memoised(("ranked", production.domain_top_k),
-                      lambda: match_domain_work(services, inputs.dwa_tasks, production))
+    # (the vectors read no parameter: a change of A211 ranks again without vectorising again)
+    vectors = memoised(("domain_vectors",), lambda: domain_vectors(services, inputs.dwa_tasks))
+    ranked = memoised(("ranked", production.domain_top_k), lambda: rank_domain_work(vectors, production))
     match_key = ("matches", production.domain_min_score, production.domain_top_k)
     matches = memoised(match_key, lambda: ranked.with_columns(
         (pl.col("match_score") >= production.domain_min_score).alias("is_used")))
@@ -248,15 +253,15 @@ def _score(
     # the activities' method values read only which service-activity rows exist and the matches
     values_key = ("activity_values", match_key, _rows_fingerprint(hours, activity_key))
     heads_key = ("heads", values_key, tuple(params.headline_methods), params.method_coverage_threshold)
-    def method_values() -> pl.DataFrame:
-        return service_activity_values(hours, inputs.activity_dwa, matches, dwa_values)
-
-    if figures_only:  # the figures read each activity's headline only: its method values (ten rows
-        # per service activity, gigabytes at 100x) are not kept
+    if figures_only:  # the figures read each activity's headline only: a standard activity's is
+        # computed once, not from its method values in every service (ten rows per service
+        # activity, gigabytes at 100x)
         activity_values = None
-        heads = memoised(heads_key, lambda: activity_headline(method_values(), activity_key, params))
+        heads = memoised(heads_key, lambda: service_activity_headlines(
+            hours, inputs.activity_dwa, matches, dwa_values, params))
     else:
-        activity_values = memoised(values_key, method_values)
+        activity_values = memoised(
+            values_key, lambda: service_activity_values(hours, inputs.activity_dwa, matches, dwa_values))
         heads = memoised(heads_key, lambda: activity_headline(activity_values, activity_key, params))
     costs = _cost_per_hour(services, production)
     rows = (

@@ -394,14 +394,21 @@ GENERIC_SERVICE_WORDS = frozenset({
 MATCH_BLOCK_CELLS = 1 << 23
 
 
-def match_domain_work(
-    services: pl.DataFrame, dwa_tasks: pl.DataFrame, params: ProductionParameters
-) -> pl.DataFrame:
-    """The O*NET DWAs closest to each service's name and description by TF-IDF cosine similarity,
-    among the DWAs public administrations do (A218) (scikit-learn; English stop words, unigrams and bigrams, sublinear term frequency, fitted on the
-    DWA texts; words every service uses of itself, GENERIC_SERVICE_WORDS, left out). One row per
-    service and matched DWA among its top A211, with the score, the rank and whether it is used
-    (score at least A210)."""
+@dataclass(frozen=True)
+class DomainVectors:
+    """The services' and the DWAs' TF-IDF vectors (match_domain_work's first half, which reads no
+    parameter): `services` holds SERVICE_KEY sorted, row i of `service_matrix` is its row i."""
+
+    services: pl.DataFrame
+    documents: pl.DataFrame
+    service_matrix: object  # scipy.sparse CSR, rows L2-normalised
+    dwa_matrix: object
+
+
+def domain_vectors(services: pl.DataFrame, dwa_tasks: pl.DataFrame) -> DomainVectors:
+    """TF-IDF vectors of the services' name and description and of the DWAs public administrations do
+    (A218) (scikit-learn; English stop words, unigrams and bigrams, sublinear term frequency, fitted
+    on the DWA texts; words every service uses of itself, GENERIC_SERVICE_WORDS, left out)."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer  # 1 s at import
 
     documents = dwa_documents(public_sector_dwas(dwa_tasks))
@@ -415,19 +422,48 @@ def match_domain_work(
             separator=". ",
         ).alias("_text"),
     ).sort(SERVICE_KEY)
-    service_matrix = vectorizer.transform(frame["_text"].to_list())
+    return DomainVectors(frame.select(SERVICE_KEY), documents, vectorizer.transform(frame["_text"].to_list()), dwa_matrix)
+
+
+def _distinct_rows(matrix) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each distinct row, for every row the index of its distinct row) of a CSR
+    matrix: rows with the same stored indices and values are one row."""
+    seen: dict[bytes, int] = {}
+    first: list[int] = []
+    inverse = np.empty(matrix.shape[0], dtype=np.int64)
+    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
+    for row in range(matrix.shape[0]):
+        a, b = indptr[row], indptr[row + 1]
+        signature = indices[a:b].tobytes() + b"|" + data[a:b].tobytes()
+        index = seen.setdefault(signature, len(first))
+        if index == len(first):
+            first.append(row)
+        inverse[row] = index
+    return np.asarray(first, dtype=np.int64), inverse
+
+
+def rank_domain_work(vectors: DomainVectors, params: ProductionParameters) -> pl.DataFrame:
+    """Each service's top A211 DWAs by cosine similarity (match_domain_work's second half).
+
+    Services whose vectors are the same (the same words of the DWAs' vocabulary, e.g. one service in
+    several fiscal years, or names that differ only in words no DWA uses) are scored once: equal
+    vectors give equal scores and the same order, so the result is that of scoring every row."""
+    documents, frame = vectors.documents, vectors.services
     k = max(1, min(int(params.domain_top_k), documents.height))
+    distinct, inverse = _distinct_rows(vectors.service_matrix)
+    matrix = vectors.service_matrix[distinct]
     # a block of services at a time: the dense scores of all services against all DWAs would take
     # gigabytes at 100x the services (issue 18); each row's top k does not depend on the others
     block = max(1, MATCH_BLOCK_CELLS // max(documents.height, 1))
     picked_parts, score_parts = [], []
-    for start in range(0, frame.height, block):
-        scores = (service_matrix[start:start + block] @ dwa_matrix.T).toarray()  # rows L2-normalised: cosine
+    for start in range(0, matrix.shape[0], block):
+        scores = (matrix[start:start + block] @ vectors.dwa_matrix.T).toarray()  # rows L2-normalised: cosine
         # ties broken by DWA id order (documents are sorted), so the result is deterministic
         order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        picked_parts.append(order.ravel())
-        score_parts.append(np.take_along_axis(scores, order, axis=1).ravel())
-    picked = np.concatenate(picked_parts) if picked_parts else np.zeros(0, dtype=np.int64)
+        picked_parts.append(order)
+        score_parts.append(np.take_along_axis(scores, order, axis=1))
+    picked = (np.concatenate(picked_parts) if picked_parts else np.zeros((0, k), dtype=np.int64))[inverse].ravel()
+    picked_scores = (np.concatenate(score_parts) if score_parts else np.zeros((0, k)))[inverse].ravel()
     rows_service, rows_rank = np.meshgrid(np.arange(frame.height), np.arange(k), indexing="ij")
     out = pl.DataFrame(
         {
@@ -436,12 +472,22 @@ def match_domain_work(
             "match_rank": (rows_rank.ravel() + 1).astype(np.int64),
             "dwa_id": documents["dwa_id"].gather(picked),
             "dwa_title": documents["dwa_title"].gather(picked),
-            "match_score": np.concatenate(score_parts) if score_parts else np.zeros(0),
+            "match_score": picked_scores,
         }
     )
     return out.filter(pl.col("match_score") > 0).with_columns(
         (pl.col("match_score") >= params.domain_min_score).alias("is_used")
     ).sort([*SERVICE_KEY, "match_rank"])
+
+
+def match_domain_work(
+    services: pl.DataFrame, dwa_tasks: pl.DataFrame, params: ProductionParameters
+) -> pl.DataFrame:
+    """The O*NET DWAs closest to each service's name and description by TF-IDF cosine similarity,
+    among the DWAs public administrations do (A218) (domain_vectors). One row per service and
+    matched DWA among its top A211, with the score, the rank and whether it is used (score at least
+    A210) (rank_domain_work)."""
+    return rank_domain_work(domain_vectors(services, dwa_tasks), params)
 
 
 # --------------------------------------------------------------------------------------------

@@ -319,3 +319,34 @@ def test_the_text_match_keeps_to_work_public_administrations_do():
                              "service_description": ["Registration of designs on a register."]})
     matched = match_domain_work(services, dwa_tasks, PARAMS)
     assert "d2" not in matched["dwa_id"].to_list()
+
+
+def test_services_with_the_same_vector_are_scored_once_with_the_same_matches(monkeypatch):
+    # issue 18: rank_domain_work scores each distinct vector once; the same matches as every row
+    import scoring.production as production
+    from scoring.production import domain_vectors, rank_domain_work
+
+    dwa_tasks = pl.DataFrame({
+        "dwa_id": ["d1", "d2", "d3"],
+        "dwa_title": ["Inspect food products.", "Answer telephones to direct calls.", "Conduct climatological research."],
+        "task_statement": ["Inspect meat and poultry for contamination.", "Answer incoming calls.", "Study weather and drought."],
+    })
+    services = pl.DataFrame({
+        "service_key": ["s", "s2", "t", "t", "u"], "fiscal_year": ["y", "y", "y", "z", "y"],
+        "service_name": ["Food inspection", "Food inspection (s2)", "Drought Watch", "Drought Watch", "Calls"],
+        "service_description": ["Inspect food products.", "Inspect food products.", "Weather and drought research.",
+                                "Weather and drought research.", "We answer calls about food."],
+    })
+    vectors = domain_vectors(services, dwa_tasks)
+    first, inverse = production._distinct_rows(vectors.service_matrix)
+    assert len(first) == 3 and inverse.tolist() == [0, 0, 1, 1, 2]  # "s2" is no DWA's word
+    for k in (1, 2, 3):
+        params = ProductionParameters(unit_minutes=MINUTES, domain_top_k=k)
+        deduplicated = rank_domain_work(vectors, params)
+        monkeypatch.setattr(production, "_distinct_rows",
+                            lambda m: (np.arange(m.shape[0]), np.arange(m.shape[0])))
+        every_row = rank_domain_work(vectors, params)
+        monkeypatch.undo()
+        assert deduplicated.equals(every_row)
+        assert deduplicated.equals(match_domain_work(services, dwa_tasks, params))
+        assert deduplicated["match_rank"].max() <= k

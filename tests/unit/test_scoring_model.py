@@ -388,3 +388,35 @@ def test_a_dwa_level_measure_is_the_dwas_own_value_whatever_its_tasks():
     got = {r["method_id"]: (r["value"], r["coverage"]) for r in dwa_method_values(tasks, _measures([])).iter_rows(named=True)}
     assert got["microsoft_iwa_applicability"] == pytest.approx((0.42, 1.0))
     assert "nesta_dwa_impact" not in got  # the frame has no such column
+
+
+def test_activity_headlines_from_the_activities_equal_those_from_every_service_activitys_method_values():
+    # issue 18: the sensitivity's figures take a standard activity's headline once per activity
+    from scoring.model import service_activity_headlines, service_activity_values
+
+    dwa_values = pl.DataFrame({
+        "dwa_id": ["d1", "d1", "d1", "d2", "d2", "d3", "d3"],
+        "method_id": ["frey_osborne_probability", "gpt4_beta", "routine", "frey_osborne_probability", "routine",
+                      "gpt4_beta", "routine"],
+        "value": [0.8, 0.6, 0.9, 0.4, 0.1, 0.3, 0.5],
+        "coverage": [1.0, 0.4, 1.0, 1.0, 0.9, 1.0, 0.2],
+    })
+    activity_dwa = pl.DataFrame({"activity_id": ["a", "a", "b", "c"], "dwa_id": ["d1", "d2", "d3", "d9"]})
+    service_activities = pl.DataFrame({
+        "service_key": ["s", "s", "s", "t", "t", "u", "u"], "fiscal_year": ["y"] * 7,
+        "activity_id": ["a", "b", "domain_work", "a", "c", "domain_work", "b"],
+    })
+    matches = pl.DataFrame({"service_key": ["s", "s", "u", "t"], "fiscal_year": ["y"] * 4,
+                            "dwa_id": ["d1", "d3", "d2", "d1"], "match_score": [0.5, 0.2, 0.3, 0.9],
+                            "is_used": [True, True, True, True]})
+    keys = ["service_key", "fiscal_year", "activity_id"]
+    for params in (P, Parameters(method_coverage_threshold=0.3), Parameters(method_coverage_threshold=0.95)):
+        expected = activity_headline(service_activity_values(service_activities, activity_dwa, matches, dwa_values),
+                                     keys, params)
+        got = service_activity_headlines(service_activities, activity_dwa, matches, dwa_values, params)
+        assert got.columns == expected.columns
+        assert got.height == expected.height > 0
+        for column in ("probability", "routine_share"):
+            pairs = zip(got[column].to_list(), expected[column].to_list(), strict=True)
+            assert all((a is None and b is None) or math.isclose(a, b, rel_tol=1e-12) for a, b in pairs)
+        assert got.drop("probability", "routine_share").equals(expected.drop("probability", "routine_share"))
