@@ -19,6 +19,7 @@ cover at least A055 of it; a service's headline is the hours-weighted mean of it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -160,6 +161,33 @@ def activity_headline(values: pl.DataFrame, keys: list[str], params: Parameters)
     return head.join(routine, on=keys, how="full", coalesce=True).sort(keys)
 
 
+def _standard_and_domain(
+    service_activities: pl.DataFrame,
+    activity_dwa: pl.DataFrame,
+    domain_matches: pl.DataFrame,
+    dwa_values: pl.DataFrame,
+    per_profile: Callable[[pl.DataFrame, list[str]], pl.DataFrame],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The service activity rows of standard activities and of domain_work, each with
+    `per_profile(method values, profile keys)` of its profile: a standard activity's profile is its
+    DWAs in equal weights (A200), the same in every service, so it is computed once per activity;
+    a service's domain_work profile is its used matches weighted by score (A210)."""
+    keys = [*SERVICE_KEY, "activity_id"]
+    per_activity = per_profile(profile_method_values(
+        activity_dwa.select("activity_id", "dwa_id", pl.lit(1.0).alias("weight")), dwa_values, ["activity_id"]
+    ), ["activity_id"])
+    standard = service_activities.filter(pl.col("activity_id") != "domain_work").select(keys).join(
+        per_activity, on="activity_id", how="inner"
+    )
+    domain_profiles = domain_matches.filter(pl.col("is_used")).select(
+        *SERVICE_KEY, "dwa_id", pl.col("match_score").alias("weight")
+    )
+    domain = per_profile(profile_method_values(domain_profiles, dwa_values, SERVICE_KEY), SERVICE_KEY).with_columns(
+        pl.lit("domain_work").alias("activity_id")
+    ).join(service_activities.filter(pl.col("activity_id") == "domain_work").select(keys), on=keys, how="inner")
+    return standard, domain
+
+
 def service_activity_values(
     service_activities: pl.DataFrame,
     activity_dwa: pl.DataFrame,
@@ -169,20 +197,8 @@ def service_activity_values(
     """p_m and coverage_m for every service activity row: standard activities take their DWAs in
     equal weights (A200); a service's domain_work takes its used matches weighted by score (A210).
     One row per service, activity and method."""
-    activity_values = profile_method_values(
-        activity_dwa.select("activity_id", "dwa_id", pl.lit(1.0).alias("weight")), dwa_values, ["activity_id"]
-    )
-    standard = service_activities.filter(pl.col("activity_id") != "domain_work").select(
-        *SERVICE_KEY, "activity_id"
-    ).join(activity_values, on="activity_id", how="inner")
-    domain_profiles = domain_matches.filter(pl.col("is_used")).select(
-        *SERVICE_KEY, "dwa_id", pl.col("match_score").alias("weight")
-    )
-    domain = profile_method_values(domain_profiles, dwa_values, SERVICE_KEY).with_columns(
-        pl.lit("domain_work").alias("activity_id")
-    ).join(
-        service_activities.filter(pl.col("activity_id") == "domain_work").select(*SERVICE_KEY, "activity_id"),
-        on=[*SERVICE_KEY, "activity_id"], how="inner",
+    standard, domain = _standard_and_domain(
+        service_activities, activity_dwa, domain_matches, dwa_values, lambda values, _keys: values
     )
     columns = [*SERVICE_KEY, "activity_id", "method_id", "value", "coverage"]
     return pl.concat([standard.select(columns), domain.select(columns)]).sort(
@@ -199,28 +215,13 @@ def service_activity_headlines(
 ) -> pl.DataFrame:
     """activity_headline(service_activity_values(...), service activity keys, params) without the
     method values of every service activity (ten rows each, gigabytes at 100x the services): a
-    standard activity's values are its DWAs' (A200), the same in every service, so its headline is
-    computed once per activity and joined to the services that perform it; only domain_work's,
-    which come from each service's own matches (A210), are computed per service."""
+    standard activity's headline is computed once per activity and joined to the services that
+    perform it; only domain_work's is computed per service."""
+    standard, domain = _standard_and_domain(
+        service_activities, activity_dwa, domain_matches, dwa_values,
+        lambda values, keys: activity_headline(values, keys, params),
+    )
     keys = [*SERVICE_KEY, "activity_id"]
-    per_activity = activity_headline(
-        profile_method_values(
-            activity_dwa.select("activity_id", "dwa_id", pl.lit(1.0).alias("weight")), dwa_values, ["activity_id"]
-        ),
-        ["activity_id"], params,
-    )
-    standard = (
-        service_activities.filter(pl.col("activity_id") != "domain_work").select(keys)
-        .join(per_activity, on="activity_id", how="inner")
-    )
-    domain_profiles = domain_matches.filter(pl.col("is_used")).select(
-        *SERVICE_KEY, "dwa_id", pl.col("match_score").alias("weight")
-    )
-    domain = (
-        activity_headline(profile_method_values(domain_profiles, dwa_values, SERVICE_KEY), SERVICE_KEY, params)
-        .with_columns(pl.lit("domain_work").alias("activity_id"))
-        .join(service_activities.filter(pl.col("activity_id") == "domain_work").select(keys), on=keys, how="inner")
-    )
     columns = [*keys, "probability", "methods_used_ids", "routine_share"]
     return pl.concat([standard.select(columns), domain.select(columns)]).sort(keys)
 
