@@ -284,14 +284,26 @@ def service_headline(
     scored = rows.filter(pl.col("probability").is_not_null())
     head = scored.group_by(SERVICE_KEY).agg(
         ((pl.col("hours") * pl.col("probability")).sum() / pl.col("hours").sum()).alias("headline_probability"),
-        (pl.col("hours").sum() / pl.lit(1.0)).alias("_scored_hours"),
     )
     routine = rows.filter(pl.col("routine_share").is_not_null()).group_by(SERVICE_KEY).agg(
         ((pl.col("hours") * pl.col("routine_share")).sum() / pl.col("hours").sum()).alias("routine_share")
     )
+    return headline_frame(hours_valued.select(SERVICE_KEY).unique(), head, routine, service_methods, params)
+
+
+def headline_frame(
+    services: pl.DataFrame,
+    head: pl.DataFrame,
+    routine: pl.DataFrame,
+    service_methods: pl.DataFrame | None,
+    params: Parameters,
+) -> pl.DataFrame:
+    """service_headline's frame from its parts: `services` (SERVICE_KEY, each once), `head`
+    (SERVICE_KEY, headline_probability) and `routine` (SERVICE_KEY, routine_share), null or absent
+    where a service has none; `service_methods` as in service_headline."""
     if service_methods is None:
         service_methods = pl.DataFrame(schema={
-            **{c: hours_valued.schema[c] for c in SERVICE_KEY}, "method_id": pl.String, "enters_headline": pl.Boolean,
+            **{c: services.schema[c] for c in SERVICE_KEY}, "method_id": pl.String, "enters_headline": pl.Boolean,
             "probability": pl.Float64, "coverage": pl.Float64,
         })
     eligible = service_methods.filter(
@@ -303,7 +315,6 @@ def service_headline(
         pl.len().cast(pl.Int64).alias("methods_used"),
         pl.col("method_id").sort().str.join(",").alias("methods_used_ids"),
     )
-    services = hours_valued.select(SERVICE_KEY).unique()
     return (
         services.join(head, on=SERVICE_KEY, how="left")
         .join(routine, on=SERVICE_KEY, how="left")
@@ -315,7 +326,6 @@ def service_headline(
             .otherwise(None)
             .alias("probability_null_reason"),
         )
-        .drop("_scored_hours")
         .sort(SERVICE_KEY)
     )
 

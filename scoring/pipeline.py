@@ -13,16 +13,17 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from scoring.figure_rows import capped_hours, service_activity_rows, service_figures, service_totals
 from scoring.model import (
     QUADRANTS,
     SERVICE_KEY,
     activity_headline,
     dwa_method_values,
     explain,
+    headline_frame,
     matrix,
     rollup,
     rollup_by_activity,
-    service_activity_headlines,
     service_activity_values,
     service_headline,
     service_method_probability,
@@ -39,8 +40,8 @@ from scoring.production import (
     production_parameters,
     programme_ceiling,
     rank_domain_work,
+    reported_cost_factor,
     service_activity_units,
-    service_hours,
 )
 from scoring.uncertainty import monte_carlo
 
@@ -148,15 +149,87 @@ def score_figures(
     `cache` is a dict the caller keeps between calls on the same inputs. It holds each expensive
     step's result under the values the step reads: the volume model, the services' and DWAs' text
     vectors and the per-DWA method values (inputs only), the units (A206), the domain-work matches
-    (ranked by A211, used from A210), the activities' headline probabilities (the service-activity
-    rows, the matches, A214 and A055; a standard activity's computed once, not per service:
-    scoring.model.service_activity_headlines), and the valued services (every production
-    parameter, A214 and A055). A call that varies a unit
-    time therefore reuses all but the last and recomputes the hours and what follows; one that
-    varies a threshold of the figures only (A050, A051, A056, A057, A205, A216) recomputes nothing
-    but the figures. tests/integration/test_lineage_and_sensitivity.py checks this against scoring
-    without a cache on the real data."""
+    (ranked by A211, used from A210), the service activities as arrays with their units and
+    headline probabilities (the units, the matches, A214 and A055; a standard activity's headline
+    computed once, not per service: scoring.model.service_activity_headlines), and the valued
+    services (every production parameter, A214 and A055). A call that varies a unit time therefore
+    reuses all but the last and recomputes the hours and what follows, as sums over those arrays
+    (scoring.figure_rows) rather than joins of every service activity; one that varies a
+    threshold of the figures only (A050, A051, A056, A057, A205, A216) recomputes nothing but the
+    figures. tests/unit/test_figure_rows.py checks the arrays' sums against the rows' and
+    tests/integration/test_lineage_and_sensitivity.py the figures against scoring without a cache
+    on the real data."""
     return _score(inputs, params, None, uncertainty=False, cache=cache, figures_only=True)  # type: ignore[return-value]
+
+
+def _service_base(services: pl.DataFrame, modelled: pl.DataFrame, volume_basis: pl.DataFrame) -> pl.DataFrame:
+    """The services (in their order) with their modelled volumes and their volume_basis (SERVICE_KEY
+    and volume_basis, one row per service): what _service_frame adds the scoring's sums to."""
+    return services.join(modelled, on=SERVICE_KEY, how="left", maintain_order="left").join(
+        volume_basis.select(*SERVICE_KEY, "volume_basis"), on=SERVICE_KEY, how="left", maintain_order="left")
+
+
+def _service_frame(
+    base: pl.DataFrame,
+    totals: pl.DataFrame,
+    costs: pl.DataFrame,
+    ceiling: pl.DataFrame,
+    production,
+    *,
+    aligned: bool = False,
+) -> pl.DataFrame:
+    """One row per service: its attributes, modelled volume, hours and labour cost with the reasons
+    where they are null. `base`: _service_base's rows; `totals`: per service delivery_hours,
+    _hours_bottom_up, _labour_cost, _cost_unknown (any activity without a labour cost) and
+    _decision (a case decision activity with hours); `costs`: _cost_per_hour's rows. `aligned`:
+    totals and costs hold one row per row of `base`, in its order, and are put beside it rather
+    than joined to it."""
+    per_service = [totals, costs.drop("country_code")]
+    if aligned:
+        frame = base.hstack([column for f in per_service for column in f.drop(SERVICE_KEY).get_columns()])
+    else:
+        frame = base
+        for f in per_service:
+            frame = frame.join(f, on=SERVICE_KEY, how="left")
+    return (
+        frame.join(ceiling.select(*SERVICE_KEY, "fte_bottom_up", "is_capped_by_programme_fte"), on=SERVICE_KEY,
+                   how="left")
+        .with_columns(
+            pl.col("_decision").fill_null(False).alias("involves_case_decision"),
+            pl.col("volume_source").alias("volume_round"),
+            pl.when(pl.col("volume_basis") == "modelled").then(pl.col("volume_modelled")).otherwise(None).alias("volume_modelled"),
+            pl.when(pl.col("volume_basis") == "modelled").then(pl.col("volume_modelled_low")).otherwise(None).alias("volume_modelled_low"),
+            pl.when(pl.col("volume_basis") == "modelled").then(pl.col("volume_modelled_high")).otherwise(None).alias("volume_modelled_high"),
+            pl.when(pl.col("_cost_unknown") | (pl.col("delivery_hours").fill_null(0) <= 0)).then(None)
+            .otherwise(pl.col("_labour_cost")).alias("labour_cost"),
+            (pl.col("delivery_hours") / pl.col("hours_per_fte")).alias("fte"),
+            pl.col("fte_bottom_up").fill_null(pl.col("delivery_hours") / pl.col("hours_per_fte")),
+            pl.col("is_capped_by_programme_fte").fill_null(False),
+            pl.col("cost_per_transaction_gbp").alias("reported_cost_per_transaction"),
+            pl.when((pl.col("country_code") == "UK") & pl.col("cost_per_transaction_gbp").is_not_null()
+                    & (pl.col("applications_total").fill_null(0) > 0))
+            .then(pl.lit("reported cost per transaction x labour share (A040); activity mix from the model"))
+            .when(pl.col("is_capped_by_programme_fte").fill_null(False))
+            .then(pl.lit("bottom-up hours capped by programme FTE (A209) x loaded cost"))
+            .otherwise(pl.lit("bottom-up hours x loaded cost"))
+            .alias("labour_cost_basis"),
+        )
+        .with_columns(
+            pl.when(pl.col("_hours_bottom_up").is_null() | (pl.col("_hours_bottom_up") <= 0))
+            .then(pl.lit("no activity with hours: no recorded or modelled volume"))
+            .when(pl.col("delivery_hours") <= 0)
+            .then(pl.lit("its programmes report zero actual FTE (rbpo.csv), so the ceiling (A209) leaves no "
+                         "delivery staff: its staff are counted in another programme"))
+            .when(pl.col("labour_cost").is_null())
+            .then(pl.lit("no loaded cost per FTE for the fiscal year (A041: no internal-services actuals)"))
+            .otherwise(None)
+            .alias("labour_cost_null_reason"),
+            pl.when((pl.col("country_code") == "UK") & (pl.col("annual_volume").fill_null(0) > 0))
+            .then(pl.col("_hours_bottom_up") * pl.col("cost_per_hour") / production.uk_labour_share / pl.col("annual_volume"))
+            .otherwise(None)
+            .alias("modelled_cost_per_transaction"),
+        )
+    )
 
 
 def _rows_fingerprint(frame: pl.DataFrame, columns: list[str]) -> tuple[int, int]:
@@ -218,52 +291,47 @@ def _score(
         production,
         leave_one_out=uncertainty,  # the leave-one-out fits judge the calibration, never a figure
     )
-    hours = service_hours(units, minutes, matches, (front_scale, back_scale), production)
-    ceiling = programme_ceiling(
-        hours.join(services.filter(pl.col("country_code") == "CA").select(SERVICE_KEY), on=SERVICE_KEY, how="semi"),
-        inputs.programme_links, production,
-    )
-    # the ceiling scales all of a service's activities alike: probabilities are weighted by the
-    # bottom-up hours (so that a programme reporting zero FTE does not erase the process), costs
-    # by the capped hours
-    # by the capped hours. A UK service that reports its cost per transaction keeps its reported
-    # cost: its hours are scaled to it (the model gives the mix of activities, the source the level).
-    reported_factor = (
-        hours.join(uk_reported.select(*SERVICE_KEY, "applications_total", "cost_per_transaction_gbp"), on=SERVICE_KEY, how="inner")
-        .group_by(SERVICE_KEY)
-        .agg(
-            (pl.col("cost_per_transaction_gbp").first() * pl.col("applications_total").first() * production.uk_labour_share
-             / (pl.col("hours").sum() * production.uk_cost_per_hour)).alias("reported_factor")
-        )
-        .filter(pl.col("reported_factor").is_finite())
-    )
-    hours = (
-        hours.join(ceiling.select(*SERVICE_KEY, "ceiling_factor"), on=SERVICE_KEY, how="left")
-        .join(reported_factor, on=SERVICE_KEY, how="left")
-        .with_columns(
-            pl.col("hours").alias("hours_bottom_up"),
-            (pl.col("hours") * pl.col("ceiling_factor").fill_null(1.0) * pl.col("reported_factor").fill_null(1.0)).alias("hours"),
-        )
-        .drop("ceiling_factor", "reported_factor")
-    )
-
-    # the automation model on the activities
-    activity_key = [*SERVICE_KEY, "activity_id"]
+    costs = _cost_per_hour(services, production)
+    ca_services = services.filter(pl.col("country_code") == "CA").select(SERVICE_KEY)
+    decision_activities = inputs.activities.filter(pl.col("is_case_decision"))["activity_id"].to_list()
     dwa_values = memoised(("dwa_values",), lambda: dwa_method_values(inputs.dwa_tasks, inputs.occupation_measures))
-    # the activities' method values read only which service-activity rows exist and the matches
+    activity_key = [*SERVICE_KEY, "activity_id"]
+
+    def ceiling_of(hours: pl.DataFrame) -> pl.DataFrame:
+        return programme_ceiling(hours.join(ca_services, on=SERVICE_KEY, how="semi"), inputs.programme_links, production)
+
+    def reported_of(hours: pl.DataFrame) -> pl.DataFrame:
+        return reported_cost_factor(hours, uk_reported, production)
+
+    if figures_only:
+        # the figures read per service sums only. What no parameter of the hours changes (which
+        # service activities exist, their units, their headline probabilities) is kept as arrays
+        # once, and each scoring sums them with numpy instead of joining and grouping every
+        # service activity again (scoring/figure_rows.py; the same figures as the row path below)
+        rows_key = ("activity_rows", production.unspecified_online_share, match_key,
+                    tuple(params.headline_methods), params.method_coverage_threshold)
+        arrays = memoised(rows_key, lambda: service_activity_rows(
+            services, units, matches, inputs.activity_dwa, dwa_values, params))
+        base = memoised(("service_base", production.unspecified_online_share),
+                        lambda: _service_base(services, modelled, arrays.volume_basis))
+        figures = service_figures(arrays, minutes, (front_scale, back_scale), production, ceiling=ceiling_of,
+                                  reported=reported_of, costs=costs, decision_activities=decision_activities)
+        headline = headline_frame(arrays.volume_basis.select(SERVICE_KEY), figures.head, figures.routine, None, params)
+        frame = _service_frame(base, figures.totals, costs, figures.ceiling, production, aligned=True)
+        valued = service_value(frame, headline, params)
+        memo[valued_key] = valued
+        return valued, uk_replication(valued, params)
+
+    hours, ceiling = capped_hours(units, minutes, matches, (front_scale, back_scale), production,
+                                  ceiling=ceiling_of, reported=reported_of)
+
+    # the automation model on the activities: their method values read only which service-activity
+    # rows exist and the matches
     values_key = ("activity_values", match_key, _rows_fingerprint(hours, activity_key))
     heads_key = ("heads", values_key, tuple(params.headline_methods), params.method_coverage_threshold)
-    if figures_only:  # the figures read each activity's headline only: a standard activity's is
-        # computed once, not from its method values in every service (ten rows per service
-        # activity, gigabytes at 100x)
-        activity_values = None
-        heads = memoised(heads_key, lambda: service_activity_headlines(
-            hours, inputs.activity_dwa, matches, dwa_values, params))
-    else:
-        activity_values = memoised(
-            values_key, lambda: service_activity_values(hours, inputs.activity_dwa, matches, dwa_values))
-        heads = memoised(heads_key, lambda: activity_headline(activity_values, activity_key, params))
-    costs = _cost_per_hour(services, production)
+    activity_values = memoised(
+        values_key, lambda: service_activity_values(hours, inputs.activity_dwa, matches, dwa_values))
+    heads = memoised(heads_key, lambda: activity_headline(activity_values, activity_key, params))
     rows = (
         hours.join(heads, on=activity_key, how="left")
         .join(costs, on=SERVICE_KEY, how="left")
@@ -278,66 +346,12 @@ def _score(
         )
     )
     weights = rows.with_columns(pl.col("hours_bottom_up").alias("hours"))
-    per_method = None if figures_only else (
-        service_method_probability(weights, activity_values, params).with_columns(parameter_set)
-    )
+    per_method = service_method_probability(weights, activity_values, params).with_columns(parameter_set)
     headline = service_headline(weights, per_method, params)
-
-    decision_activities = inputs.activities.filter(pl.col("is_case_decision"))["activity_id"].to_list()
-    totals = rows.group_by(SERVICE_KEY).agg(
-        pl.col("hours").sum().alias("delivery_hours"),
-        pl.col("hours_bottom_up").sum().alias("_hours_bottom_up"),
-        pl.col("labour_cost").sum().alias("_labour_cost"),
-        pl.col("labour_cost").is_null().any().alias("_cost_unknown"),
-        (pl.col("activity_id").is_in(decision_activities) & (pl.col("hours") > 0)).any().alias("_decision"),
-    )
-    frame = (
-        services.join(modelled, on=SERVICE_KEY, how="left")
-        .join(totals, on=SERVICE_KEY, how="left")
-        .join(costs.drop("country_code"), on=SERVICE_KEY, how="left")
-        .join(ceiling.select(*SERVICE_KEY, "fte_bottom_up", "is_capped_by_programme_fte"), on=SERVICE_KEY, how="left")
-        .join(units.select(*SERVICE_KEY, "volume_basis").unique(), on=SERVICE_KEY, how="left")
-        .with_columns(
-            pl.col("_decision").fill_null(False).alias("involves_case_decision"),
-            pl.col("volume_source").alias("volume_round"),
-            pl.when(pl.col("volume_basis") == "modelled").then(pl.col("volume_modelled")).otherwise(None).alias("volume_modelled"),
-            pl.when(pl.col("volume_basis") == "modelled").then(pl.col("volume_modelled_low")).otherwise(None).alias("volume_modelled_low"),
-            pl.when(pl.col("volume_basis") == "modelled").then(pl.col("volume_modelled_high")).otherwise(None).alias("volume_modelled_high"),
-            pl.when(pl.col("_cost_unknown") | (pl.col("delivery_hours").fill_null(0) <= 0)).then(None)
-            .otherwise(pl.col("_labour_cost")).alias("labour_cost"),
-            (pl.col("delivery_hours") / pl.col("hours_per_fte")).alias("fte"),
-            pl.col("fte_bottom_up").fill_null(pl.col("delivery_hours") / pl.col("hours_per_fte")),
-            pl.col("is_capped_by_programme_fte").fill_null(False),
-            pl.col("cost_per_transaction_gbp").alias("reported_cost_per_transaction"),
-            pl.when((pl.col("country_code") == "UK") & pl.col("cost_per_transaction_gbp").is_not_null()
-                    & (pl.col("applications_total").fill_null(0) > 0))
-            .then(pl.lit("reported cost per transaction x labour share (A040); activity mix from the model"))
-            .when(pl.col("is_capped_by_programme_fte").fill_null(False))
-            .then(pl.lit("bottom-up hours capped by programme FTE (A209) x loaded cost"))
-            .otherwise(pl.lit("bottom-up hours x loaded cost"))
-            .alias("labour_cost_basis"),
-        )
-        .with_columns(
-            pl.when(pl.col("_hours_bottom_up").is_null() | (pl.col("_hours_bottom_up") <= 0))
-            .then(pl.lit("no activity with hours: no recorded or modelled volume"))
-            .when(pl.col("delivery_hours") <= 0)
-            .then(pl.lit("its programmes report zero actual FTE (rbpo.csv), so the ceiling (A209) leaves no "
-                         "delivery staff: its staff are counted in another programme"))
-            .when(pl.col("labour_cost").is_null())
-            .then(pl.lit("no loaded cost per FTE for the fiscal year (A041: no internal-services actuals)"))
-            .otherwise(None)
-            .alias("labour_cost_null_reason"),
-            pl.when((pl.col("country_code") == "UK") & (pl.col("annual_volume").fill_null(0) > 0))
-            .then(pl.col("_hours_bottom_up") * pl.col("cost_per_hour") / production.uk_labour_share / pl.col("annual_volume"))
-            .otherwise(None)
-            .alias("modelled_cost_per_transaction"),
-        )
-    )
+    totals = service_totals(rows, decision_activities)
+    base = _service_base(services, modelled, units.select(*SERVICE_KEY, "volume_basis").unique())
+    frame = _service_frame(base, totals, costs, ceiling, production)
     valued = service_value(frame, headline, params)
-    if figures_only:
-        memo[valued_key] = valued
-        return valued, uk_replication(valued, params)
-    assert per_method is not None
     explained = explain(weights, inputs.activities.select("activity_id", "activity_name"))
     mc_inputs = [
         weights.select(*activity_key, "hours", "is_front_office"),

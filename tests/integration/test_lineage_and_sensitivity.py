@@ -171,15 +171,17 @@ def test_the_shared_cache_gives_the_figures_of_scoring_each_time_from_scratch(co
     Against the whole score() run afresh for every scoring (the path it replaced), on the real data,
     for an assumption of every kind the cache keys on: the units (A206), the domain matches (A210,
     A211) and the rows they add (A212), the headline methods' coverage (A055), a unit time (A240),
-    the calibration's cost (A202) and one read only by the figures (A050)."""
+    the calibration's cost (A202) and one read only by the figures (A050). The figures come from
+    the service activities as arrays (scoring/figure_rows.py), so also every branch those sums take
+    on the way: the UK reported cost (A040) and the Canadian programme ceiling (A204)."""
     from scoring.io import read_scoring_inputs
     from scoring.sensitivity import one_at_a_time
 
     inputs = read_scoring_inputs(con)
-    only = {"A050", "A055", "A202", "A206", "A210", "A211", "A212", "A240"}
+    only = {"A040", "A050", "A055", "A202", "A204", "A206", "A210", "A211", "A212", "A240"}
     cached = one_at_a_time(inputs, only=only)
     fresh = one_at_a_time(inputs, only=only, reuse=False)
-    assert cached.height == fresh.height == 8 * cached["figure_id"].n_unique()
+    assert cached.height == fresh.height == len(only) * cached["figure_id"].n_unique()
     # the changes are kept to 1e-9 of the figure, so they, the swings and the ranks agree exactly;
     # the figures themselves are sums whose order may differ in the last bit
     exact = ["assumption_id", "figure_id", "change_at_low", "change_at_high", "swing", "swing_rank"]

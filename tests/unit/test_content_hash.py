@@ -92,3 +92,30 @@ def test_the_hash_is_deterministic_across_connections(tmp_path):
         first = content_hash(con, "t")
     with duckdb.connect(str(path), read_only=True) as con:
         assert content_hash(con, "t") == first
+
+
+def test_rounding_each_distinct_float_once_sums_the_same_row_hashes_as_rounding_every_value():
+    """Issue 18: content_hash_query rounds each distinct floating-point value once and joins it back
+    (at 100x, 27 million task rows hold at most 65 distinct values per column). The rows it hashes
+    must be those of rounding every value in its row (rounded_select, the path it replaced): the
+    same count and sum, on values at every edge of the rounding."""
+    from publishing.publish import content_hash_query, hashed_columns, rounded_select
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (k VARCHAR, x DOUBLE, y REAL, n BIGINT, z DOUBLE)")
+    edges = [0.0, -0.0, None, float("nan"), float("inf"), float("-inf"), 3.5026710249999997, 3.502671025,
+             1 / 3, -2.5e-300, 1e300, 0.1 + 0.2, 123456789.5, 5e-324]
+    reals = [0.0, -0.0, None, float("nan"), float("inf"), 0.1, 1 / 3, 2.5e-7, 16777217.0]
+    rows = [(f"r{i}", edges[i % len(edges)], reals[(3 * i) % len(reals)], i % 3, edges[(5 * i + 1) % len(edges)])
+            for i in range(60)]
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", rows + rows[:7])  # and some duplicated rows
+    columns, _ = hashed_columns(con, "t")
+    reference = con.execute(
+        f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM (SELECT {rounded_select(columns)} FROM t) AS t").fetchone()
+    assert con.execute(content_hash_query("t", columns)).fetchone() == reference
+    assert reference[0] == 67
+    # a table without floating-point columns has no lookup to join
+    con.execute("CREATE TABLE u AS SELECT k, n FROM t")
+    columns, _ = hashed_columns(con, "u")
+    assert con.execute(content_hash_query("u", columns)).fetchone() == con.execute(
+        f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM (SELECT {rounded_select(columns)} FROM u) AS t").fetchone()

@@ -350,3 +350,21 @@ def test_services_with_the_same_vector_are_scored_once_with_the_same_matches(mon
         assert deduplicated.equals(every_row)
         assert deduplicated.equals(match_domain_work(services, dwa_tasks, params))
         assert deduplicated["match_rank"].max() <= k
+
+
+def test_the_leave_one_out_fits_shared_with_a_worker_process_equal_one_process_to_the_bit(monkeypatch):
+    """Issue 18: from LEAVE_ONE_OUT_PARALLEL_FROM calibration services the leave-one-out fits run in
+    two processes (this one and `python -m scoring.production`); the same fits on the same numbers."""
+    import scoring.production as production
+
+    rng = np.random.default_rng(7)
+    front, back = rng.uniform(1, 30, 11), rng.uniform(5, 200, 11)
+    target = (front * 0.8 + back * 1.7) * rng.lognormal(0, 0.3, 11)
+    alone = production.leave_one_out_minutes(front, back, target, processes=1)
+    monkeypatch.setattr(production, "LEAVE_ONE_OUT_PARALLEL_FROM", 0)
+    shared = production.leave_one_out_minutes(front, back, target, processes=2)
+    assert np.array_equal(alone, shared)
+    # and each is the fit without that service
+    mask = np.arange(11) != 4
+    a, b = fit_scales(front[mask], back[mask], target[mask])
+    assert shared[4] == front[4] * a + back[4] * b
