@@ -167,8 +167,10 @@ def content_hash_query(relation: str, columns: list[tuple[str, str]]) -> str:
         else:
             select.append(f"_row.{column}")
     with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
-    return (f"{with_clause}SELECT count(*), coalesce(sum(hash(t)), 0) FROM "
-            f"(SELECT {', '.join(select)} FROM {relation} AS _row {' '.join(joins)}) AS t")
+    # hash() of the subquery's alias is the hash of its row; an alias no published column has
+    # (a column named like it would be hashed instead of the row)
+    return (f"{with_clause}SELECT count(*), coalesce(sum(hash(_hashed_row)), 0) FROM "
+            f"(SELECT {', '.join(select)} FROM {relation} AS _row {' '.join(joins)}) AS _hashed_row")
 
 
 def content_hash(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:

@@ -119,3 +119,11 @@ def test_rounding_each_distinct_float_once_sums_the_same_row_hashes_as_rounding_
     columns, _ = hashed_columns(con, "u")
     assert con.execute(content_hash_query("u", columns)).fetchone() == con.execute(
         f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM (SELECT {rounded_select(columns)} FROM u) AS t").fetchone()
+
+
+def test_a_column_named_like_the_rows_alias_is_hashed_with_its_row():
+    """A column called t (the alias the hash used to give the row) is one column among the others."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE a AS SELECT * FROM (VALUES (1, 'x'), (2, 'y')) v(t, k)")
+    con.execute("CREATE TABLE b AS SELECT * FROM (VALUES (1, 'x'), (2, 'z')) v(t, k)")
+    assert content_hash(con, "a") != content_hash(con, "b")
