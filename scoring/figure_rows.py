@@ -136,14 +136,14 @@ def service_activity_rows(
         raise ValueError(f"service activity units: {DOMAIN_ACTIVITY} comes from the domain matches, not from the units")
     index = services.select(SERVICE_KEY).with_row_index("_s")
     bases = _indexed(index, units.select(*SERVICE_KEY, "volume_basis").unique()).sort("_s")
-    duplicated = bases.filter(pl.col("_s").is_duplicated())
-    if duplicated.height:
-        raise ValueError(f"service activity units: more than one volume_basis for the service {duplicated.row(0)[:2]}")
     if bases["_s"].null_count():
         raise ValueError(f"service activity units: the service {bases.filter(pl.col('_s').is_null()).row(0)[:2]} "
                          "is not among the services")
-    used = matches.filter(pl.col("is_used")).select(SERVICE_KEY).unique().with_columns(pl.lit(True).alias("_domain"))
-    flagged = _indexed(index, bases.select(*SERVICE_KEY, "_s")).join(used, on=SERVICE_KEY, how="inner")
+    duplicated = bases.filter(pl.col("_s").is_duplicated())
+    if duplicated.height:
+        raise ValueError(f"service activity units: more than one volume_basis for the service {duplicated.row(0)[:2]}")
+    used = matches.filter(pl.col("is_used")).select(SERVICE_KEY).unique()
+    flagged = bases.select(*SERVICE_KEY, "_s").join(used, on=SERVICE_KEY, how="inner")
     has_domain = np.zeros(services.height, dtype=bool)
     has_domain[flagged["_s"].to_numpy()] = True
     domain_rows = flagged.select(*SERVICE_KEY, pl.lit(DOMAIN_ACTIVITY).alias("activity_id"))

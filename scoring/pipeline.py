@@ -232,11 +232,6 @@ def _service_frame(
     )
 
 
-def _rows_fingerprint(frame: pl.DataFrame, columns: list[str]) -> tuple[int, int]:
-    """(rows, an order-independent hash of `columns`): a cache key for the set of those rows."""
-    return frame.height, int(frame.select(columns).hash_rows().sum()) if frame.height else 0
-
-
 def _score(
     inputs: ScoringInputs,
     params: Parameters,
@@ -325,13 +320,9 @@ def _score(
     hours, ceiling = capped_hours(units, minutes, matches, (front_scale, back_scale), production,
                                   ceiling=ceiling_of, reported=reported_of)
 
-    # the automation model on the activities: their method values read only which service-activity
-    # rows exist and the matches
-    values_key = ("activity_values", match_key, _rows_fingerprint(hours, activity_key))
-    heads_key = ("heads", values_key, tuple(params.headline_methods), params.method_coverage_threshold)
-    activity_values = memoised(
-        values_key, lambda: service_activity_values(hours, inputs.activity_dwa, matches, dwa_values))
-    heads = memoised(heads_key, lambda: activity_headline(activity_values, activity_key, params))
+    # the automation model on the activities
+    activity_values = service_activity_values(hours, inputs.activity_dwa, matches, dwa_values)
+    heads = activity_headline(activity_values, activity_key, params)
     rows = (
         hours.join(heads, on=activity_key, how="left")
         .join(costs, on=SERVICE_KEY, how="left")

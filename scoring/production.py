@@ -15,6 +15,7 @@ Services with no recorded volume get a modelled one (A208), flagged as such.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
@@ -589,26 +590,31 @@ def leave_one_out_minutes(
     parts = [np.arange(start, n, processes) for start in range(processes)]  # interleaved: fits cost alike
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(Path(__file__).resolve().parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    workers = []
-    for part in parts[1:]:
-        worker = subprocess.Popen([sys.executable, "-m", "scoring.production"], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, env=env)
-        message = io.BytesIO()
-        np.savez(message, front=front, back=back, target=target, indices=part)
-        assert worker.stdin is not None
-        worker.stdin.write(message.getvalue())
-        worker.stdin.close()
-        workers.append(worker)
-    out = np.empty(n)
-    out[parts[0]] = _leave_one_out_part(front, back, target, parts[0])
-    for part, worker in zip(parts[1:], workers, strict=True):
-        assert worker.stdout is not None
-        answer = worker.stdout.read()
-        if worker.wait() != 0:
-            raise RuntimeError(f"calibration: a leave-one-out worker (python -m scoring.production) exited with "
-                               f"{worker.returncode}; its error is above")
-        out[part] = np.load(io.BytesIO(answer))
-    return out
+    workers: list[subprocess.Popen] = []
+    try:
+        for part in parts[1:]:
+            worker = subprocess.Popen([sys.executable, "-m", "scoring.production"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, env=env)
+            workers.append(worker)
+            message = io.BytesIO()
+            np.savez(message, front=front, back=back, target=target, indices=part)
+            with contextlib.suppress(BrokenPipeError):  # a worker that died early: its exit code says so below
+                worker.stdin.write(message.getvalue())  # type: ignore[union-attr]
+                worker.stdin.close()  # type: ignore[union-attr]
+        out = np.empty(n)
+        out[parts[0]] = _leave_one_out_part(front, back, target, parts[0])
+        for part, worker in zip(parts[1:], workers, strict=True):
+            answer = worker.stdout.read()  # type: ignore[union-attr]
+            if worker.wait() != 0:
+                raise RuntimeError(f"calibration: a leave-one-out worker (python -m scoring.production) exited with "
+                                   f"{worker.returncode}; its error is above")
+            out[part] = np.load(io.BytesIO(answer))
+        return out
+    finally:
+        for worker in workers:  # none is left running, whatever failed
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
 
 
 def calibrate(

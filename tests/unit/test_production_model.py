@@ -368,3 +368,16 @@ def test_the_leave_one_out_fits_shared_with_a_worker_process_equal_one_process_t
     mask = np.arange(11) != 4
     a, b = fit_scales(front[mask], back[mask], target[mask])
     assert shared[4] == front[4] * a + back[4] * b
+
+
+def test_a_leave_one_out_worker_that_fails_is_named_and_none_is_left_running(monkeypatch):
+    import shutil
+    import sys
+
+    import scoring.production as production
+
+    monkeypatch.setattr(production, "LEAVE_ONE_OUT_PARALLEL_FROM", 0)
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))  # a worker that exits 1 at once
+    front = back = target = np.ones(4)
+    with pytest.raises(RuntimeError, match=r"leave-one-out worker \(python -m scoring.production\) exited with 1"):
+        production.leave_one_out_minutes(front, back, target, processes=2)
