@@ -29,6 +29,7 @@ import contextlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -121,6 +122,44 @@ def export_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, folder
         if rows == 0:  # no rows: the header alone, from the table's schema
             _csv_ready(pl.from_arrow(reader.schema.empty_table())).write_csv(handle)  # type: ignore[arg-type]
     return rows
+
+
+class _TableExport:
+    """`export_table` for each of `tables`, in order, in a thread with its own DuckDB connection
+    (a cursor of `con`). `wait` returns the rows per table or raises what the thread raised; `stop`
+    makes it stop after the table it is writing and waits for it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, tables: Sequence[tuple[str, str]], folder: Path,
+                 log: Callable[[str], None]) -> None:
+        self.rows: dict[str, int] = {}
+        self.error: BaseException | None = None
+        self._stopping = threading.Event()
+        self._cursor = con.cursor()
+        self._thread = threading.Thread(target=self._run, args=(tables, folder, log), name="export-tables",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, tables: Sequence[tuple[str, str]], folder: Path, log: Callable[[str], None]) -> None:
+        try:
+            for schema, table in tables:
+                if self._stopping.is_set():
+                    return
+                self.rows[f"{schema}.{table}"] = export_table(self._cursor, schema, table, folder)
+            log(f"exported {len(tables)} tables as Parquet and CSV")
+        except BaseException as error:  # handed to the caller by wait()
+            self.error = error
+        finally:
+            self._cursor.close()
+
+    def wait(self) -> dict[str, int]:
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.rows
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
 
 
 class PublishedFrames(Mapping[str, pl.DataFrame]):
@@ -387,18 +426,16 @@ def _write(
     try:
         tables = published_tables(con)
         frames = PublishedFrames(con, tables)
-        columns: dict[str, list[tuple[str, str]]] = {}
-        for schema, table in tables:
-            name = f"{schema}.{table}"
-            columns[name] = [(str(r[0]), str(r[1])) for r in con.execute(
-                f"DESCRIBE {qualified(schema, table)}").fetchall()]
-            result.tables[name] = export_table(con, schema, table, staging / "tables")
-        log(f"exported {len(tables)} tables as Parquet and CSV")
-        load_log = lineage_from_load_log(con)
+        columns = {f"{schema}.{table}": [(str(r[0]), str(r[1])) for r in con.execute(
+            f"DESCRIBE {qualified(schema, table)}").fetchall()] for schema, table in tables}
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    # The tables are written by DuckDB and polars, which release the GIL, in a thread of their own
+    # while this one makes the workbook and the charts (Python): on a second core, not after them.
+    exporting = _TableExport(con, tables, staging / "tables", log)
     try:
+        load_log = lineage_from_load_log(con)
         docs = table_docs(manifest_path)
         dictionary = describe(columns, docs, kind="table", lineage=lineage)
         sheets = build_sheets(frames, load_log, publication={"publish_id": publish_id, "run_id": run_id,
@@ -445,6 +482,7 @@ def _write(
                 names.append("sensitivity.png")
             result.charts = {n: final / "charts" / n for n in names}
             log("drew the matrix, value-by-organisation, calibration and sensitivity charts")
+        result.tables = exporting.wait()
         files = sorted(p for p in staging.rglob("*") if p.is_file())
         (staging / "manifest.json").write_text(json.dumps({
             "publish_id": publish_id,
@@ -469,6 +507,7 @@ def _write(
         if previous is not None:
             shutil.rmtree(previous, ignore_errors=True)
     except BaseException:
+        exporting.stop()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     swap_pointer(root / LATEST, publish_id)

@@ -490,7 +490,7 @@ def _cap(sheet: Sheet, max_rows: int) -> tuple[pl.DataFrame, str]:
 
 
 def write_workbook(path: Path, sheets: Sequence[Sheet], dictionary: pl.DataFrame,
-                   max_rows: int = MAX_SHEET_ROWS) -> dict[str, int]:
+                   max_rows: int = MAX_SHEET_ROWS, fast: bool = True) -> dict[str, int]:
     """Write the sheets and the data dictionary; returns rows shown per sheet (in workbook order).
 
     Every sheet has three header rows: what it holds (and, for a capped sheet, where every row
@@ -526,7 +526,7 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], dictionary: pl.DataFrame
             widths=_widths(frame, labels), filter_row=HEADER_ROWS,
         ))
         written[sheet.name] = frame.height
-    write_xlsx(path, specs)
+    write_xlsx(path, specs, fast=fast)
     return written
 
 

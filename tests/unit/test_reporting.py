@@ -184,6 +184,37 @@ def test_the_exports_of_a_published_version_land_in_their_folder_behind_the_late
     assert sorted(p.name for p in root.iterdir()) == [PUBLISH_ID, "latest"]
 
 
+@pytest.mark.parametrize("failing", ["a table", "the workbook"])
+def test_a_failure_in_either_thread_of_the_export_leaves_no_folder_and_latest_where_it_was(published, tmp_path,
+                                                                                        monkeypatch, failing):
+    """The tables are written in a thread beside the workbook and the charts: whichever fails, the
+    error reaches the caller and nothing half-written stays."""
+    import reporting.exports as exports
+
+    root = tmp_path / "exports"
+    write_exports(published, root=root, manifest_path=None, charts=False)
+    before = sorted(p.name for p in root.iterdir())
+    (root / PUBLISH_ID / "manifest.json").unlink()  # so that a new export would show
+
+    def broken_table(con, schema, table, folder, *args, **kwargs):
+        if table == "fct_service_automation_summary":
+            raise OSError(f"disk full while writing {schema}.{table}")
+        return export_table(con, schema, table, folder, *args, **kwargs)
+
+    def broken_workbook(*args, **kwargs):
+        raise OSError("disk full while writing the workbook")
+
+    if failing == "a table":
+        monkeypatch.setattr(exports, "export_table", broken_table)
+    else:
+        monkeypatch.setattr(exports, "write_workbook", broken_workbook)
+    with pytest.raises(OSError, match="disk full while writing"):
+        write_exports(published, root=root, manifest_path=None, charts=False, share=False)
+    assert sorted(p.name for p in root.iterdir()) == before  # no .part folder left
+    assert not (root / PUBLISH_ID / "manifest.json").exists()  # the earlier folder, not replaced
+    assert current_export(root) == PUBLISH_ID
+
+
 def test_old_export_folders_are_pruned_but_never_the_latest(published, tmp_path):
     root = tmp_path / "exports"
     for stamp in ("20250101T000000Z-old1", "20250102T000000Z-old2", "20250103T000000Z-old3"):
