@@ -21,7 +21,6 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -770,46 +769,36 @@ def programme_ceiling(
     )
 
 
-# services per block of service_occupation_mix_blocks: an activity spreads over every occupation of
-# its DWAs' tasks (hundreds), so the mix of all 241,400 services of a 100x run at once took 15 GB
-MIX_BLOCK_SERVICES = 20_000
+def _task_weights(dwa_tasks: pl.DataFrame) -> pl.DataFrame:
+    return dwa_tasks.select("dwa_id", "onet_soc_code", pl.col("task_weight_in_dwa").cast(pl.Float64))
 
 
-def reported_cost_factor(hours: pl.DataFrame, reported: pl.DataFrame, params: ProductionParameters) -> pl.DataFrame:
-    """The factor that scales a UK service's modelled hours to its reported cost: cost per
-    transaction x applications x labour share (A040) / (its hours x loaded GBP an hour). One row
-    per service of `reported` (UK services with a cost per transaction and applications) with
-    hours whose factor is finite. `hours`: SERVICE_KEY and hours (one row per activity, or one per
-    service with its total)."""
+def activity_occupation_mix(activity_dwa: pl.DataFrame, dwa_tasks: pl.DataFrame) -> pl.DataFrame:
+    """activity_id, onet_soc_code, _share: a general activity's hours spread over the occupations of
+    its DWAs' tasks (the activity's DWAs in equal weights, tasks by their weight in the DWA); the
+    shares of an activity sum to 1. Activities without a DWA task have no row."""
     return (
-        hours.join(reported.select(*SERVICE_KEY, "applications_total", "cost_per_transaction_gbp"), on=SERVICE_KEY,
-                   how="inner")
-        .group_by(SERVICE_KEY)
-        .agg(
-            (pl.col("cost_per_transaction_gbp").first() * pl.col("applications_total").first() * params.uk_labour_share
-             / (pl.col("hours").sum() * params.uk_cost_per_hour)).alias("reported_factor")
-        )
-        .filter(pl.col("reported_factor").is_finite())
+        activity_dwa.select("activity_id", "dwa_id")
+        .with_columns((1.0 / pl.len().over("activity_id")).alias("_u"))
+        .join(_task_weights(dwa_tasks), on="dwa_id", how="inner")
+        .group_by(["activity_id", "onet_soc_code"])
+        .agg((pl.col("_u") * pl.col("task_weight_in_dwa")).sum().alias("_share"))
+        .with_columns(pl.col("_share") / pl.col("_share").sum().over("activity_id"))
     )
 
 
-def service_occupation_mix_blocks(
-    activity_rows: pl.DataFrame,
-    activity_dwa: pl.DataFrame,
-    domain_matches: pl.DataFrame,
-    dwa_tasks: pl.DataFrame,
-    block_services: int | None = None,
-) -> Iterator[pl.DataFrame]:
-    """service_occupation_mix for a block of services at a time (MIX_BLOCK_SERVICES, in service
-    key order): the same rows, in blocks of disjoint services, with memory bounded by the block."""
-    size = block_services or MIX_BLOCK_SERVICES
-    keys = activity_rows.select(SERVICE_KEY).unique().sort(SERVICE_KEY)
-    for start in range(0, keys.height, size):
-        block = keys.slice(start, size)
-        yield service_occupation_mix(
-            activity_rows.join(block, on=SERVICE_KEY, how="semi"), activity_dwa,
-            domain_matches.join(block, on=SERVICE_KEY, how="semi"), dwa_tasks,
-        )
+def domain_occupation_mix(domain_matches: pl.DataFrame, dwa_tasks: pl.DataFrame) -> pl.DataFrame:
+    """service_key, fiscal_year, onet_soc_code, _share, activity_id (domain_work): a service's domain
+    work spread over the occupations of its used DWA matches' tasks, weighted by match score."""
+    return (
+        domain_matches.filter(pl.col("is_used"))
+        .select(*SERVICE_KEY, "dwa_id", pl.col("match_score").alias("_u"))
+        .join(_task_weights(dwa_tasks), on="dwa_id", how="inner")
+        .group_by([*SERVICE_KEY, "onet_soc_code"])
+        .agg((pl.col("_u") * pl.col("task_weight_in_dwa")).sum().alias("_share"))
+        .with_columns(pl.col("_share") / pl.col("_share").sum().over(SERVICE_KEY))
+        .with_columns(pl.lit(DOMAIN_ACTIVITY).alias("activity_id"))
+    )
 
 
 def service_occupation_mix(
@@ -824,24 +813,8 @@ def service_occupation_mix(
     by their weight in the DWA); domain work over its matched DWAs, weighted by score.
 
     `activity_rows`: service_key, fiscal_year, activity_id, hours (scoring.fct_service_activity)."""
-    tasks = dwa_tasks.select("dwa_id", "onet_soc_code", pl.col("task_weight_in_dwa").cast(pl.Float64))
-    activity_mix = (
-        activity_dwa.select("activity_id", "dwa_id")
-        .with_columns((1.0 / pl.len().over("activity_id")).alias("_u"))
-        .join(tasks, on="dwa_id", how="inner")
-        .group_by(["activity_id", "onet_soc_code"])
-        .agg((pl.col("_u") * pl.col("task_weight_in_dwa")).sum().alias("_share"))
-        .with_columns(pl.col("_share") / pl.col("_share").sum().over("activity_id"))
-    )
-    domain_mix = (
-        domain_matches.filter(pl.col("is_used"))
-        .select(*SERVICE_KEY, "dwa_id", pl.col("match_score").alias("_u"))
-        .join(tasks, on="dwa_id", how="inner")
-        .group_by([*SERVICE_KEY, "onet_soc_code"])
-        .agg((pl.col("_u") * pl.col("task_weight_in_dwa")).sum().alias("_share"))
-        .with_columns(pl.col("_share") / pl.col("_share").sum().over(SERVICE_KEY))
-        .with_columns(pl.lit(DOMAIN_ACTIVITY).alias("activity_id"))
-    )
+    activity_mix = activity_occupation_mix(activity_dwa, dwa_tasks)
+    domain_mix = domain_occupation_mix(domain_matches, dwa_tasks)
     rows = activity_rows.filter(pl.col("hours") > 0).select(*SERVICE_KEY, "activity_id", "hours")
     standard = rows.filter(pl.col("activity_id") != DOMAIN_ACTIVITY).join(activity_mix, on="activity_id", how="inner")
     domain = rows.filter(pl.col("activity_id") == DOMAIN_ACTIVITY).join(

@@ -21,8 +21,16 @@ import polars as pl
 
 from scoring.evidence_parameters import EvidenceParameters
 from scoring.parameters import Parameters
+from scoring.production import (
+    DOMAIN_ACTIVITY,
+    SERVICE_KEY,
+    activity_occupation_mix,
+    domain_occupation_mix,
+)
 
 SIMILARITY_MEASURE = "A114"
+FTE_ORDER_DIGITS = 12
+WORKFORCE_KEYS = ["country_code", "organisation_code", "fiscal_year", "onet_soc_code"]
 
 
 MIN_OCCUPATION_METHODS = 2
@@ -65,10 +73,11 @@ def organisation_occupation_fte(
     highly automatable FTE. Only services with an FTE figure count (Canada).
 
     `services`: service_key, fiscal_year, country_code, organisation_code, organisation_name, fte.
-    `service_occupations`: service_key, fiscal_year, onet_soc_code, occupation_share; or blocks of
-    such rows, each for services of its own (scoring.production.service_occupation_mix_blocks),
-    summed block by block so that the whole mix is never held at once."""
-    keys = ["country_code", "organisation_code", "fiscal_year", "onet_soc_code"]
+    `service_occupations`: service_key, fiscal_year, onet_soc_code, occupation_share
+    (scoring.production.service_occupation_mix); or blocks of such rows, each for services of its
+    own, summed block by block. The pipeline uses organisation_occupation_fte_by_activity, which
+    gives the same rows without the mix; this is its reference."""
+    keys = WORKFORCE_KEYS
     staffed = services.filter(pl.col("fte").is_not_null()).select(
         "service_key", "fiscal_year", "country_code", "organisation_code", "organisation_name",
         pl.col("fte").cast(pl.Float64),
@@ -89,13 +98,19 @@ def organisation_occupation_fte(
     blocks = [service_occupations] if isinstance(service_occupations, pl.DataFrame) else service_occupations
     partial = [sums(block) for block in blocks] or [sums(pl.DataFrame(schema={
         "service_key": pl.String, "fiscal_year": pl.String, "onet_soc_code": pl.String, "occupation_share": pl.Float64}))]
-    threshold = eparams.workforce_high_automation_threshold
     # blocks hold disjoint services: their counts add up
     grouped = (
         pl.concat(partial).group_by(keys)
         .agg(pl.col("organisation_name").first(), pl.col("fte").sum(), pl.col("services").sum())
-        .join(probabilities.select("onet_soc_code", "automation_probability"), on="onet_soc_code", how="left")
     )
+    return _workforce_columns(grouped, probabilities, eparams)
+
+
+def _workforce_columns(grouped: pl.DataFrame, probabilities: pl.DataFrame, eparams: EvidenceParameters) -> pl.DataFrame:
+    """The published columns from the FTE and services of each organisation and occupation."""
+    threshold = eparams.workforce_high_automation_threshold
+    grouped = grouped.join(probabilities.select("onet_soc_code", "automation_probability"), on="onet_soc_code",
+                           how="left")
     high = pl.col("automation_probability") >= threshold
     return (
         grouped.with_columns(
@@ -114,13 +129,98 @@ def organisation_occupation_fte(
             pl.lit(threshold).alias("high_automation_threshold"),
         )
         .select(
-            *keys, "organisation_name", "services", "fte", "automation_probability",
+            *WORKFORCE_KEYS, "organisation_name", "services", "fte", "automation_probability",
             "automatable_fte", "is_highly_automatable", "highly_automatable_fte",
             "high_automation_threshold", "probability_null_reason",
         )
-        .sort(["country_code", "organisation_code", "fiscal_year", "fte", "onet_soc_code"],
+        # FTE to 12 significant digits: FTEs equal but for the order of their sums are ordered by
+        # occupation code, so that the row order does not hang on the last bit of a float
+        .sort([pl.col("country_code"), pl.col("organisation_code"), pl.col("fiscal_year"),
+               pl.col("fte").round_sig_figs(FTE_ORDER_DIGITS), pl.col("onet_soc_code")],
               descending=[False, False, False, True, False])
     )
+
+
+def organisation_occupation_fte_by_activity(
+    services: pl.DataFrame,
+    activity_rows: pl.DataFrame,
+    activity_dwa: pl.DataFrame,
+    domain_matches: pl.DataFrame,
+    dwa_tasks: pl.DataFrame,
+    probabilities: pl.DataFrame,
+    eparams: EvidenceParameters,
+) -> pl.DataFrame:
+    """organisation_occupation_fte from the services' activity hours, without the services x
+    occupations mix (32 million rows at 100 times the services): the same rows, FTE to 1e-12.
+
+    A service's FTE goes to its activities in proportion to their hours that reach an occupation,
+    w = fte x hours / (the service's hours that reach one); its occupation FTE is the sum over its
+    activities of w x the activity's occupation share. The general activities' shares are the same
+    for every service, so w is summed per organisation and activity first, then spread over the
+    occupations. Domain work has its own shares per service and is spread service by service.
+    A service counts for an occupation when one of its activities reaches it: services are
+    counted per organisation and set of general activities, then those whose domain work alone
+    reaches the occupation are added.
+
+    `activity_rows`: service_key, fiscal_year, activity_id, hours (scoring.fct_service_activity);
+    the others as for service_occupation_mix and organisation_occupation_fte."""
+    group = ["country_code", "organisation_code", "fiscal_year"]
+    staffed = services.filter(pl.col("fte").is_not_null()).select(
+        *SERVICE_KEY, "country_code", "organisation_code", "organisation_name", pl.col("fte").cast(pl.Float64),
+    )
+    activity_mix = activity_occupation_mix(activity_dwa, dwa_tasks).select("activity_id", "onet_soc_code", "_share")
+    domain_mix = domain_occupation_mix(domain_matches, dwa_tasks).select(*SERVICE_KEY, "onet_soc_code", "_share")
+    rows = (activity_rows.filter(pl.col("hours") > 0).select(*SERVICE_KEY, "activity_id", pl.col("hours").cast(pl.Float64))
+            .join(staffed.select(SERVICE_KEY), on=SERVICE_KEY, how="semi"))
+    general = rows.filter(pl.col("activity_id") != DOMAIN_ACTIVITY).join(
+        activity_mix.select("activity_id").unique(), on="activity_id", how="semi")
+    domain = rows.filter(pl.col("activity_id") == DOMAIN_ACTIVITY).join(
+        domain_mix.select(SERVICE_KEY).unique(), on=SERVICE_KEY, how="semi")
+    weighted = (
+        pl.concat([general, domain])
+        .join(staffed.select(*SERVICE_KEY, *group[:2], "fte"), on=SERVICE_KEY, how="inner")
+        .with_columns((pl.col("fte") * pl.col("hours") / pl.col("hours").sum().over(SERVICE_KEY)).alias("_w"))
+    )
+    general_fte = (
+        weighted.filter(pl.col("activity_id") != DOMAIN_ACTIVITY)
+        .group_by([*group, "activity_id"]).agg(pl.col("_w").sum())
+        .join(activity_mix, on="activity_id", how="inner")
+        .select(*group, "onet_soc_code", (pl.col("_w") * pl.col("_share")).alias("fte"))
+    )
+    domain_fte = (
+        weighted.filter(pl.col("activity_id") == DOMAIN_ACTIVITY)
+        .join(domain_mix, on=SERVICE_KEY, how="inner")
+        .select(*group, "onet_soc_code", (pl.col("_w") * pl.col("_share")).alias("fte"))
+    )
+    fte = pl.concat([general_fte, domain_fte]).group_by(WORKFORCE_KEYS).agg(pl.col("fte").sum())
+
+    # each service's set of general activities (a signature), and the occupations each set reaches
+    signatures = general.group_by(SERVICE_KEY).agg(pl.col("activity_id").unique().sort().alias("_activities")).with_columns(
+        pl.col("_activities").list.join("|").alias("_signature"))
+    reached = (
+        signatures.unique("_signature").select("_signature", pl.col("_activities").alias("activity_id"))
+        .explode("activity_id")
+        .join(activity_mix.select("activity_id", "onet_soc_code"), on="activity_id", how="inner")
+        .select("_signature", "onet_soc_code").unique()
+    )
+    counted = staffed.select(*SERVICE_KEY, *group[:2]).join(
+        signatures.select(*SERVICE_KEY, "_signature"), on=SERVICE_KEY, how="left")
+    by_signature = (
+        counted.filter(pl.col("_signature").is_not_null())
+        .group_by([*group, "_signature"]).agg(pl.len().cast(pl.Int64).alias("services"))
+        .join(reached, on="_signature", how="inner")
+        .select(*WORKFORCE_KEYS, "services")
+    )
+    by_domain_alone = (
+        domain.select(SERVICE_KEY).join(domain_mix.select(*SERVICE_KEY, "onet_soc_code"), on=SERVICE_KEY, how="inner")
+        .join(counted, on=SERVICE_KEY, how="inner")
+        .join(reached, on=["_signature", "onet_soc_code"], how="anti")
+        .group_by(WORKFORCE_KEYS).agg(pl.len().cast(pl.Int64).alias("services"))
+    )
+    counts = pl.concat([by_signature, by_domain_alone]).group_by(WORKFORCE_KEYS).agg(pl.col("services").sum())
+    names = staffed.group_by(group).agg(pl.col("organisation_name").first())
+    grouped = fte.join(counts, on=WORKFORCE_KEYS, how="left").join(names, on=group, how="left")
+    return _workforce_columns(grouped, probabilities, eparams)
 
 
 def profile_matrix(profiles: pl.DataFrame) -> tuple[list[str], np.ndarray]:

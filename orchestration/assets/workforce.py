@@ -14,11 +14,10 @@ from orchestration.assets.scoring import (
 )
 from scoring.io import read_occupation_profiles
 from scoring.parameters import from_assumptions
-from scoring.production import service_occupation_mix_blocks
 from scoring.workforce import (
     occupation_outlook,
     occupation_probability,
-    organisation_occupation_fte,
+    organisation_occupation_fte_by_activity,
     redeployment_options,
     workforce_problems,
 )
@@ -73,19 +72,19 @@ def workforce_transitions(
         probabilities = occupation_probability(
             con.sql("SELECT * FROM marts.fct_occupation_automation_measure").pl(), model_params
         )
-        # delivery FTE and the occupation mix implied by each service's activities (scoring/production.py)
+        # delivery FTE spread over the occupations of each service's activities (scoring/workforce.py)
         services = con.sql(
             """SELECT service_key, fiscal_year, country_code, organisation_code, organisation_name, fte
                FROM scoring.fct_service_automation_summary"""
         ).pl()
-        # in blocks of services: the whole mix at 100x the services took 15 GB
-        mix = service_occupation_mix_blocks(
+        workforce = organisation_occupation_fte_by_activity(
+            services,
             con.sql("SELECT service_key, fiscal_year, activity_id, hours FROM scoring.fct_service_activity").pl(),
             con.sql("SELECT * FROM seeds.activity_dwa").pl(),
             con.sql("SELECT * FROM scoring.fct_service_domain_match").pl(),
             con.sql("SELECT dwa_id, onet_soc_code, task_weight_in_dwa FROM marts.fct_dwa_task").pl(),
+            probabilities, params,
         )
-        workforce = organisation_occupation_fte(services, mix, probabilities, params)
         projections = con.sql("SELECT * FROM marts.fct_occupation_projection").pl()
         profiles = read_occupation_profiles(con)
         options = redeployment_options(

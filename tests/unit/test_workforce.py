@@ -10,12 +10,13 @@ from polars.testing import assert_frame_equal
 
 from scoring.evidence_parameters import EvidenceParameters
 from scoring.parameters import Parameters
-from scoring.production import service_occupation_mix, service_occupation_mix_blocks
+from scoring.production import service_occupation_mix
 from scoring.workforce import (
     cosine_similarity,
     occupation_outlook,
     occupation_probability,
     organisation_occupation_fte,
+    organisation_occupation_fte_by_activity,
     profile_matrix,
     redeployment_options,
 )
@@ -85,8 +86,7 @@ def test_fte_by_organisation_and_occupation_adds_service_fte_times_occupation_sh
     assert set(out) == {"X", "Y"}  # the UK service has no FTE and adds nothing
 
 
-def test_the_occupation_mix_in_blocks_of_services_gives_the_same_workforce_as_all_at_once():
-    # issue 18: at 100x the services the whole mix took 15 GB; blocks of services bound it
+def test_the_workforce_adds_blocks_of_services_and_equals_the_workforce_from_activity_hours():
     rows = pl.DataFrame({
         "service_key": ["S1", "S1", "S2", "S2", "S3", "S4"], "fiscal_year": ["2023-2024"] * 6,
         "activity_id": ["intake_mail", "domain_work", "intake_mail", "assess", "domain_work", "assess"],
@@ -104,17 +104,19 @@ def test_the_occupation_mix_in_blocks_of_services_gives_the_same_workforce_as_al
     })
     probs = pl.DataFrame({"onet_soc_code": ["X", "Y", "Z", "W"], "automation_probability": [0.7, 0.3, 0.9, None]})
     whole = service_occupation_mix(rows, activity_dwa, matches, dwa_tasks)
-    for size in (1, 2, 3, 100):
-        blocks = list(service_occupation_mix_blocks(rows, activity_dwa, matches, dwa_tasks, block_services=size))
-        assert pl.concat(blocks).sort(["service_key", "fiscal_year", "onet_soc_code"]).equals(whole)
-        assert_frame_equal(
-            organisation_occupation_fte(services, iter(blocks), probs, E),
-            organisation_occupation_fte(services, whole, probs, E), check_exact=False, rel_tol=1e-12, abs_tol=1e-12,
-        )
+    half = [whole.filter(pl.col("service_key").is_in(["S1", "S2"])), whole.filter(~pl.col("service_key").is_in(["S1", "S2"]))]
+    assert_frame_equal(organisation_occupation_fte(services, iter(half), probs, E),
+                       organisation_occupation_fte(services, whole, probs, E), check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
     out = organisation_occupation_fte(services, whole, probs, E)
     assert out.filter((pl.col("organisation_code") == "O1") & (pl.col("onet_soc_code") == "X"))["services"].item() == 2
+    # issue 18: the same rows from the activities' hours, without the services x occupations mix
+    assert_frame_equal(organisation_occupation_fte_by_activity(services, rows, activity_dwa, matches, dwa_tasks, probs, E),
+                       out, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
     empty = organisation_occupation_fte(services, iter([]), probs, E)
     assert empty.height == 0 and empty.columns == out.columns
+    unstaffed = services.with_columns(pl.lit(None, pl.Float64).alias("fte"))
+    none = organisation_occupation_fte_by_activity(unstaffed, rows, activity_dwa, matches, dwa_tasks, probs, E)
+    assert none.height == 0 and none.schema == out.schema
 
 
 # Profiles built so that the element means are 3 and the centred vectors are
@@ -188,3 +190,39 @@ def test_the_workforce_check_wants_fte_conserved_per_organisation_and_options_th
     upside_down = options.with_columns(pl.lit(0.95).alias("target_probability"), pl.lit(1.5).alias("similarity"))
     assert workforce_problems(services, workforce, upside_down) == [
         "similarity outside [-1, 1]", "an option is not less automatable than its source"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_workforce_from_activity_hours_equals_the_workforce_from_the_service_occupation_mix(seed):
+    """Issue 18: organisation_occupation_fte_by_activity against the mix it replaces, on services
+    drawn at random: some without FTE, hours of zero, an activity without DWA tasks, domain work
+    with and without used matches, domain occupations that the general activities also reach, two
+    fiscal years and organisations whose services share their sets of activities."""
+    rng = np.random.default_rng(seed)
+    activities = ["intake", "assess", "decide", "notify", "archive"]  # archive has no DWA task
+    activity_dwa = pl.DataFrame({"activity_id": ["intake", "intake", "assess", "decide", "notify", "archive"],
+                                 "dwa_id": ["d1", "d2", "d3", "d3", "d4", "d8"]})
+    dwa_tasks = pl.DataFrame({"dwa_id": ["d1", "d1", "d2", "d3", "d3", "d4", "d5", "d5", "d6"],
+                              "onet_soc_code": ["A", "B", "A", "C", "D", "E", "B", "F", "G"],
+                              "task_weight_in_dwa": [0.25, 0.75, 1.0, 0.5, 0.5, 1.0, 0.3, 0.7, 1.0]})
+    services, rows, matches = [], [], []
+    for i in range(80):
+        key, year = f"S{i // 2}", ["2022-2023", "2023-2024"][i % 2]  # a service in two fiscal years
+        services.append({"service_key": key, "fiscal_year": year, "country_code": "CA" if i % 7 else "UK",
+                         "organisation_code": f"O{i % 3}", "organisation_name": f"Org {i % 3}",
+                         "fte": None if i % 11 == 0 else float(rng.uniform(0.5, 40))})
+        for activity in [*rng.choice(activities, size=rng.integers(0, 4), replace=False), "domain_work"]:
+            rows.append({"service_key": key, "fiscal_year": year, "activity_id": str(activity),
+                         "hours": float(rng.choice([0.0, rng.uniform(1, 500)], p=[0.15, 0.85]))})
+        for dwa in rng.choice(["d1", "d5", "d6", "d9"], size=rng.integers(0, 3), replace=False):
+            matches.append({"service_key": key, "fiscal_year": year, "dwa_id": str(dwa),
+                            "match_score": float(rng.uniform(0.1, 1)), "is_used": bool(rng.random() < 0.8)})
+    services = pl.DataFrame(services, schema_overrides={"fte": pl.Float64})
+    rows, matches = pl.DataFrame(rows), pl.DataFrame(matches)
+    probs = pl.DataFrame({"onet_soc_code": ["A", "B", "C", "D", "E", "F"],
+                          "automation_probability": [0.7, 0.3, 0.9, None, 0.75, 0.1]})
+    mix = service_occupation_mix(rows, activity_dwa, matches, dwa_tasks)
+    expected = organisation_occupation_fte(services, mix, probs, E)
+    assert expected.height > 20 and expected["services"].max() > 5
+    assert_frame_equal(organisation_occupation_fte_by_activity(services, rows, activity_dwa, matches, dwa_tasks, probs, E),
+                       expected, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
