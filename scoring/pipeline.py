@@ -118,6 +118,40 @@ def _cost_per_hour(services: pl.DataFrame, production) -> pl.DataFrame:
     )
 
 
+# The steps of a scoring whose results depend on nothing but the inputs and the parameters named in
+# their cache keys (see score_figures): the sorted services, the volume model, the units, the text
+# vectors, the ranked and the used matches, the per-DWA method values.
+SHARED_STEPS = frozenset({"services", "volumes", "units", "domain_vectors", "ranked", "matches", "dwa_values"})
+# Those steps as the last score() in this process computed them, under the fingerprint of its inputs
+_kept_steps: dict[tuple, dict[tuple, Any]] = {}
+
+
+def inputs_fingerprint(inputs: ScoringInputs) -> tuple:
+    """The inputs' identity: each frame's name, schema, height and the sum of its row hashes."""
+    return tuple(
+        (name, tuple((column, str(dtype)) for column, dtype in frame.schema.items()), frame.height,
+         int(frame.hash_rows(seed=0).cast(pl.UInt64).sum() or 0) if frame.height else 0)
+        for name, frame in sorted(inputs.__dict__.items())
+    )
+
+
+def keep_steps(inputs: ScoringInputs, cache: dict[tuple, Any]) -> None:
+    """Keep the shared steps of a scoring's cache for take_steps (one set at a time, the latest)."""
+    _kept_steps.clear()
+    _kept_steps[inputs_fingerprint(inputs)] = {k: v for k, v in cache.items() if k[0] in SHARED_STEPS}
+
+
+def take_steps(inputs: ScoringInputs) -> dict[tuple, Any]:
+    """The steps keep_steps kept for these very inputs (a cache to start from), or none; either
+    way nothing stays kept. In a Dagster run the automation model and the sensitivity analysis
+    run in one process (the in-process executor), so the sensitivity's central scoring reuses the
+    model's text vectors and matches rather than computing them again."""
+    fingerprint = inputs_fingerprint(inputs)
+    kept = _kept_steps.pop(fingerprint, {})
+    _kept_steps.clear()
+    return dict(kept)
+
+
 def score(
     inputs: ScoringInputs,
     params: Parameters,

@@ -769,6 +769,24 @@ def programme_ceiling(
     )
 
 
+def reported_cost_factor(hours: pl.DataFrame, reported: pl.DataFrame, params: ProductionParameters) -> pl.DataFrame:
+    """The factor that scales a UK service's modelled hours to its reported cost: cost per
+    transaction x applications x labour share (A040) / (its hours x loaded GBP an hour). One row
+    per service of `reported` (UK services with a cost per transaction and applications) with
+    hours whose factor is finite. `hours`: SERVICE_KEY and hours (one row per activity, or one per
+    service with its total)."""
+    return (
+        hours.join(reported.select(*SERVICE_KEY, "applications_total", "cost_per_transaction_gbp"), on=SERVICE_KEY,
+                   how="inner")
+        .group_by(SERVICE_KEY)
+        .agg(
+            (pl.col("cost_per_transaction_gbp").first() * pl.col("applications_total").first() * params.uk_labour_share
+             / (pl.col("hours").sum() * params.uk_cost_per_hour)).alias("reported_factor")
+        )
+        .filter(pl.col("reported_factor").is_finite())
+    )
+
+
 def _task_weights(dwa_tasks: pl.DataFrame) -> pl.DataFrame:
     return dwa_tasks.select("dwa_id", "onet_soc_code", pl.col("task_weight_in_dwa").cast(pl.Float64))
 

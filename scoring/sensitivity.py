@@ -107,6 +107,7 @@ def one_at_a_time(
     *,
     only: set[str] | None = None,
     reuse: bool = True,
+    start: dict[tuple, object] | None = None,
 ) -> pl.DataFrame:
     """One row per varied assumption and headline figure: the figure at the central value and at the
     assumption's low and high, the changes, the swing |high - low| and its rank within the figure
@@ -115,10 +116,12 @@ def one_at_a_time(
 
     The scorings share one cache (score_figures): a step whose inputs an assumption does not reach
     is computed once. `reuse=False` runs the whole score() each time, without a cache (the path
-    the shared cache replaced, kept as the reference it is tested against); `only` limits the analysis to those assumption ids (tests)."""
+    the shared cache replaced, kept as the reference it is tested against); `only` limits the analysis to those assumption ids (tests).
+    `start`: cache entries to begin with, the shared steps of a scoring of the same inputs
+    (scoring.pipeline.take_steps)."""
     overrides = dict(overrides or {})
     field_of = {parameter: field for field, (parameter, column) in SEED_FIELDS.items() if column == "value"}
-    cache: dict[tuple, object] = {}
+    cache: dict[tuple, object] = dict(start or {}) if reuse else {}
 
     def run(assumptions: pl.DataFrame, varied_parameter: str | None) -> dict[str, tuple[str, float | None, str]]:
         kept = {k: v for k, v in overrides.items() if k != field_of.get(varied_parameter or "")}

@@ -13,7 +13,14 @@ from orchestration.assets.scoring import table_metadata, write_table
 from orchestration.gate import dbt_checks_on, failed_checks, refusal
 from scoring.io import read_scoring_inputs
 from scoring.parameters import Parameters, from_assumptions
-from scoring.pipeline import ScoringInputs, invariant_failures, model_summary, score
+from scoring.pipeline import (
+    ScoringInputs,
+    invariant_failures,
+    keep_steps,
+    model_summary,
+    score,
+    take_steps,
+)
 from scoring.sensitivity import one_at_a_time
 from scoring.uncertainty import chunk_services
 
@@ -134,7 +141,10 @@ def automation_model(context: dg.AssetExecutionContext, config: ScoringConfig, w
             f"Monte Carlo: {params.monte_carlo_draws} draws for {services} services "
             f"in chunks of {min(services, chunk_services(params))} services"
         )
-        outputs = score(inputs, params, progress=_monte_carlo_progress(context))
+        cache: dict[tuple, object] = {}
+        outputs = score(inputs, params, progress=_monte_carlo_progress(context), cache=cache)
+        keep_steps(inputs, cache)  # the text vectors and matches, for the sensitivity analysis
+        del cache
         problems = invariant_failures(outputs, services)
         yield dg.AssetCheckResult(
             check_name="model_invariants",
@@ -201,6 +211,10 @@ def sensitivity_analysis(context: dg.AssetExecutionContext, warehouse: DuckDBRes
                     f"sensitivity: {done}/{total} assumptions at low and high in {time.monotonic() - started:.0f} s"
                 )
 
-        frame = one_at_a_time(inputs, overrides, progress=report)
+        # what the automation model computed from these inputs in this process, if it did
+        start = take_steps(inputs)
+        if start:
+            context.log.info(f"sensitivity: reusing the automation model's {', '.join(sorted({k[0] for k in start}))}")
+        frame = one_at_a_time(inputs, overrides, progress=report, start=start)
         write_table(con, "fct_sensitivity", frame)
     return dg.MaterializeResult(metadata=table_metadata(frame, "fct_sensitivity"))

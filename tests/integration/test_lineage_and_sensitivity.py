@@ -192,3 +192,24 @@ def test_the_shared_cache_gives_the_figures_of_scoring_each_time_from_scratch(co
     # and the analysis moves something: every kind above changes at least one figure
     moved = set(cached.filter(pl.col("swing") > 0)["assumption_id"].to_list())
     assert moved == only
+
+
+def test_the_sensitivity_started_from_the_automation_models_steps_gives_the_same_figures(con):
+    """Issue 18: in a run the sensitivity starts from the text vectors, matches, units and volumes
+    the automation model computed (scoring.pipeline.keep_steps / take_steps, inputs read again and
+    recognised by their fingerprint). The figures equal those of an analysis that computes them."""
+    from scoring.io import read_scoring_inputs
+    from scoring.parameters import from_assumptions
+    from scoring.pipeline import keep_steps, score, take_steps
+    from scoring.sensitivity import one_at_a_time
+
+    inputs = read_scoring_inputs(con)
+    cache: dict = {}
+    score(inputs, from_assumptions(inputs.assumptions), uncertainty=False, cache=cache)
+    keep_steps(inputs, cache)
+    start = take_steps(read_scoring_inputs(con))
+    assert {key[0] for key in start} >= {"domain_vectors", "ranked", "matches", "units", "volumes", "dwa_values"}
+    assert take_steps(inputs) == {}  # taken once
+    only = {"A206", "A211", "A240"}
+    started = one_at_a_time(inputs, only=only, start=start)
+    assert started.equals(one_at_a_time(inputs, only=only))

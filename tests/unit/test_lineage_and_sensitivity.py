@@ -140,3 +140,22 @@ def test_last_bit_noise_is_no_change_and_does_not_decide_the_rank(monkeypatch):
     assert frame["change_at_high"].to_list() == [0.0, 0.0]
     assert frame["swing"].to_list() == [0.0, 0.0]
     assert frame["assumption_id"].to_list() == ["A040", "A230"]  # ties rank by id
+
+
+def test_kept_steps_are_given_only_to_a_scoring_of_the_same_inputs():
+    import polars as pl
+
+    from scoring.pipeline import ScoringInputs, inputs_fingerprint, keep_steps, take_steps
+
+    frames = {name: pl.DataFrame({"id": [1, 2], "text": ["a", "b"]}) for name in ScoringInputs.__dataclass_fields__}
+    inputs = ScoringInputs(**frames)
+    same = ScoringInputs(**{name: frame.clone() for name, frame in frames.items()})
+    changed = ScoringInputs(**{**frames, "services": pl.DataFrame({"id": [1, 2], "text": ["a", "c"]})})
+    assert inputs_fingerprint(inputs) == inputs_fingerprint(same) != inputs_fingerprint(changed)
+    cache = {("domain_vectors",): "vectors", ("ranked", 5): "ranked", ("valued", "p"): "not shared"}
+    keep_steps(inputs, cache)
+    assert take_steps(changed) == {}  # other inputs get nothing, and nothing stays kept
+    assert take_steps(same) == {}
+    keep_steps(inputs, cache)
+    assert take_steps(same) == {("domain_vectors",): "vectors", ("ranked", 5): "ranked"}
+    assert take_steps(same) == {}
