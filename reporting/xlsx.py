@@ -289,20 +289,21 @@ def _string_cell(sheet: Worksheet, attributes: str, text: str) -> str:
     return f'<c{attributes} t="inlineStr"><is><t{preserve}>{sheet._escape_data(text)}</t></is></c>'
 
 
-def _index_formats(cells: Cells) -> dict[Format, str]:
-    """Each format's cell attribute (' s="<xf index>"'). XlsxWriter numbers a format when a cell
-    first uses it, row by row: formats new to the workbook are numbered in that order here too."""
+def _index_formats(cells: Cells, rows: int) -> dict[Format, str]:
+    """Each format's cell attribute (' s="<xf index>"') for the first `rows` rows of a chunk.
+    XlsxWriter numbers a format when a cell first uses it, row by row: formats new to the workbook
+    are numbered in that order here too."""
     first_use: dict[Format, tuple[int, int]] = {}
     for i, _kind, values, cell_formats in cells:
-        distinct = {f for f in cell_formats if f is not None}
+        distinct = {f for f in cell_formats[:rows] if f is not None}
         if not any(f.xf_index is None for f in distinct):
             continue
-        for row, (value, f) in enumerate(zip(values, cell_formats, strict=True)):
+        for row, (value, f) in enumerate(zip(values[:rows], cell_formats[:rows], strict=True)):
             if f is not None and value is not None and f.xf_index is None and f not in first_use:
                 first_use[f] = (row, i)
     for f in sorted(first_use, key=first_use.__getitem__):
         f._get_xf_index()
-    return {f: f' s="{f._get_xf_index()}"' for _i, _k, _v, cell_formats in cells for f in set(cell_formats)
+    return {f: f' s="{f._get_xf_index()}"' for _i, _k, _v, cell_formats in cells for f in set(cell_formats[:rows])
             if f is not None}
 
 
@@ -323,54 +324,57 @@ def _row_tag(sheet: Worksheet) -> tuple[str, str]:
 def _emit_cells(sheet: Worksheet, cells: Cells, first: int, height: int) -> None:
     """The rows of a chunk as XML written straight to the sheet's row file (constant_memory), the
     bytes XlsxWriter's write calls would produce (`_write_cells`), about ten times faster: the
-    cells' XML is made a column at a time. Falls back to `_write_cells` where a row or column
-    carries its own format (this workbook sets none)."""
+    cells' XML is made a column at a time. The chunk's last row with a cell goes through the write
+    calls, so that XlsxWriter holds it back as it holds back every last row written (a format
+    first used in a sheet's last row is numbered when the workbook closes). Falls back to
+    `_write_cells` where a row or column carries its own format (this workbook sets none)."""
     if sheet.row_info or sheet.comments or any(c.column_format is not None for c in sheet.col_info.values()):
         _write_cells(sheet, cells, first, height)
         return
     used_rows = [False] * height
-    used_columns: list[int] = []
-    for i, _kind, values, _formats in cells:
-        if any(v is not None for v in values):
-            used_columns.append(i)
-            used_rows = [u or v is not None for u, v in zip(used_rows, values, strict=True)]
+    for _i, _kind, values, _formats in cells:
+        used_rows = [u or v is not None for u, v in zip(used_rows, values, strict=True)]
     rows = [row for row in range(height) if used_rows[row]]
     if not rows:
         return
-    top, bottom = first + rows[0], first + rows[-1]
-    if top > sheet.previous_row:
-        # the row held back before these, as XlsxWriter writes it on the next write call (its
-        # formats are numbered before those of these cells)
-        sheet._write_single_row(top)
-    sheet._check_dimensions(top, min(used_columns))
-    sheet._check_dimensions(bottom, max(used_columns))
-    styles = _index_formats(cells)
-    numbers = [str(first + row + 1) for row in range(height)]
-    columns: list[list[str]] = []
-    for i, kind, values, cell_formats in cells:
-        if i not in used_columns:
-            continue
-        letter = xl_col_to_name(i)
-        refs = [f' r="{letter}{n}"' for n in numbers]
-        if kind == NUMBER:
-            xml = ["" if v is None else f"<c{r}{styles.get(f, '')}><v>{v:.16G}</v></c>"
-                   for v, f, r in zip(values, cell_formats, refs, strict=True)]
-        elif kind == BOOLEAN:
-            xml = ["" if v is None else f'<c{r}{styles.get(f, "")} t="b"><v>{1 if v else 0}</v></c>'
-                   for v, f, r in zip(values, cell_formats, refs, strict=True)]
-        else:  # STRING, TYPED
-            xml = ["" if v is None else (
-                _string_cell(sheet, r + styles.get(f, ""), v) if v.__class__ is str
-                else f"<c{r}{styles.get(f, '')}><v>{v:.16G}</v></c>")
-                for v, f, r in zip(values, cell_formats, refs, strict=True)]
-        columns.append(xml)
-    before, after = _row_tag(sheet)
-    sheet.fh.write("".join(f'{before}{numbers[row]}{after}{"".join(parts)}</row>'
-                           for row, parts in zip(range(height), zip(*columns, strict=True), strict=True)
-                           if used_rows[row]))
-    # XlsxWriter holds the last row written until the next one; these are written already
-    sheet.table.clear()
-    sheet.previous_row = bottom
+    last = rows[-1]  # the row held back, written by the write calls below
+    emitted = rows[:-1]
+    if emitted:
+        top = first + emitted[0]
+        if top > sheet.previous_row:
+            # the row held back before these, as XlsxWriter writes it on the next write call (its
+            # formats are numbered before those of these cells)
+            sheet._write_single_row(top)
+        used_columns = [i for i, _kind, values, _formats in cells if any(v is not None for v in values[:last])]
+        sheet._check_dimensions(top, min(used_columns))
+        sheet._check_dimensions(first + emitted[-1], max(used_columns))
+        styles = _index_formats(cells, last)
+        numbers = [str(first + row + 1) for row in range(last)]
+        columns: list[list[str]] = []
+        for i, kind, values, cell_formats in cells:
+            if i not in used_columns:
+                continue
+            letter = xl_col_to_name(i)
+            shown = zip(values[:last], cell_formats[:last], [f' r="{letter}{n}"' for n in numbers], strict=True)
+            if kind == NUMBER:
+                xml = ["" if v is None else f"<c{r}{styles.get(f, '')}><v>{v:.16G}</v></c>" for v, f, r in shown]
+            elif kind == BOOLEAN:
+                xml = ["" if v is None else f'<c{r}{styles.get(f, "")} t="b"><v>{1 if v else 0}</v></c>'
+                       for v, f, r in shown]
+            else:  # STRING, TYPED
+                xml = ["" if v is None else (
+                    _string_cell(sheet, r + styles.get(f, ""), v) if v.__class__ is str
+                    else f"<c{r}{styles.get(f, '')}><v>{v:.16G}</v></c>") for v, f, r in shown]
+            columns.append(xml)
+        before, after = _row_tag(sheet)
+        sheet.fh.write("".join(f'{before}{numbers[row]}{after}{"".join(parts)}</row>'
+                               for row, parts in zip(range(last), zip(*columns, strict=True), strict=True)
+                               if used_rows[row]))
+        # these rows are written: the next write call must not write a held-back row again
+        sheet.table.clear()
+        sheet.previous_row = first + emitted[-1]
+    _write_cells(sheet, [(i, kind, values[last:last + 1], formats[last:last + 1])
+                         for i, kind, values, formats in cells], first + last, 1)
 
 
 def _write_sheet(sheet: Worksheet, spec: SheetSpec, formats: _Formats, fast: bool = True) -> None:

@@ -63,6 +63,11 @@ def _specs(frame: pl.DataFrame) -> list[SheetSpec]:
         SheetSpec("No header", frame.head(5), columns),
         SheetSpec("No rows", frame.head(0), columns, header=[("note", ["nothing"])]),
         SheetSpec("Empty", frame.head(0).select([]), []),
+        # a format first used in a sheet's last row is numbered by XlsxWriter when it closes the
+        # workbook, after the formats of the sheets that follow
+        SheetSpec("Last row", pl.DataFrame({"x": [1.5] * 10}),
+                  [Column(pl.when(pl.int_range(pl.len()) == pl.len() - 1).then(pl.lit("0.0%")).otherwise(pl.lit("0.00")))]),
+        SheetSpec("After it", pl.DataFrame({"y": [2.5] * 3}), [Column("0.000000")]),
     ]
 
 
