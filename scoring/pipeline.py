@@ -6,6 +6,7 @@ Monte Carlo (scoring/uncertainty.py) gives their intervals."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -127,10 +128,11 @@ _kept_steps: dict[tuple, dict[tuple, Any]] = {}
 
 
 def inputs_fingerprint(inputs: ScoringInputs) -> tuple:
-    """The inputs' identity: each frame's name, schema, height and the sum of its row hashes."""
+    """The inputs' identity: each frame's name, schema and a digest of its row hashes in row order
+    (the same rows in another order are other inputs: a step may depend on the order)."""
     return tuple(
-        (name, tuple((column, str(dtype)) for column, dtype in frame.schema.items()), frame.height,
-         int(frame.hash_rows(seed=0).cast(pl.UInt64).sum() or 0) if frame.height else 0)
+        (name, tuple((column, str(dtype)) for column, dtype in frame.schema.items()),
+         hashlib.blake2b(frame.hash_rows(seed=0).to_numpy().tobytes()).hexdigest())
         for name, frame in sorted(inputs.__dict__.items())
     )
 

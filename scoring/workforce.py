@@ -14,8 +14,6 @@ Pure polars and numpy; no dagster.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import polars as pl
 
@@ -65,43 +63,35 @@ def occupation_probability(occupation_measures: pl.DataFrame, params: Parameters
 
 def organisation_occupation_fte(
     services: pl.DataFrame,
-    service_occupations: pl.DataFrame | Iterable[pl.DataFrame],
+    service_occupations: pl.DataFrame,
     probabilities: pl.DataFrame,
     eparams: EvidenceParameters,
 ) -> pl.DataFrame:
     """One row per country, organisation, fiscal year and occupation: FTE, automatable FTE and
-    highly automatable FTE. Only services with an FTE figure count (Canada).
+    highly automatable FTE. Only services with an FTE figure count.
 
     `services`: service_key, fiscal_year, country_code, organisation_code, organisation_name, fte.
     `service_occupations`: service_key, fiscal_year, onet_soc_code, occupation_share
-    (scoring.production.service_occupation_mix); or blocks of such rows, each for services of its
-    own, summed block by block. The pipeline uses organisation_occupation_fte_by_activity, which
-    gives the same rows without the mix; this is its reference."""
-    keys = WORKFORCE_KEYS
+    (scoring.production.service_occupation_mix). The pipeline uses
+    organisation_occupation_fte_by_activity, which gives the same rows without the mix; this is
+    its reference."""
     staffed = services.filter(pl.col("fte").is_not_null()).select(
         "service_key", "fiscal_year", "country_code", "organisation_code", "organisation_name",
         pl.col("fte").cast(pl.Float64),
     )
-
-    def sums(block: pl.DataFrame) -> pl.DataFrame:
-        per_service = staffed.join(
-            block.select("service_key", "fiscal_year", "onet_soc_code", pl.col("occupation_share").cast(pl.Float64)),
+    grouped = (
+        staffed.join(
+            service_occupations.select("service_key", "fiscal_year", "onet_soc_code",
+                                       pl.col("occupation_share").cast(pl.Float64)),
             on=["service_key", "fiscal_year"],
             how="inner",
-        ).with_columns((pl.col("fte") * pl.col("occupation_share")).alias("occupation_fte"))
-        return per_service.group_by(keys).agg(
+        )
+        .group_by(WORKFORCE_KEYS)
+        .agg(
             pl.col("organisation_name").first(),
-            pl.col("occupation_fte").sum().alias("fte"),
+            (pl.col("fte") * pl.col("occupation_share")).sum().alias("fte"),
             pl.col("service_key").n_unique().cast(pl.Int64).alias("services"),
         )
-
-    blocks = [service_occupations] if isinstance(service_occupations, pl.DataFrame) else service_occupations
-    partial = [sums(block) for block in blocks] or [sums(pl.DataFrame(schema={
-        "service_key": pl.String, "fiscal_year": pl.String, "onet_soc_code": pl.String, "occupation_share": pl.Float64}))]
-    # blocks hold disjoint services: their counts add up
-    grouped = (
-        pl.concat(partial).group_by(keys)
-        .agg(pl.col("organisation_name").first(), pl.col("fte").sum(), pl.col("services").sum())
     )
     return _workforce_columns(grouped, probabilities, eparams)
 

@@ -151,7 +151,9 @@ def test_kept_steps_are_given_only_to_a_scoring_of_the_same_inputs():
     inputs = ScoringInputs(**frames)
     same = ScoringInputs(**{name: frame.clone() for name, frame in frames.items()})
     changed = ScoringInputs(**{**frames, "services": pl.DataFrame({"id": [1, 2], "text": ["a", "c"]})})
+    reordered = ScoringInputs(**{**frames, "services": frames["services"].reverse()})
     assert inputs_fingerprint(inputs) == inputs_fingerprint(same) != inputs_fingerprint(changed)
+    assert inputs_fingerprint(reordered) != inputs_fingerprint(inputs)  # the same rows in another order
     cache = {("domain_vectors",): "vectors", ("ranked", 5): "ranked", ("valued", "p"): "not shared"}
     keep_steps(inputs, cache)
     assert take_steps(changed) == {}  # other inputs get nothing, and nothing stays kept
