@@ -2,12 +2,15 @@
 landed by one step per dataset (a multi-asset that can be subset to single tables).
 
 For each selected table the step fetches and verifies its files, reads them, runs the landing
-contract and only then writes `raw.<table>`. The contract's groups of rules are reported as blocking
-asset checks of the table. A table that fails is not written; the step lands the dataset's other
-tables, then fails, so everything downstream of the dataset is skipped.
+contract and only then writes `raw.<table>`. The contract is reported as one blocking asset check
+of the table, `contract`, whose metadata gives the outcome of each group of rules (required
+columns, row count, column types, values, key unique) and, when one fails, the dataset, file,
+column, first row and a sample of offending rows. A table that fails is not written; the step
+lands the dataset's other tables, then fails, so everything downstream of the dataset is skipped.
 
-One step per dataset rather than per table: Dagster's cost per step (process bookkeeping, events)
-was most of the landing stage's time with 64 steps (docs/benchmarks.md).
+One step per dataset rather than per table, and one check per table rather than per group of
+rules: Dagster stores every step's and every check's events one by one, and that bookkeeping was
+most of the landing stage's time (64 steps, then 320 checks; docs/benchmarks.md).
 """
 
 
@@ -31,25 +34,43 @@ OWNER = "team:atlas-data-engineering"
 REFRESH_TAG = "atlas/refresh_downloads"
 
 
-def _check_result(table: RawTable, outcome) -> dg.AssetCheckResult:
-    metadata: dict[str, object] = {"rule": outcome.description}
-    if outcome.violation is not None:
+CHECK_NAME = "contract"
+CHECK_DESCRIPTION = "The landing contract (data_contracts/raw/<table>.yml) holds: " + " ".join(
+    f"{name}: {text}" for name, text in CHECKS.items()
+)
+
+
+def _check_result(table: RawTable, outcomes: Sequence) -> dg.AssetCheckResult:
+    """The table's contract check: passed when every group of rules passed; its metadata gives
+    each group's outcome and the first failure's column, row and offending rows."""
+    failed = [o for o in outcomes if not o.passed]
+    metadata: dict[str, object] = {
+        "rules": dg.MetadataValue.json(
+            {o.name: "passed" if o.passed else f"failed: {o.violation.reason}" for o in outcomes}
+        ),
+        "contract": f"data_contracts/raw/{table.name}.yml",
+    }
+    if failed:
+        violation = failed[0].violation
         metadata.update(
             {
-                "error": outcome.violation.reason,
-                "column": outcome.violation.column or "",
-                "first_row": outcome.violation.row if outcome.violation.row is not None else -1,
+                "failed_rules": ", ".join(o.name for o in failed),
+                "error": violation.reason,
+                "file": violation.file or "",
+                "column": violation.column or "",
+                "first_row": violation.row if violation.row is not None else -1,
                 "offending_rows_sample": dg.MetadataValue.json(
-                    [{k: str(v) for k, v in r.items()} for r in outcome.violation.sample]
+                    [{k: str(v) for k, v in r.items()} for r in violation.sample]
                 ),
             }
         )
     return dg.AssetCheckResult(
         asset_key=dg.AssetKey(["raw", table.name]),
-        check_name=outcome.name,
-        passed=outcome.passed,
+        check_name=CHECK_NAME,
+        passed=not failed,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata=metadata,
+        description=(f"{failed[0].name}: {failed[0].violation}"[:1000] if failed else None),
     )
 
 
@@ -82,9 +103,9 @@ def build_dataset_assets(dataset_id: str, tables: Sequence[RawTable]) -> dg.Asse
         name=f"raw__{dataset_id}",
         specs=[_table_spec(table, source) for table in tables],
         check_specs=[
-            dg.AssetCheckSpec(name, asset=keys[table.name], description=text, blocking=True)
+            dg.AssetCheckSpec(CHECK_NAME, asset=keys[table.name], description=CHECK_DESCRIPTION,
+                              blocking=True)
             for table in tables
-            for name, text in CHECKS.items()
         ],
         can_subset=True,
     )
@@ -95,39 +116,39 @@ def build_dataset_assets(dataset_id: str, tables: Sequence[RawTable]) -> dg.Asse
         refresh = context.run.tags.get(REFRESH_TAG) == "true"
         checks = context.selected_asset_check_keys
         failed: list[tuple[RawTable, AtlasDataError]] = []
-        for table in tables:
-            if keys[table.name] not in context.selected_asset_keys:
-                continue
-            try:
-                with forwarded(context.log, "atlas.fetch"), refreshing(refresh), \
-                        warehouse.get_connection() as con:
+        selected = [table for table in tables if keys[table.name] in context.selected_asset_keys]
+        # One connection for the step's tables: opening the warehouse costs tens of milliseconds.
+        with forwarded(context.log, "atlas.fetch"), refreshing(refresh), \
+                warehouse.get_connection() as con:
+            for table in selected:
+                checked = dg.AssetCheckKey(keys[table.name], CHECK_NAME) in checks
+                try:
                     result = land(con, table, run_id=context.run.run_id)
                     preview = preview_markdown(con, "raw", table.name)
-            except AtlasDataError as error:
-                for outcome in getattr(error, "outcomes", ()):
-                    if dg.AssetCheckKey(keys[table.name], outcome.name) in checks:
-                        yield _check_result(table, outcome)
-                context.log.error(f"raw.{table.name}: {error}")
-                failed.append((table, error))
-                continue
-            for outcome in result.outcomes:
-                if dg.AssetCheckKey(keys[table.name], outcome.name) in checks:
-                    yield _check_result(table, outcome)
-            yield dg.MaterializeResult(
-                asset_key=keys[table.name],
-                metadata={
-                    "dagster/row_count": result.rows,
-                    "flagged_rows": result.flagged_rows,
-                    "flag_counts": dg.MetadataValue.json(result.flag_counts),
-                    "source_files": result.files,
-                    "source_sha256": result.sha256,
-                    "loaded_at": result.loaded_at.isoformat(),
-                    "preview": dg.MetadataValue.md(preview),
-                    "dagster/column_schema": dg.TableSchema(
-                        columns=[dg.TableColumn(n, t) for n, t in result.columns.items()]
-                    ),
-                },
-            )
+                except AtlasDataError as error:
+                    outcomes = getattr(error, "outcomes", ())
+                    if outcomes and checked:
+                        yield _check_result(table, outcomes)
+                    context.log.error(f"raw.{table.name}: {error}")
+                    failed.append((table, error))
+                    continue
+                if checked:
+                    yield _check_result(table, result.outcomes)
+                yield dg.MaterializeResult(
+                    asset_key=keys[table.name],
+                    metadata={
+                        "dagster/row_count": result.rows,
+                        "flagged_rows": result.flagged_rows,
+                        "flag_counts": dg.MetadataValue.json(result.flag_counts),
+                        "source_files": result.files,
+                        "source_sha256": result.sha256,
+                        "loaded_at": result.loaded_at.isoformat(),
+                        "preview": dg.MetadataValue.md(preview),
+                        "dagster/column_schema": dg.TableSchema(
+                            columns=[dg.TableColumn(n, t) for n, t in result.columns.items()]
+                        ),
+                    },
+                )
         if failed:
             table, error = failed[0]
             others = [f"raw.{t.name}" for t, _ in failed[1:]]

@@ -87,6 +87,17 @@ def test_a_conforming_table_passes_and_its_data_docs_are_written(tmp_path):
     assert 'href="marts.fct_widget/index.html"' in landing and "passed" in landing
 
 
+def test_the_shared_context_follows_a_suite_to_another_docs_folder(tmp_path):
+    # The process's context keeps its configuration in memory only (quality.expectations.gx_context
+    # skips GX's writing it out): a site moved to another folder must still be written there.
+    suite = load_suite(write_suite(tmp_path / "suites", SUITE))
+    for folder in ("docs_a", "docs_b"):
+        report = validate_frame(widgets(), suite, tmp_path / folder)
+        assert report.passed and report.docs_index == tmp_path / folder / "marts.fct_widget" / "index.html"
+        assert report.docs_index.is_file()
+        assert list((tmp_path / folder / "marts.fct_widget" / "validations").rglob("*.html"))
+
+
 def test_a_failure_names_the_expectation_column_and_offending_rows(tmp_path):
     suite = load_suite(write_suite(tmp_path / "suites", SUITE))
     report = validate_frame(widgets({(2, "online_share"): 1.7, (3, "widget_id"): "w1"}), suite,
