@@ -8,7 +8,8 @@ their Monte Carlo whiskers, and the services without a value in a strip under th
 script only adds the tooltip (with the hovered point's own interval), the archetype legend toggles,
 the search box, the interval switch and the estimate switch (top-down, or combined with published
 pilots: docs/evidence.md). The services without a value have their own table, "no value: <reason>",
-unranked; every service is a row of the table under the chart.
+unranked; every service is a row of the table under the chart. Beyond PAGE_SERVICES rows the page
+lists each country's first services by priority instead, and says so (page_points).
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ CHAR_WIDTH = 0.6 * LABEL_SIZE  # a generous average for the sans-serif fonts of 
 LINE_HEIGHT = 13.0
 LABEL_PAD = 3.0
 WRAPS = (30, 22, 16)
+# Rows of the summary (services x fiscal years) the page lists at most. Each listed service costs the
+# page about 1.6 kB (its point, its table row and its tooltip's data): at 100x services the page
+# listing all 265,540 rows was 412 MB, took 17 s and 2.8 GB to write, and no browser opens it
+# usably (issue 18). Beyond the limit the page lists each country's first services by priority,
+# the country's share of the page following its share of the services; the titles, corner counts
+# and legend still count every service, and matrix.png, the workbook and the tables hold them all.
+PAGE_SERVICES = 30_000
 
 
 def _fmt_money(value: float | None) -> str:
@@ -136,7 +144,9 @@ def _labels(panel: Panel, placed: pl.DataFrame, top: pl.DataFrame, scale: _Scale
     return parts
 
 
-def _panel_svg(panel: Panel, rows: pl.DataFrame, points: pl.DataFrame) -> str:
+def _panel_svg(panel: Panel, rows: pl.DataFrame, points: pl.DataFrame, missing_total: int | None = None) -> str:
+    """One country's panel: `rows` its listed services, `points` every listed service;
+    `missing_total` the country's services without a value (default: those listed)."""
     placed = rows.filter(pl.col("is_placed"))
     parts = [
         f'<svg class="panel" data-country="{_attr(panel.country_code)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
@@ -209,10 +219,11 @@ def _panel_svg(panel: Panel, rows: pl.DataFrame, points: pl.DataFrame) -> str:
     parts.extend(_labels(panel, placed, top, scale))
     # the services without a value, apart: at their probability in a strip under the x axis
     missing = no_value_services(points, panel.country_code)
+    count = missing.height if missing_total is None else missing_total
     sy = bottom + 4
-    parts.append(f'<g class="no-value-strip" data-count="{missing.height}">'
+    parts.append(f'<g class="no-value-strip" data-count="{count}">'
                  f'<rect class="strip" x="{left}" y="{sy}" width="{scale.plot_w}" height="{STRIP - 8}"/>'
-                 f'<text class="strip-label" x="{left - 6}" y="{sy + 16}" text-anchor="end">no value: {missing.height}</text>')
+                 f'<text class="strip-label" x="{left - 6}" y="{sy + 16}" text-anchor="end">no value: {count}</text>')
     with_p = missing.filter(pl.col("headline_probability").is_not_null())
     for i, row in enumerate(with_p.iter_rows(named=True)):
         jitter = (i % 5) * 4 - 8
@@ -222,12 +233,20 @@ def _panel_svg(panel: Panel, rows: pl.DataFrame, points: pl.DataFrame) -> str:
     return "".join(parts)
 
 
-def _no_value_table(points: pl.DataFrame) -> str:
-    """Every service without a value, with the reason: listed apart, not ranked."""
+def _no_value_table(points: pl.DataFrame, total: int | None = None) -> str:
+    """Every listed service without a value, with the reason: listed apart, not ranked. `total`: the
+    services without a value in all (when the page does not list every service)."""
     missing = no_value_services(points)
-    if missing.is_empty():
+    total = missing.height if total is None else total
+    if total == 0:
         return '<p class="meta" id="no-value-none">Every service has a value: none is listed apart.</p>'
-    rows = ['<table id="no-value"><thead><tr><th>country</th><th>service</th><th>organisation</th>'
+    rows = []
+    if total > missing.height:
+        rows.append(f'<p class="meta" id="no-value-more">{total:,} services have no value; this page lists '
+                    f"{missing.height:,} of them (see the note at the top).</p>")
+    if missing.is_empty():
+        return "".join(rows)
+    rows += ['<table id="no-value"><thead><tr><th>country</th><th>service</th><th>organisation</th>'
             "<th>probability</th><th>why it has no value</th></tr></thead><tbody>"]
     for r in missing.iter_rows(named=True):
         rows.append(
@@ -421,13 +440,45 @@ def _data_json(points: pl.DataFrame) -> str:
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
+def page_points(points: pl.DataFrame, limit: int = PAGE_SERVICES) -> pl.DataFrame:
+    """The services the page lists: all of them when they are no more than `limit`, else each
+    country's first services by priority rank (the services without a rank after the ranked ones,
+    by name), a country keeping floor(limit x its share of the services) of them (at least its
+    labelled services)."""
+    if points.height <= limit:
+        return points
+    total = points.height
+    kept = []
+    for country in sorted(points["country_code"].unique().to_list()):
+        rows = points.filter(pl.col("country_code") == country)
+        quota = max(LABELLED, limit * rows.height // total)
+        kept.append(
+            rows.sort(pl.col("priority_rank"), "service_name", "service_key", "fiscal_year", nulls_last=True)
+            .head(quota)
+        )
+    return pl.concat(kept, how="vertical_relaxed")
+
+
+def _page_note(listed: pl.DataFrame, points: pl.DataFrame) -> str:
+    if listed.height == points.height:
+        return ""
+    return (f'\n<p class="meta" id="page-limit"><strong>This page lists {listed.height:,} of the {points.height:,} '
+            "services</strong> (services x fiscal years): each country's first services by priority, in "
+            "proportion to its number of services, so that the page stays small enough to open. The points, "
+            "the tables and the search cover those services; the panel titles, the corner counts and the legend "
+            "count every service. Every service is in charts/matrix.png, in the workbook and in "
+            "tables/scoring.fct_service_automation_summary.csv.</p>")
+
+
 def matrix_html(points: pl.DataFrame, path: Path, *, title: str, subtitle: str,
-                organisations_png: Path | None = None) -> Path:
-    """Write the interactive matrix page to `path` and return it."""
+                organisations_png: Path | None = None, limit: int = PAGE_SERVICES) -> Path:
+    """Write the interactive matrix page to `path` and return it: every service up to `limit`
+    (rows of the summary), else the first `limit` by priority (page_points)."""
+    listed = page_points(points, limit)
     body = []
     for panel in panels(points):
-        rows = points.filter(pl.col("country_code") == panel.country_code)
-        body.append(_panel_svg(panel, rows, points))
+        rows = listed.filter(pl.col("country_code") == panel.country_code)
+        body.append(_panel_svg(panel, rows, listed, no_value_services(points, panel.country_code).height))
     org = ""
     if organisations_png is not None and organisations_png.is_file():
         encoded = base64.b64encode(organisations_png.read_bytes()).decode("ascii")
@@ -447,8 +498,8 @@ def matrix_html(points: pl.DataFrame, path: Path, *, title: str, subtitle: str,
 <label><input id="intervals" type="checkbox" checked> show the labelled services' 5th-95th percentile intervals</label>
 <label>Probability <select id="estimate"><option value="top-down" selected>top-down (the model)</option>
 <option value="combined">combined with published pilots ({n_evidence} services informed)</option></select></label>
-<span><span id="shown">{points.height}</span> of {points.height} services listed</span>
-</div>
+<span><span id="shown">{listed.height}</span> of {points.height} services listed</span>
+</div>{_page_note(listed, points)}
 <div class="legend">{_legend(points)}</div>
 <div class="panels">{''.join(body)}</div>
 <p class="meta">Dashed lines: the quadrant thresholds (probability, assumption A050; the country's top quartile of
@@ -460,12 +511,12 @@ probability, and in the table "Services without a value". "Combined" moves each 
 adds published pilots to the top-down prior (outlined points; docs/evidence.md); the quadrants, ranks and labels stay
 those of the top-down estimate.</p>
 <h2>Services without a value (not ranked)</h2>
-{_no_value_table(points)}
+{_no_value_table(listed, no_value_services(points).height)}
 {org}
-<h2>Every service</h2>
-{_table(points)}
+<h2>{"Every service" if listed.height == points.height else f"The first {listed.height:,} services by priority"}</h2>
+{_table(listed)}
 <div id="tooltip" role="tooltip"></div>
-<script type="application/json" id="atlas-data">{_data_json(points)}</script>
+<script type="application/json" id="atlas-data">{_data_json(listed)}</script>
 <script>{SCRIPT}</script>
 </body></html>
 """

@@ -29,7 +29,7 @@ from reporting.exports import (
     read,
     write_exports,
 )
-from reporting.interactive import label_size, matrix_html
+from reporting.interactive import label_size, matrix_html, page_points
 from reporting.labels import Box, overlapping_pairs, place_labels
 from reporting.matrix import (
     label_text,
@@ -386,6 +386,40 @@ def test_the_matrix_page_draws_every_valued_service_lists_every_service_and_need
     data = json.loads(re.search(r'<script type="application/json" id="atlas-data">(.*?)</script>', page, re.S)
                       .group(1).replace("<\\/", "</"))
     assert len(data) == 12
+
+
+def test_beyond_its_limit_the_matrix_page_lists_each_countrys_first_services_and_counts_them_all(tmp_path):
+    one = _summary()
+    most = one.group_by("country_code").agg(pl.col("priority_rank").max().alias("most"))
+    summary = pl.concat([
+        one.join(most, on="country_code").with_columns(
+            (pl.col("service_key") + f"-copy{k}").alias("service_key"),
+            (pl.col("priority_rank") + k * pl.col("most")).alias("priority_rank"),
+        ).drop("most")
+        for k in range(10)
+    ])  # 120 services: 80 in CA (70 ranked), 40 in UK (30 ranked)
+    points = matrix_points(summary, None)
+    page = matrix_html(points, tmp_path / "m.html", title="t", subtitle="s", limit=30).read_text(encoding="utf-8")
+    rows = re.findall(r'<tr data-key="([^"]+)"', page.split('<table id="services">')[1])
+    listed = page_points(points, 30)
+    assert listed.height == len(rows) == 30
+    # each country's share of the page is its share of the services, taken in priority order
+    for country, quota in (("CA", 20), ("UK", 10)):
+        mine = listed.filter(pl.col("country_code") == country)
+        assert sorted(mine["priority_rank"].to_list()) == list(range(1, quota + 1))
+    data = json.loads(re.search(r'<script type="application/json" id="atlas-data">(.*?)</script>', page, re.S)
+                      .group(1).replace("<\\/", "</"))
+    assert len(data) == 30
+    # the titles, corners and strips still count every service, and the page says what it lists
+    assert "Canada: 70 of 80 services placed" in page and "United Kingdom: 30 of 40 services placed" in page
+    assert re.search(r'no value: 10<', page) and re.search(r'no value: 20<', page) is None
+    assert 'id="page-limit"' in page and "lists 30 of the 120 services" in page
+    assert "The first 30 services by priority" in page
+    assert "20 services have no value; this page lists 0 of them" in page and "Every service has a value" not in page
+    # under the limit nothing changes: every service, no note
+    whole = matrix_html(points, tmp_path / "w.html", title="t", subtitle="s", limit=120).read_text(encoding="utf-8")
+    assert 'id="page-limit"' not in whole and "<h2>Every service</h2>" in whole
+    assert len(re.findall(r'<tr data-key="([^"]+)"', whole.split('<table id="services">')[1])) == 120
 
 
 def test_the_matrix_page_switches_a_service_with_evidence_to_its_combined_probability(tmp_path):
