@@ -6,6 +6,7 @@ Monte Carlo (scoring/uncertainty.py) gives their intervals."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +35,6 @@ from scoring.model import (
 from scoring.parameters import Parameters, parameter_set_id, parameters_record
 from scoring.production import (
     activity_minutes,
-    calibrate,
     domain_vectors,
     minutes_per_transaction,
     model_volumes,
@@ -43,6 +43,7 @@ from scoring.production import (
     rank_domain_work,
     reported_cost_factor,
     service_activity_units,
+    start_calibration,
 )
 from scoring.uncertainty import monte_carlo
 
@@ -277,6 +278,22 @@ def _score(
     cache: dict[tuple, Any] | None,
     figures_only: bool,
 ) -> ScoringOutputs | tuple[pl.DataFrame, pl.DataFrame]:
+    # the stack stops the calibration's leave-one-out workers if a step fails before they are read
+    with contextlib.ExitStack() as stack:
+        return _score_steps(inputs, params, progress, uncertainty=uncertainty, cache=cache,
+                            figures_only=figures_only, stack=stack)
+
+
+def _score_steps(
+    inputs: ScoringInputs,
+    params: Parameters,
+    progress: Callable[[int, int], None] | None,
+    *,
+    uncertainty: bool,
+    cache: dict[tuple, Any] | None,
+    figures_only: bool,
+    stack: contextlib.ExitStack,
+) -> ScoringOutputs | tuple[pl.DataFrame, pl.DataFrame]:
     production = production_parameters(inputs.assumptions)
     record = parameters_record(params, inputs.assumptions)
     # each row names its parameter set; the set itself is one row of scoring.dim_parameter_set
@@ -300,13 +317,6 @@ def _score(
     # service_activity_units reads one parameter, the online share of unspecified channels (A206)
     units = memoised(("units", production.unspecified_online_share),
                      lambda: service_activity_units(services, inputs.type_rules, modelled, production))
-    # the text match ranks by A211 only; A210 marks which matches are used
-    # (the vectors read no parameter: a change of A211 ranks again without vectorising again)
-    vectors = memoised(("domain_vectors",), lambda: domain_vectors(services, inputs.dwa_tasks))
-    ranked = memoised(("ranked", production.domain_top_k), lambda: rank_domain_work(vectors, production))
-    match_key = ("matches", production.domain_min_score, production.domain_top_k)
-    matches = memoised(match_key, lambda: ranked.with_columns(
-        (pl.col("match_score") >= production.domain_min_score).alias("is_used")))
     minutes = activity_minutes(inputs.activities, production)
     uk_reported = services.filter(
         (pl.col("country_code") == "UK") & (pl.col("applications_total").fill_null(0) > 0)
@@ -316,12 +326,25 @@ def _score(
         units.join(uk_reported.select(SERVICE_KEY), on=SERVICE_KEY, how="semi"), minutes,
         uk_reported.select(*SERVICE_KEY, pl.col("applications_total").cast(pl.Float64).alias("volume")),
     )
-    front_scale, back_scale, calibration, calibration_diagnostics = calibrate(
+    # The calibration reads the units, not the text matches: fitted here, its leave-one-out fits
+    # (which judge it and give the Monte Carlo its calibration spread, never a central figure) run
+    # in worker processes while this one makes the text vectors (one core) and the activity values,
+    # and are read before the Monte Carlo (issue 18: 7,300 fits at 100x).
+    calibrating = stack.enter_context(start_calibration(
         per_transaction,
         uk_reported.select(*SERVICE_KEY, "service_name", "cost_per_transaction_gbp", "cost_round"),
         production,
-        leave_one_out=uncertainty,  # the leave-one-out fits judge the calibration, never a figure
-    )
+        leave_one_out=uncertainty,
+        background=True,
+    ))
+    front_scale, back_scale = calibrating.scales
+    # the text match ranks by A211 only; A210 marks which matches are used
+    # (the vectors read no parameter: a change of A211 ranks again without vectorising again)
+    vectors = memoised(("domain_vectors",), lambda: domain_vectors(services, inputs.dwa_tasks))
+    ranked = memoised(("ranked", production.domain_top_k), lambda: rank_domain_work(vectors, production))
+    match_key = ("matches", production.domain_min_score, production.domain_top_k)
+    matches = memoised(match_key, lambda: ranked.with_columns(
+        (pl.col("match_score") >= production.domain_min_score).alias("is_used")))
     costs = _cost_per_hour(services, production)
     ca_services = services.filter(pl.col("country_code") == "CA").select(SERVICE_KEY)
     decision_activities = inputs.activities.filter(pl.col("is_case_decision"))["activity_id"].to_list()
@@ -387,6 +410,7 @@ def _score(
     ]
     if not uncertainty:  # no service to draw for: the interval columns come back empty, then null
         mc_inputs = [f.clear() for f in mc_inputs]
+    _, _, calibration, calibration_diagnostics = calibrating.finish()
     intervals = monte_carlo(
         *mc_inputs,
         minutes, params, production, progress=progress,

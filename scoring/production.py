@@ -574,63 +574,134 @@ def _leave_one_out_part(front: np.ndarray, back: np.ndarray, target: np.ndarray,
 LEAVE_ONE_OUT_PARALLEL_FROM = 1000
 
 
+class LeaveOneOut:
+    """Per calibration service, the minutes per transaction predicted by the scales fitted on every
+    other service, computed when made (`result()` returns them) or, from LEAVE_ONE_OUT_PARALLEL_FROM
+    services, shared among `processes` (default: the CPUs, at most 2): workers started as
+    `python -m scoring.production`, each running the same fit on the same numbers, so the result is
+    the same to the bit as in one process. Without `background` this process takes one share of the
+    fits before it returns; with it, the workers take them all and this process goes on with other
+    work until `result()` (scoring.pipeline starts them before the text vectors, which use one
+    core, and collects them before the Monte Carlo). `close()` stops any worker still running."""
+
+    def __init__(self, front: np.ndarray, back: np.ndarray, target: np.ndarray,
+                 processes: int | None = None, background: bool = False) -> None:
+        n = len(front)
+        processes = processes if processes is not None else min(os.cpu_count() or 1, 2)
+        self._out = np.empty(n)
+        self._workers: list[tuple[np.ndarray, subprocess.Popen]] = []
+        if processes < 2 or n < LEAVE_ONE_OUT_PARALLEL_FROM:
+            self._out[:] = _leave_one_out_part(front, back, target, np.arange(n))
+            return
+        parts = [np.arange(start, n, processes) for start in range(processes)]  # interleaved: fits cost alike
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).resolve().parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
+        try:
+            for part in parts if background else parts[1:]:
+                worker = subprocess.Popen([sys.executable, "-m", "scoring.production"], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, env=env)
+                self._workers.append((part, worker))
+            for part, worker in self._workers:
+                message = io.BytesIO()
+                np.savez(message, front=front, back=back, target=target, indices=part)
+                with contextlib.suppress(BrokenPipeError):  # a worker that died early: its exit code says so
+                    worker.stdin.write(message.getvalue())  # type: ignore[union-attr]
+                    worker.stdin.close()  # type: ignore[union-attr]
+            if not background:
+                self._out[parts[0]] = _leave_one_out_part(front, back, target, parts[0])
+        except BaseException:
+            self.close()
+            raise
+
+    def result(self) -> np.ndarray:
+        try:
+            for part, worker in self._workers:
+                answer = worker.stdout.read()  # type: ignore[union-attr]
+                if worker.wait() != 0:
+                    raise RuntimeError(f"calibration: a leave-one-out worker (python -m scoring.production) exited "
+                                       f"with {worker.returncode}; its error is above")
+                self._out[part] = np.load(io.BytesIO(answer))
+            self._workers = []
+            return self._out
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for _part, worker in self._workers:  # none is left running, whatever failed
+            if worker.poll() is None:
+                worker.kill()
+            worker.wait()
+            for pipe in (worker.stdin, worker.stdout):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
+        self._workers = []
+
+
 def leave_one_out_minutes(
     front: np.ndarray, back: np.ndarray, target: np.ndarray, processes: int | None = None
 ) -> np.ndarray:
-    """Per calibration service, the minutes per transaction predicted by the scales fitted on every
-    other service. From LEAVE_ONE_OUT_PARALLEL_FROM services the fits are shared among `processes`
-    (default: the CPUs, at most 2): this one and workers started as `python -m scoring.production`,
-    each running the same fit on the same numbers, so the result is the same to the bit as in one
-    process."""
-    n = len(front)
-    processes = processes if processes is not None else min(os.cpu_count() or 1, 2)
-    if processes < 2 or n < LEAVE_ONE_OUT_PARALLEL_FROM:
-        return _leave_one_out_part(front, back, target, np.arange(n))
-    parts = [np.arange(start, n, processes) for start in range(processes)]  # interleaved: fits cost alike
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).resolve().parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    workers: list[subprocess.Popen] = []
-    try:
-        for part in parts[1:]:
-            worker = subprocess.Popen([sys.executable, "-m", "scoring.production"], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, env=env)
-            workers.append(worker)
-            message = io.BytesIO()
-            np.savez(message, front=front, back=back, target=target, indices=part)
-            with contextlib.suppress(BrokenPipeError):  # a worker that died early: its exit code says so below
-                worker.stdin.write(message.getvalue())  # type: ignore[union-attr]
-                worker.stdin.close()  # type: ignore[union-attr]
-        out = np.empty(n)
-        out[parts[0]] = _leave_one_out_part(front, back, target, parts[0])
-        for part, worker in zip(parts[1:], workers, strict=True):
-            answer = worker.stdout.read()  # type: ignore[union-attr]
-            if worker.wait() != 0:
-                raise RuntimeError(f"calibration: a leave-one-out worker (python -m scoring.production) exited with "
-                                   f"{worker.returncode}; its error is above")
-            out[part] = np.load(io.BytesIO(answer))
-        return out
-    finally:
-        for worker in workers:  # none is left running, whatever failed
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+    """LeaveOneOut's minutes, computed now (this process taking its share of the fits)."""
+    return LeaveOneOut(front, back, target, processes).result()
 
 
-def calibrate(
+class Calibration:
+    """The unit-cost calibration (calibrate): `scales` at once; `finish()` the scales, one row per
+    calibration service and the diagnostics, once the leave-one-out fits are done (they may run in
+    worker processes meanwhile: `background`). A context manager: leaving it stops the workers."""
+
+    def __init__(self, frame: pl.DataFrame, front: np.ndarray, back: np.ndarray, target: np.ndarray,
+                 scales: tuple[float, float], params: ProductionParameters, fits: LeaveOneOut | None) -> None:
+        self.scales = scales
+        self._frame, self._front, self._back, self._target = frame, front, back, target
+        self._params, self._fits = params, fits
+
+    def finish(self) -> tuple[float, float, pl.DataFrame, dict[str, float]]:
+        a, b = self.scales
+        front, back, target = self._front, self._back, self._target
+        loo = self._fits.result() if self._fits is not None else np.full(self._frame.height, np.nan)
+        per_minute = self._params.uk_cost_per_hour / 60.0
+        to_cost = per_minute / self._params.uk_labour_share
+        out = self._frame.with_columns(
+            pl.Series("predicted_cost_per_transaction_gbp", (front * a + back * b) * to_cost),
+            pl.Series("loo_predicted_cost_per_transaction_gbp", loo * to_cost).fill_nan(None),
+        ).with_columns(
+            (pl.col("loo_predicted_cost_per_transaction_gbp") / pl.col("cost_per_transaction_gbp")).log()
+            .alias("loo_log_ratio")
+        )
+        in_sample = np.abs(np.log((front * a + back * b) / target))
+        diagnostics = {
+            "calibration_services": float(self._frame.height),
+            "calibration_front_office_scale": a,
+            "calibration_back_office_scale": b,
+            "calibration_in_sample_median_abs_log_ratio": float(np.median(in_sample)),
+        }
+        if self._fits is not None:
+            ratios = np.abs(out["loo_log_ratio"].to_numpy())
+            diagnostics["calibration_loo_median_abs_log_ratio"] = float(np.median(ratios))
+            diagnostics["calibration_loo_share_within_factor_2"] = float(np.mean(ratios <= math.log(2)))
+        return a, b, out, diagnostics
+
+    def close(self) -> None:
+        if self._fits is not None:
+            self._fits.close()
+
+    def __enter__(self) -> Calibration:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_calibration(
     per_transaction: pl.DataFrame,
     reported: pl.DataFrame,
     params: ProductionParameters,
     leave_one_out: bool = True,
-) -> tuple[float, float, pl.DataFrame, dict[str, float]]:
-    """Fit the two scales on the UK services that report a cost per transaction and judge them by
-    leave-one-out. `reported`: service_key, fiscal_year, service_name, cost_per_transaction_gbp,
-    cost_round. Target minutes = cost x labour share (A040) / GBP a minute (A202, A203, A057).
-    Returns the scales, one row per calibration service, and the diagnostics.
-
-    The scales come from the one fit on every service; the leave-one-out fits (one per service)
-    only judge it. `leave_one_out=False` skips them (the sensitivity analysis, which reads only
-    central figures, scores many times): the leave-one-out columns are then null and the
-    leave-one-out diagnostics absent."""
+    background: bool = False,
+) -> Calibration:
+    """calibrate's fit now, its leave-one-out fits started (in worker processes, with `background`,
+    from LEAVE_ONE_OUT_PARALLEL_FROM services): Calibration.finish() gives calibrate's result."""
     per_minute = params.uk_cost_per_hour / 60.0
     frame = (
         reported.join(per_transaction, on=SERVICE_KEY, how="inner")
@@ -648,27 +719,28 @@ def calibrate(
     front = frame["front_minutes_per_transaction"].to_numpy()
     back = frame["back_minutes_per_transaction"].to_numpy()
     target = frame["target_minutes"].to_numpy()
-    a, b = fit_scales(front, back, target)
-    loo = leave_one_out_minutes(front, back, target) if leave_one_out else np.full(frame.height, np.nan)
-    to_cost = per_minute / params.uk_labour_share
-    out = frame.with_columns(
-        pl.Series("predicted_cost_per_transaction_gbp", (front * a + back * b) * to_cost),
-        pl.Series("loo_predicted_cost_per_transaction_gbp", loo * to_cost).fill_nan(None),
-    ).with_columns(
-        (pl.col("loo_predicted_cost_per_transaction_gbp") / pl.col("cost_per_transaction_gbp")).log().alias("loo_log_ratio")
-    )
-    in_sample = np.abs(np.log((front * a + back * b) / target))
-    diagnostics = {
-        "calibration_services": float(frame.height),
-        "calibration_front_office_scale": a,
-        "calibration_back_office_scale": b,
-        "calibration_in_sample_median_abs_log_ratio": float(np.median(in_sample)),
-    }
-    if leave_one_out:
-        ratios = np.abs(out["loo_log_ratio"].to_numpy())
-        diagnostics["calibration_loo_median_abs_log_ratio"] = float(np.median(ratios))
-        diagnostics["calibration_loo_share_within_factor_2"] = float(np.mean(ratios <= math.log(2)))
-    return a, b, out, diagnostics
+    scales = fit_scales(front, back, target)
+    fits = LeaveOneOut(front, back, target, background=background) if leave_one_out else None
+    return Calibration(frame, front, back, target, scales, params, fits)
+
+
+def calibrate(
+    per_transaction: pl.DataFrame,
+    reported: pl.DataFrame,
+    params: ProductionParameters,
+    leave_one_out: bool = True,
+) -> tuple[float, float, pl.DataFrame, dict[str, float]]:
+    """Fit the two scales on the UK services that report a cost per transaction and judge them by
+    leave-one-out. `reported`: service_key, fiscal_year, service_name, cost_per_transaction_gbp,
+    cost_round. Target minutes = cost x labour share (A040) / GBP a minute (A202, A203, A057).
+    Returns the scales, one row per calibration service, and the diagnostics.
+
+    The scales come from the one fit on every service; the leave-one-out fits (one per service)
+    only judge it. `leave_one_out=False` skips them (the sensitivity analysis, which reads only
+    central figures, scores many times): the leave-one-out columns are then null and the
+    leave-one-out diagnostics absent."""
+    with start_calibration(per_transaction, reported, params, leave_one_out) as calibration:
+        return calibration.finish()
 
 
 def service_hours(

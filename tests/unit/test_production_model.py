@@ -381,3 +381,52 @@ def test_a_leave_one_out_worker_that_fails_is_named_and_none_is_left_running(mon
     front = back = target = np.ones(4)
     with pytest.raises(RuntimeError, match=r"leave-one-out worker \(python -m scoring.production\) exited with 1"):
         production.leave_one_out_minutes(front, back, target, processes=2)
+
+
+def _calibration_frames(n: int, seed: int = 11) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rng = np.random.default_rng(seed)
+    front, back = rng.uniform(0.5, 5, n), rng.uniform(0.5, 5, n)
+    target = (1.7 * front + 0.6 * back) * rng.lognormal(0, 0.4, n)
+    per_minute = PARAMS.uk_cost_per_hour / 60
+    keys = [f"s{i:03d}" for i in range(n)]
+    per_tx = pl.DataFrame({"service_key": keys, "fiscal_year": ["y"] * n,
+                           "front_minutes_per_transaction": front, "back_minutes_per_transaction": back})
+    reported = pl.DataFrame({"service_key": keys, "fiscal_year": ["y"] * n, "service_name": keys,
+                             "cost_per_transaction_gbp": target * per_minute / PARAMS.uk_labour_share,
+                             "cost_round": ["2012-Q4"] * n})
+    return per_tx, reported
+
+
+def test_leave_one_out_fits_in_background_workers_equal_one_process_to_the_bit(monkeypatch):
+    """Issue 18: the scoring starts the leave-one-out fits in worker processes and reads them before
+    the Monte Carlo; the calibration it then finishes is calibrate's, to the bit."""
+    import scoring.production as production
+
+    per_tx, reported = _calibration_frames(13)
+    a, b, table, diagnostics = calibrate(per_tx, reported, PARAMS)  # 13 services: in this process
+    monkeypatch.setattr(production, "LEAVE_ONE_OUT_PARALLEL_FROM", 0)
+    with production.start_calibration(per_tx, reported, PARAMS, background=True) as pending:
+        assert pending.scales == (a, b)  # the fit on every service is there at once
+        a2, b2, table2, diagnostics2 = pending.finish()
+    assert (a2, b2) == (a, b) and diagnostics2 == diagnostics
+    assert table2.equals(table)
+
+
+def test_background_leave_one_out_workers_are_stopped_when_the_scoring_fails(monkeypatch):
+    import subprocess
+
+    import scoring.production as production
+
+    started: list[subprocess.Popen] = []
+
+    class Recorded(subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(production, "LEAVE_ONE_OUT_PARALLEL_FROM", 0)
+    monkeypatch.setattr(production.subprocess, "Popen", Recorded)
+    per_tx, reported = _calibration_frames(400)
+    with pytest.raises(ZeroDivisionError), production.start_calibration(per_tx, reported, PARAMS, background=True):
+        raise ZeroDivisionError("a later step of the scoring failed")
+    assert len(started) == 2 and all(worker.poll() is not None for worker in started)
