@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import polars as pl
 from scipy.special import betaincinv
 
@@ -315,11 +316,15 @@ def evidence_links(
 
 def beta_quantile(alpha: pl.Series, beta: pl.Series, q: float) -> pl.Series:
     """The q-quantile of Beta(alpha, beta), element-wise; null where alpha or beta is null."""
-    values = [
-        None if a is None or b is None else float(betaincinv(a, b, q))
-        for a, b in zip(alpha.to_list(), beta.to_list(), strict=True)
-    ]
-    return pl.Series(values, dtype=pl.Float64)
+    # one call of the ufunc on the arrays: element by element the same function (issue 18: 4 x
+    # 241,400 calls from Python took 2.5 s at 100x); a missing parameter gives null, as before
+    missing = (alpha.is_null() | beta.is_null()).to_numpy()
+    a = np.where(missing, 1.0, alpha.cast(pl.Float64).fill_null(1.0).to_numpy())
+    b = np.where(missing, 1.0, beta.cast(pl.Float64).fill_null(1.0).to_numpy())
+    values = pl.Series(np.asarray(betaincinv(a, b, q), dtype=np.float64))
+    return pl.select(
+        pl.when(pl.lit(pl.Series(missing))).then(None).otherwise(pl.lit(values))
+    ).to_series().rename("")
 
 
 def posterior(

@@ -13,6 +13,7 @@ marts.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -108,6 +109,7 @@ def one_at_a_time(
     only: set[str] | None = None,
     reuse: bool = True,
     start: dict[tuple, object] | None = None,
+    concurrent: bool = False,
 ) -> pl.DataFrame:
     """One row per varied assumption and headline figure: the figure at the central value and at the
     assumption's low and high, the changes, the swing |high - low| and its rank within the figure
@@ -118,7 +120,9 @@ def one_at_a_time(
     is computed once. `reuse=False` runs the whole score() each time, without a cache (the path
     the shared cache replaced, kept as the reference it is tested against); `only` limits the analysis to those assumption ids (tests).
     `start`: cache entries to begin with, the shared steps of a scoring of the same inputs
-    (scoring.pipeline.take_steps)."""
+    (scoring.pipeline.take_steps). `concurrent`: score each assumption's low and high side by side
+    in two threads sharing the cache (polars and numpy release the GIL; polars' parallel sums make
+    figures differ in the last bit, as between any two runs, and the changes are kept to NOISE)."""
     overrides = dict(overrides or {})
     field_of = {parameter: field for field, (parameter, column) in SEED_FIELDS.items() if column == "value"}
     cache: dict[tuple, object] = dict(start or {}) if reuse else {}
@@ -141,24 +145,34 @@ def one_at_a_time(
         varied = varied.filter(pl.col("assumption_id").is_in(sorted(only)))
     rows = []
     total = varied.height
-    for done, a in enumerate(varied.iter_rows(named=True), start=1):
-        at = {side: run(_with_value(inputs.assumptions, a["assumption_id"], a[side]), a["parameter"])
-              for side in ("low", "high")}
-        for figure_id, (text, base, unit) in central.items():
-            low = at["low"].get(figure_id, (None, None, None))[1]
-            high = at["high"].get(figure_id, (None, None, None))[1]
-            rows.append({
-                "assumption_id": a["assumption_id"], "parameter": a["parameter"], "assumption_unit": a["unit"],
-                "quality": a.get("quality"), "central": a["central"], "low": a["low"], "high": a["high"],
-                "figure_id": figure_id, "figure": text, "figure_unit": unit, "figure_central": base,
-                "figure_at_low": low, "figure_at_high": high,
-                "change_at_low": None if low is None or base is None else low - base,
-                "change_at_high": None if high is None or base is None else high - base,
-            })
-        for key in [k for k in cache if k not in kept_entries]:
-            del cache[key]  # memory: at 100x services an entry can hold a million rows
-        if progress is not None:
-            progress(done, total)
+    pool = ThreadPoolExecutor(2, thread_name_prefix="sensitivity") if concurrent else None
+    try:
+        for done, a in enumerate(varied.iter_rows(named=True), start=1):
+            if pool is None:
+                at = {side: run(_with_value(inputs.assumptions, a["assumption_id"], a[side]), a["parameter"])
+                      for side in ("low", "high")}
+            else:
+                pending = {side: pool.submit(run, _with_value(inputs.assumptions, a["assumption_id"], a[side]),
+                                             a["parameter"]) for side in ("low", "high")}
+                at = {side: future.result() for side, future in pending.items()}
+            for figure_id, (text, base, unit) in central.items():
+                low = at["low"].get(figure_id, (None, None, None))[1]
+                high = at["high"].get(figure_id, (None, None, None))[1]
+                rows.append({
+                    "assumption_id": a["assumption_id"], "parameter": a["parameter"], "assumption_unit": a["unit"],
+                    "quality": a.get("quality"), "central": a["central"], "low": a["low"], "high": a["high"],
+                    "figure_id": figure_id, "figure": text, "figure_unit": unit, "figure_central": base,
+                    "figure_at_low": low, "figure_at_high": high,
+                    "change_at_low": None if low is None or base is None else low - base,
+                    "change_at_high": None if high is None or base is None else high - base,
+                })
+            for key in [k for k in cache if k not in kept_entries]:
+                del cache[key]  # memory: at 100x services an entry can hold a million rows
+            if progress is not None:
+                progress(done, total)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     frame = pl.DataFrame(rows, schema={k: v for k, v in SCHEMA.items() if k not in ("swing", "relative_swing", "swing_rank")},
                          orient="row")
     # Parallel sums may differ in the last bit between runs, and a change is a difference of two

@@ -220,3 +220,17 @@ def test_the_sensitivity_started_from_the_automation_models_steps_gives_the_same
     computed = one_at_a_time(inputs, only=only)
     assert started.height == computed.height == len(only) * started["figure_id"].n_unique()
     assert_same_analysis(started, computed)
+
+
+def test_the_sensitivity_scoring_low_and_high_side_by_side_gives_the_same_figures(con):
+    """Issue 18: a run scores each assumption's low and high in two threads (concurrent=True), which
+    share the cache; the analysis equals the one that scores them one after the other."""
+    from scoring.io import read_scoring_inputs
+    from scoring.sensitivity import one_at_a_time
+
+    inputs = read_scoring_inputs(con)
+    only = {"A050", "A206", "A210", "A211", "A240"}
+    side_by_side = one_at_a_time(inputs, only=only, concurrent=True)
+    in_turn = one_at_a_time(inputs, only=only)
+    assert side_by_side.height == in_turn.height == len(only) * in_turn["figure_id"].n_unique()
+    assert_same_analysis(side_by_side, in_turn)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -347,3 +348,20 @@ def test_a_lower_bound_informs_only_services_whose_top_down_probability_is_below
 def test_a_pilot_row_without_the_lower_bound_column_is_a_measurement():
     used = _used([{"evidence_id": "E1", "measured_value": 0.3, "sample_size": 10}])
     assert used["is_lower_bound"].to_list() == [False]
+
+
+def test_beta_quantiles_from_the_arrays_equal_those_element_by_element_to_the_bit():
+    """Issue 18: beta_quantile calls scipy's ufunc once on the arrays instead of once a service."""
+    from scipy.special import betaincinv
+
+    from scoring.evidence import beta_quantile
+
+    rng = np.random.default_rng(3)
+    alpha = rng.uniform(0.05, 400, 2000).tolist()
+    beta = rng.uniform(0.05, 400, 2000).tolist()
+    alpha[5], beta[9], alpha[11], beta[11] = None, None, None, None
+    for q in (0.05, 0.5, 0.95):
+        got = beta_quantile(pl.Series(alpha), pl.Series(beta), q).to_list()
+        expected = [None if a is None or b is None else float(betaincinv(a, b, q))
+                    for a, b in zip(alpha, beta, strict=True)]
+        assert got == expected
