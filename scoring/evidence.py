@@ -316,8 +316,8 @@ def evidence_links(
 
 def beta_quantile(alpha: pl.Series, beta: pl.Series, q: float) -> pl.Series:
     """The q-quantile of Beta(alpha, beta), element-wise; null where alpha or beta is null."""
-    # one call of the ufunc on the arrays: element by element the same function (issue 18: 4 x
-    # 241,400 calls from Python took 2.5 s at 100x); a missing parameter gives null, as before
+    # one call of the ufunc on the arrays: element by element the same function, in half the time
+    # of one call per service from Python (issue 18); a missing parameter gives null, as before
     missing = (alpha.is_null() | beta.is_null()).to_numpy()
     a = np.where(missing, 1.0, alpha.cast(pl.Float64).fill_null(1.0).to_numpy())
     b = np.where(missing, 1.0, beta.cast(pl.Float64).fill_null(1.0).to_numpy())
