@@ -167,7 +167,10 @@ def score(
 
     `uncertainty=False` leaves the Monte Carlo columns null and skips the calibration's
     leave-one-out fits. `cache`: see score_figures."""
-    outputs = _score(inputs, params, progress, uncertainty=uncertainty, cache=cache, figures_only=False)
+    # the stack stops the calibration's leave-one-out workers if a step fails before they are read
+    with contextlib.ExitStack() as stack:
+        outputs = _score(inputs, params, progress, uncertainty=uncertainty, cache=cache, figures_only=False,
+                         stack=stack)
     assert isinstance(outputs, ScoringOutputs)
     return outputs
 
@@ -196,7 +199,9 @@ def score_figures(
     figures. tests/unit/test_figure_rows.py checks the arrays' sums against the rows' and
     tests/integration/test_lineage_and_sensitivity.py the figures against scoring without a cache
     on the real data."""
-    return _score(inputs, params, None, uncertainty=False, cache=cache, figures_only=True)  # type: ignore[return-value]
+    with contextlib.ExitStack() as stack:  # no leave-one-out fits here: nothing to stop
+        return _score(inputs, params, None, uncertainty=False, cache=cache, figures_only=True,  # type: ignore[return-value]
+                      stack=stack)
 
 
 def _service_base(services: pl.DataFrame, modelled: pl.DataFrame, volume_basis: pl.DataFrame) -> pl.DataFrame:
@@ -270,21 +275,6 @@ def _service_frame(
 
 
 def _score(
-    inputs: ScoringInputs,
-    params: Parameters,
-    progress: Callable[[int, int], None] | None,
-    *,
-    uncertainty: bool,
-    cache: dict[tuple, Any] | None,
-    figures_only: bool,
-) -> ScoringOutputs | tuple[pl.DataFrame, pl.DataFrame]:
-    # the stack stops the calibration's leave-one-out workers if a step fails before they are read
-    with contextlib.ExitStack() as stack:
-        return _score_steps(inputs, params, progress, uncertainty=uncertainty, cache=cache,
-                            figures_only=figures_only, stack=stack)
-
-
-def _score_steps(
     inputs: ScoringInputs,
     params: Parameters,
     progress: Callable[[int, int], None] | None,

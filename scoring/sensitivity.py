@@ -12,6 +12,7 @@ marts.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -145,16 +146,14 @@ def one_at_a_time(
         varied = varied.filter(pl.col("assumption_id").is_in(sorted(only)))
     rows = []
     total = varied.height
-    pool = ThreadPoolExecutor(2, thread_name_prefix="sensitivity") if concurrent else None
-    try:
+    sides = ("low", "high")
+    threads = ThreadPoolExecutor(2, thread_name_prefix="sensitivity") if concurrent else contextlib.nullcontext()
+    with threads as pool:
+        each = pool.map if pool is not None else map
         for done, a in enumerate(varied.iter_rows(named=True), start=1):
-            if pool is None:
-                at = {side: run(_with_value(inputs.assumptions, a["assumption_id"], a[side]), a["parameter"])
-                      for side in ("low", "high")}
-            else:
-                pending = {side: pool.submit(run, _with_value(inputs.assumptions, a["assumption_id"], a[side]),
-                                             a["parameter"]) for side in ("low", "high")}
-                at = {side: future.result() for side, future in pending.items()}
+            at = dict(zip(sides, each(
+                lambda side, a=a: run(_with_value(inputs.assumptions, a["assumption_id"], a[side]), a["parameter"]),
+                sides), strict=True))
             for figure_id, (text, base, unit) in central.items():
                 low = at["low"].get(figure_id, (None, None, None))[1]
                 high = at["high"].get(figure_id, (None, None, None))[1]
@@ -170,9 +169,6 @@ def one_at_a_time(
                 del cache[key]  # memory: at 100x services an entry can hold a million rows
             if progress is not None:
                 progress(done, total)
-    finally:
-        if pool is not None:
-            pool.shutdown()
     frame = pl.DataFrame(rows, schema={k: v for k, v in SCHEMA.items() if k not in ("swing", "relative_swing", "swing_rank")},
                          orient="row")
     # Parallel sums may differ in the last bit between runs, and a change is a difference of two
