@@ -3,17 +3,34 @@ DAGSTER_HOME under the project, and an absolute warehouse path shared by Dagster
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from ingestion.settings import PROJECT_ROOT, spark_dir, warehouse_path
 
-DAGSTER_YAML = """\
-# Written by orchestration/environment.py: keep runs local and quiet.
+MARKER = "# Written by orchestration/environment.py"
+
+
+def dagster_yaml(home: Path) -> str:
+    """The project's dagster.yaml for the Dagster home `home` (whose absolute path it names)."""
+    base_dir = json.dumps(str(home.resolve()))  # a JSON string is a YAML string
+    return f"""\
+{MARKER}: keep runs local and quiet. Rewritten when the project
+# changes it (or the home moves), as long as this first line stays; remove the line to keep your
+# own settings.
 telemetry:
   enabled: false
 nux:
   enabled: false
+# Dagster's local SQLite storage (history/, schedules/ in this folder), its event log keeping its
+# database connections open between events (orchestration/storage.py).
+storage:
+  custom:
+    module: orchestration.storage
+    class: AtlasSqliteStorage
+    config:
+      base_dir: {base_dir}
 """
 
 
@@ -31,7 +48,20 @@ def configure() -> None:
     os.environ["ATLAS_SPARK_DIR"] = str(spark_dir())
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    write_dagster_yaml(home)
     warehouse_path().parent.mkdir(parents=True, exist_ok=True)
+
+
+def write_dagster_yaml(home: Path) -> bool:
+    """Write the project's dagster.yaml in the Dagster home `home` when there is none, or when the
+    one there was written by this module (its first line is MARKER) and differs, from an earlier
+    version or for a home since moved; a file without the marker is the user's and stays as it
+    is. Returns whether it wrote."""
+    config = home / "dagster.yaml"
+    wanted = dagster_yaml(home)
+    if config.exists():
+        current = config.read_text(encoding="utf-8")
+        if not current.startswith(MARKER) or current == wanted:
+            return False
+    config.write_text(wanted, encoding="utf-8")
+    return True

@@ -21,9 +21,11 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 from dagster_dbt.asset_utils import get_asset_check_key_for_test
 from dagster_duckdb import DuckDBResource
 
+from orchestration.assets.expectations import CHECK_NAME as EXPECTATIONS_CHECK
 from orchestration.dbt_project import atlas_dbt_project
 from orchestration.metadata import relation_metadata
 from orchestration.resources import OfflineDbtCliResource
+from quality import expectations
 
 LAYERS = ("staging", "intermediate", "marts", "seeds")
 
@@ -64,7 +66,16 @@ def atlas_dbt_models(
 ):
     """Build the dbt models and run their tests (dbt build) for the selected assets: one dbt
     invocation per run; no dbt model reads a table that Python wrote."""
+    if runs_expectation_suites(context.run):
+        expectations.preload()  # imported while this step waits for dbt, not in the first suite's step
     yield from with_table_metadata(context, dbt.cli(["build"], context=context).stream(), warehouse)
+
+
+def runs_expectation_suites(run: dg.DagsterRun) -> bool:
+    """Whether the run may run a Great Expectations check: it selects no checks in particular
+    (its assets' checks run), or one of those it selects is a suite's."""
+    selection = run.asset_check_selection
+    return selection is None or any(key.name == EXPECTATIONS_CHECK for key in selection)
 
 
 def with_table_metadata(
