@@ -66,9 +66,13 @@ def atlas_dbt_models(
 ):
     """Build the dbt models and run their tests (dbt build) for the selected assets: one dbt
     invocation per run; no dbt model reads a table that Python wrote."""
+    invocation = dbt.cli(["build"], context=context)  # the dbt process runs from here
     if runs_expectation_suites(context.run):
-        expectations.preload()  # imported while this step waits for dbt, not in the first suite's step
-    yield from with_table_metadata(context, dbt.cli(["build"], context=context).stream(), warehouse)
+        # imported while this step waits for dbt, not in the first suite's step; started only now,
+        # as the import holds Python's lock for much of its 3 s, which would slow the preparation
+        # of the dbt command (a cold 1x run: 2 s -> 6 s from the step's start to dbt's)
+        expectations.preload()
+    yield from with_table_metadata(context, invocation.stream(), warehouse)
 
 
 def runs_expectation_suites(run: dg.DagsterRun) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestration import environment
 from tests.browser.conftest import ARTIFACTS, screenshot
 from tests.conftest import PROJECT_ROOT
 
@@ -59,8 +60,9 @@ def dagster_ui(built_warehouse, mirror, tmp_path_factory):
                # dagster-dbt's dev-mode parse calls `dbt` from PATH
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     (work / "dagster_home").mkdir()
-    (work / "dagster_home" / "dagster.yaml").write_text(
-        "telemetry:\n  enabled: false\nnux:\n  enabled: false\n", encoding="utf-8")
+    # the project's dagster.yaml, as `make dev` writes it: telemetry off, the project's storage
+    # (orchestration/storage.py), which the webserver and the daemon use here
+    environment.write_dagster_yaml(work / "dagster_home")
     log = (work / "dagster_dev.log").open("w")
     # what `make dev` runs: the launcher starts the webserver and the daemon and stops both on SIGINT
     process = subprocess.Popen([sys.executable, "-m", "orchestration", "dev", "--port", str(port)],
