@@ -4,8 +4,9 @@ Dagster's `SqliteEventLogStorage` makes a new SQLAlchemy engine and SQLite conne
 read and write of a run's event log or of its cross-run index, and closes it again; closing the
 last connection to a database in WAL mode checkpoints its log to disk. A run stores each event
 that way, often three times (the run's database, the index, the asset or check tables), and asks
-the index whether the asset-check tables exist before each check event: about 10 ms of bookkeeping
-an event, 7 to 8 connections, for the 1,800 events of a cold run's dbt step alone (issue 18).
+the index whether the asset-check tables exist before each check event: three to four new
+connections an event on average, 8 to 11 ms of bookkeeping for each of a cold 1x run's 2,400
+events (issue 18; `python -m benchmarks.events` measures the two storages side by side).
 
 `AtlasSqliteEventLogStorage` is the same storage (the same files, tables, schema and queries; a
 Dagster home written by one is read by the other) with two differences: it keeps one engine, and
@@ -30,14 +31,12 @@ dagster.yaml it writes:
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import yaml
-from dagster._config import StringSource
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
@@ -45,9 +44,13 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
 from dagster._core.storage.sql import create_engine
-from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
+from dagster._core.storage.sqlite_storage import (
+    DagsterSqliteStorage,
+    _event_logs_directory,
+    _runs_directory,
+    _schedule_directory,
+)
 from dagster._serdes import ConfigurableClassData
-from dagster._utils import mkdir_p
 
 # Databases whose engine stays open: the index, the run being written, and a few a reader (the UI)
 # moves between. Older ones are closed as newer ones are opened.
@@ -126,27 +129,23 @@ class AtlasSqliteStorage(DagsterSqliteStorage):
     schedules/ under base_dir) with AtlasSqliteEventLogStorage as its event log."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        # DagsterSqliteStorage.__init__ with the event log swapped (the same folders: Dagster's own)
         self.base_dir = base_dir
-        self._run_storage = SqliteRunStorage.from_local(os.path.join(base_dir, "history", ""))
-        self._event_log_storage = AtlasSqliteEventLogStorage(os.path.join(base_dir, "history", "runs", ""))
-        self._schedule_storage = SqliteScheduleStorage.from_local(os.path.join(base_dir, "schedules"))
+        self._run_storage = SqliteRunStorage.from_local(_runs_directory(base_dir))
+        self._event_log_storage = AtlasSqliteEventLogStorage(_event_logs_directory(base_dir))
+        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
         self._inst_data = inst_data
         super(DagsterSqliteStorage, self).__init__()
 
     @classmethod
-    def config_type(cls) -> dict[str, Any]:
-        return {"base_dir": StringSource}
-
-    @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None,  # type: ignore[override]
                           config_value: Mapping[str, Any]) -> AtlasSqliteStorage:
-        mkdir_p(config_value["base_dir"])
-        return cls(config_value["base_dir"], inst_data=inst_data)
+        # Dagster's from_config_value makes a DagsterSqliteStorage whatever the class
+        return cls.from_local(config_value["base_dir"], inst_data=inst_data)
 
     @property
     def event_storage_data(self) -> ConfigurableClassData | None:
         return ConfigurableClassData(
             __name__, AtlasSqliteEventLogStorage.__name__,
-            yaml.dump({"base_dir": os.path.join(self.base_dir, "history", "runs", "")},
-                      default_flow_style=False),
+            yaml.dump({"base_dir": _event_logs_directory(self.base_dir)}, default_flow_style=False),
         )

@@ -319,8 +319,8 @@ def beta_quantile(alpha: pl.Series, beta: pl.Series, q: float) -> pl.Series:
     # one call of the ufunc on the arrays: element by element the same function, in half the time
     # of one call per service from Python (issue 18); a missing parameter gives null, as before
     missing = (alpha.is_null() | beta.is_null()).to_numpy()
-    a = np.where(missing, 1.0, alpha.cast(pl.Float64).fill_null(1.0).to_numpy())
-    b = np.where(missing, 1.0, beta.cast(pl.Float64).fill_null(1.0).to_numpy())
+    a = alpha.cast(pl.Float64).fill_null(1.0).to_numpy()  # any value: masked below
+    b = beta.cast(pl.Float64).fill_null(1.0).to_numpy()
     values = pl.Series(np.asarray(betaincinv(a, b, q), dtype=np.float64))
     return pl.select(
         pl.when(pl.lit(pl.Series(missing))).then(None).otherwise(pl.lit(values))
