@@ -19,7 +19,7 @@ cover at least A055 of it; a service's headline is the hours-weighted mean of it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -167,16 +167,18 @@ def _standard_and_domain(
     domain_matches: pl.DataFrame,
     dwa_values: pl.DataFrame,
     per_profile: Callable[[pl.DataFrame, list[str]], pl.DataFrame],
+    carry: Sequence[str] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The service activity rows of standard activities and of domain_work, each with
     `per_profile(method values, profile keys)` of its profile: a standard activity's profile is its
     DWAs in equal weights (A200), the same in every service, so it is computed once per activity;
-    a service's domain_work profile is its used matches weighted by score (A210)."""
+    a service's domain_work profile is its used matches weighted by score (A210). `carry`: columns
+    of `service_activities` kept on their rows."""
     keys = [*SERVICE_KEY, "activity_id"]
     per_activity = per_profile(profile_method_values(
         activity_dwa.select("activity_id", "dwa_id", pl.lit(1.0).alias("weight")), dwa_values, ["activity_id"]
     ), ["activity_id"])
-    standard = service_activities.filter(pl.col("activity_id") != "domain_work").select(keys).join(
+    standard = service_activities.filter(pl.col("activity_id") != "domain_work").select(*keys, *carry).join(
         per_activity, on="activity_id", how="inner"
     )
     domain_profiles = domain_matches.filter(pl.col("is_used")).select(
@@ -184,7 +186,8 @@ def _standard_and_domain(
     )
     domain = per_profile(profile_method_values(domain_profiles, dwa_values, SERVICE_KEY), SERVICE_KEY).with_columns(
         pl.lit("domain_work").alias("activity_id")
-    ).join(service_activities.filter(pl.col("activity_id") == "domain_work").select(keys), on=keys, how="inner")
+    ).join(service_activities.filter(pl.col("activity_id") == "domain_work").select(*keys, *carry), on=keys,
+           how="inner")
     return standard, domain
 
 
@@ -196,14 +199,26 @@ def service_activity_values(
 ) -> pl.DataFrame:
     """p_m and coverage_m for every service activity row: standard activities take their DWAs in
     equal weights (A200); a service's domain_work takes its used matches weighted by score (A210).
-    One row per service, activity and method."""
+    One row per service, activity and method, in that order.
+
+    The order is that of sorting the rows by service, activity and method, reached without sorting
+    their strings: the service activities (a million at 100x) are sorted and numbered, the methods
+    numbered in their sorted order, and the rows (thirteen million) sorted by one integer made of
+    the two (issue 18: 6 s -> 1 s at 100x; a sort by the four text columns took 5 s)."""
+    keys = [*SERVICE_KEY, "activity_id"]
+    methods = pl.Enum(sorted(dwa_values["method_id"].unique().drop_nulls().to_list()))
+
+    def numbered(values: pl.DataFrame, _keys: list[str]) -> pl.DataFrame:
+        return values.with_columns(pl.col("method_id").cast(methods).to_physical().cast(pl.UInt64).alias("_method"))
+
     standard, domain = _standard_and_domain(
-        service_activities, activity_dwa, domain_matches, dwa_values, lambda values, _keys: values
+        service_activities.select(keys).sort(keys).with_row_index("_row"), activity_dwa, domain_matches,
+        dwa_values, numbered, carry=["_row"],
     )
-    columns = [*SERVICE_KEY, "activity_id", "method_id", "value", "coverage"]
-    return pl.concat([standard.select(columns), domain.select(columns)]).sort(
-        [*SERVICE_KEY, "activity_id", "method_id"]
-    )
+    columns = [*keys, "method_id", "value", "coverage"]
+    order = pl.col("_row").cast(pl.UInt64) * max(len(methods.categories), 1) + pl.col("_method")
+    rows = pl.concat([part.select(*columns, order.alias("_order")) for part in (standard, domain)])
+    return rows.sort("_order").drop("_order")
 
 
 def service_activity_headlines(
@@ -233,8 +248,10 @@ def service_method_probability(
     hours the method covers; one row per service and method (methods that reach none of its
     activities get coverage 0 and a null probability), with the method's percentile among the
     services of its country."""
-    grid = hours.select(*SERVICE_KEY, "country_code").unique().join(
-        methods_frame(params.headline_methods), how="cross"
+    # the grid in the output's order (services, then methods, sorted), kept through the join below,
+    # so that the last sort finds the rows in order (issue 18: 1.1 s -> 0.1 s at 100x)
+    grid = hours.select(*SERVICE_KEY, "country_code").unique().sort(SERVICE_KEY).join(
+        methods_frame(params.headline_methods).sort("method_id"), how="cross", maintain_order="left_right"
     )
     total = hours.group_by(SERVICE_KEY).agg(pl.col("hours").sum().alias("_total"))
     known = (
@@ -249,7 +266,7 @@ def service_method_probability(
         .join(total, on=SERVICE_KEY, how="left")
     )
     out = (
-        grid.join(known, on=[*SERVICE_KEY, "method_id"], how="left")
+        grid.join(known, on=[*SERVICE_KEY, "method_id"], how="left", maintain_order="left")
         .with_columns(
             pl.when(pl.col("_total") > 0).then(pl.col("_covered") / pl.col("_total")).otherwise(0.0)
             .fill_null(0.0).clip(0.0, 1.0).alias("coverage"),

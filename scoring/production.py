@@ -410,16 +410,89 @@ class DomainVectors:
     dwa_matrix: object
 
 
+def count_terms(counter, texts: list[str]):
+    """The term counts of `texts` over a fitted scikit-learn CountVectorizer's vocabulary: the matrix
+    `counter.transform(texts)` returns, the same to the bit (tests/unit/test_production_model.py),
+    for a lower-casing word analyzer with n-grams from 1 and its default preprocessor and tokenizer
+    (its token_pattern). Dropping stop words, making the n-grams of the remaining tokens and
+    looking them up in the vocabulary run as columns in polars rather than per document in Python
+    (issue 18: 241,400 texts at 100x in about 2 s instead of 13 s). ASCII texts are lower-cased and
+    tokenised by polars (Rust's regular expressions read an ASCII text as Python's do); any other
+    text by the vectorizer's own preprocessor and tokenizer, as scikit-learn does, since the two
+    engines' Unicode word characters differ (combining marks, superscript digits)."""
+    import scipy.sparse as sp
+
+    low, high = counter.ngram_range
+    if (counter.analyzer != "word" or low != 1 or counter.binary or counter.strip_accents is not None
+            or not counter.lowercase or counter.preprocessor is not None or counter.tokenizer is not None):
+        raise ValueError("count_terms needs a lower-casing word analyzer with n-grams from 1, not binary, "
+                         "with the default preprocessor and tokenizer")
+    preprocess, tokenize = counter.build_preprocessor(), counter.build_tokenizer()
+    text = pl.Series("text", texts, dtype=pl.String)
+    ascii_only = text.str.contains(r"^[\x00-\x7F]*$").fill_null(True)
+    others = pl.Series([None if plain else tokenize(preprocess(t))
+                        for t, plain in zip(texts, ascii_only.to_list(), strict=True)], dtype=pl.List(pl.String))
+    words = (
+        pl.DataFrame({"text": text, "ascii": ascii_only, "others": others})
+        .select(
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("doc"),
+            pl.when(pl.col("ascii"))
+            .then(pl.col("text").str.to_lowercase().str.extract_all(counter.token_pattern))
+            .otherwise(pl.col("others")).alias("term"),
+        )
+        .explode("term")
+        .drop_nulls("term")
+    )
+    stop_words = counter.get_stop_words()
+    if stop_words:
+        words = words.filter(~pl.col("term").is_in(sorted(stop_words)))
+    # an n-gram is n consecutive tokens of one document once its stop words are gone (sklearn's
+    # _word_ngrams), joined by a space
+    grams = [words]
+    for n in range(2, high + 1):
+        same_doc = pl.all_horizontal(pl.col("doc").shift(-k) == pl.col("doc") for k in range(1, n))
+        grams.append(words.select(
+            "doc", pl.concat_str([pl.col("term").shift(-k) for k in range(n)], separator=" ").alias("term"),
+            same_doc.alias("_whole"),
+        ).filter(pl.col("_whole")).drop("_whole"))
+    vocabulary = pl.DataFrame(
+        {"term": list(counter.vocabulary_), "index": list(counter.vocabulary_.values())},
+        schema={"term": pl.String, "index": pl.Int64},
+    )
+    counts = (
+        pl.concat(grams).join(vocabulary, on="term", how="inner")
+        .group_by("doc", "index").len()
+        .sort("doc", "index")
+    )
+    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(counts["doc"].to_numpy(), minlength=len(texts)), out=indptr[1:])
+    index_type = np.int32 if indptr[-1] <= np.iinfo(np.int32).max else np.int64
+    matrix = sp.csr_array(
+        (counts["len"].to_numpy().astype(counter.dtype), counts["index"].to_numpy().astype(index_type),
+         indptr.astype(index_type)),
+        shape=(len(texts), len(counter.vocabulary_)), dtype=counter.dtype,
+    )
+    matrix.sort_indices()  # sorted already: this marks it so, as scikit-learn's matrix is marked
+    return matrix
+
+
 def domain_vectors(services: pl.DataFrame, dwa_tasks: pl.DataFrame) -> DomainVectors:
     """TF-IDF vectors of the services' name and description and of the DWAs public administrations do
     (A218) (scikit-learn; English stop words, unigrams and bigrams, sublinear term frequency, fitted
-    on the DWA texts; words every service uses of itself, GENERIC_SERVICE_WORDS, left out)."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer  # 1 s at import
+    on the DWA texts; words every service uses of itself, GENERIC_SERVICE_WORDS, left out). The
+    DWAs go through scikit-learn's CountVectorizer and TfidfTransformer (what its TfidfVectorizer
+    is); the services' counts through count_terms, the same matrix, made faster."""
+    from sklearn.feature_extraction.text import (  # 1 s at import
+        ENGLISH_STOP_WORDS,
+        CountVectorizer,
+        TfidfTransformer,
+    )
 
     documents = dwa_documents(public_sector_dwas(dwa_tasks))
     stop_words = sorted(ENGLISH_STOP_WORDS | GENERIC_SERVICE_WORDS)
-    vectorizer = TfidfVectorizer(stop_words=stop_words, ngram_range=(1, 2), sublinear_tf=True, min_df=1)
-    dwa_matrix = vectorizer.fit_transform(documents["document"].to_list())
+    counter = CountVectorizer(stop_words=stop_words, ngram_range=(1, 2), min_df=1, dtype=np.float64)
+    weights = TfidfTransformer(sublinear_tf=True)
+    dwa_matrix = weights.fit_transform(counter.fit_transform(documents["document"].to_list()))
     frame = services.select(
         *SERVICE_KEY,
         pl.concat_str(
@@ -427,7 +500,8 @@ def domain_vectors(services: pl.DataFrame, dwa_tasks: pl.DataFrame) -> DomainVec
             separator=". ",
         ).alias("_text"),
     ).sort(SERVICE_KEY)
-    return DomainVectors(frame.select(SERVICE_KEY), documents, vectorizer.transform(frame["_text"].to_list()), dwa_matrix)
+    service_matrix = weights.transform(count_terms(counter, frame["_text"].to_list()), copy=False)
+    return DomainVectors(frame.select(SERVICE_KEY), documents, service_matrix, dwa_matrix)
 
 
 def _distinct_rows(matrix) -> tuple[np.ndarray, np.ndarray]:

@@ -352,6 +352,107 @@ def test_services_with_the_same_vector_are_scored_once_with_the_same_matches(mon
         assert deduplicated["match_rank"].max() <= k
 
 
+# Texts that reach every branch of count_terms: ASCII and not (accents, a combining mark, a
+# superscript digit, a dotted capital I, Greek with a final sigma, CJK), stop words between two
+# words (the bigram spans them), a repeated bigram, digits and underscores, one-letter tokens,
+# punctuation only, empty, a stop word alone, one vocabulary word, newlines and tabs.
+TERM_TEXTS = [
+    "Register births and deaths. Register births online",
+    "Renouvellement du passeport: Québec, Montréal and Île-d'Orléans",
+    "Cafe\u0301 licence renewal (combining accent)",
+    "Fish\u00b2 licences for m\u00b2 of water; H2O permits",
+    "\u0130stanbul office: \u0130NSPECT cargo",
+    "\u039f\u0394\u039f\u03a3 road permits \u03a3",
+    "\u5e74\u91d1 pension payments",
+    "Inspect food; the food of the inspect food inspect",
+    "snake_case_id 2024 form T1-GEN, x y z",
+    "...!!!",
+    "",
+    "the",
+    "payments",
+    "Apply\tfor\nemployment insurance\r\nbenefits",
+]
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (1, 3)])
+def test_term_counts_made_in_polars_equal_scikit_learns_to_the_bit(ngram_range):
+    """Issue 18: count_terms gives the matrix CountVectorizer.transform gives (the services' half of
+    domain_vectors at 100x in 2 s rather than 13 s): the same indices, counts and sortedness."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    from scoring.production import GENERIC_SERVICE_WORDS, count_terms
+
+    fitted_on = ["Register births, deaths and marriages.", "Inspect food products and food premises.",
+                 "Pay pension payments.", "Issue passports to citizens of Québec.", "Café licence renewal",
+                 "Renew fish licences and permits.", "Process employment insurance benefits.",
+                 "Inspect cargo.", "\u03a3 road permits", "snake_case_id 2024 form"]
+    counter = CountVectorizer(stop_words=sorted(ENGLISH_STOP_WORDS | GENERIC_SERVICE_WORDS),
+                              ngram_range=ngram_range, dtype=np.float64).fit(fitted_on)
+    expected = counter.transform(TERM_TEXTS)
+    got = count_terms(counter, TERM_TEXTS)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    assert np.array_equal(got.indptr, expected.indptr) and np.array_equal(got.indices, expected.indices)
+    assert got.data.tobytes() == expected.data.tobytes()
+    assert got.has_sorted_indices and got.nnz > len(TERM_TEXTS)  # not a matrix of empty rows
+    assert got[0, counter.vocabulary_["births"]] == 2  # counted, not only marked
+    if ngram_range[1] > 1:
+        assert got[0, counter.vocabulary_["register births"]] == 2
+        # stop words dropped first: inspect food food inspect food inspect
+        assert got[7, counter.vocabulary_["inspect food"]] == 2 and got[7, counter.vocabulary_["food"]] == 3
+    # no text, and none that the vocabulary knows
+    assert count_terms(counter, []).shape == (0, len(counter.vocabulary_))
+    assert count_terms(counter, ["", "the"]).nnz == 0
+
+
+def test_term_counts_refuse_a_vectorizer_they_would_not_copy():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from scoring.production import count_terms
+
+    for counter in (CountVectorizer(analyzer="char"), CountVectorizer(ngram_range=(2, 2)),
+                    CountVectorizer(binary=True), CountVectorizer(lowercase=False),
+                    CountVectorizer(strip_accents="unicode")):
+        with pytest.raises(ValueError, match="count_terms needs"):
+            count_terms(counter.fit(["a text to fit"]), ["a text"])
+
+
+def test_domain_vectors_equal_scikit_learns_tfidf_vectorizer_to_the_bit():
+    """domain_vectors fits CountVectorizer then TfidfTransformer (what TfidfVectorizer is) and
+    counts the services with count_terms: the same vectors as TfidfVectorizer, DWAs and services."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+    from scoring.production import (
+        GENERIC_SERVICE_WORDS,
+        domain_vectors,
+        dwa_documents,
+        public_sector_dwas,
+    )
+
+    dwa_tasks = pl.DataFrame({
+        "dwa_id": ["d1", "d2", "d3", "d4"],
+        "dwa_title": ["Inspect food products.", "Answer telephones to direct calls.",
+                      "Conduct climatological research.", "Issue passports and licences."],
+        "task_statement": ["Inspect meat and poultry for contamination.", "Answer incoming calls.",
+                           "Study weather and drought.", "Issue passports to citizens of Québec."],
+    })
+    services = pl.DataFrame({
+        "service_key": [f"s{i:02d}" for i in range(len(TERM_TEXTS))], "fiscal_year": ["y"] * len(TERM_TEXTS),
+        "service_name": TERM_TEXTS, "service_description": [None, *TERM_TEXTS[:-1]],
+    })
+    vectors = domain_vectors(services, dwa_tasks)
+    reference = TfidfVectorizer(stop_words=sorted(ENGLISH_STOP_WORDS | GENERIC_SERVICE_WORDS),
+                                ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+    dwa_matrix = reference.fit_transform(dwa_documents(public_sector_dwas(dwa_tasks))["document"].to_list())
+    texts = services.sort("service_key", "fiscal_year").select(pl.concat_str(
+        [pl.col("service_name").fill_null(""), pl.col("service_description").fill_null("")], separator=". "))
+    service_matrix = reference.transform(texts.to_series().to_list())
+    for got, expected in ((vectors.dwa_matrix, dwa_matrix), (vectors.service_matrix, service_matrix)):
+        assert type(got) is type(expected) and got.shape == expected.shape
+        assert np.array_equal(got.indptr, expected.indptr) and np.array_equal(got.indices, expected.indices)
+        assert got.data.tobytes() == expected.data.tobytes()
+    assert vectors.service_matrix.nnz > 0
+
+
 def test_the_leave_one_out_fits_shared_with_a_worker_process_equal_one_process_to_the_bit(monkeypatch):
     """Issue 18: from LEAVE_ONE_OUT_PARALLEL_FROM calibration services the leave-one-out fits run in
     two processes (this one and `python -m scoring.production`); the same fits on the same numbers."""

@@ -6,6 +6,7 @@ import json
 import math
 import re
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -420,3 +421,37 @@ def test_activity_headlines_from_the_activities_equal_those_from_every_service_a
             pairs = zip(got[column].to_list(), expected[column].to_list(), strict=True)
             assert all((a is None and b is None) or math.isclose(a, b, rel_tol=1e-12) for a, b in pairs)
         assert got.drop("probability", "routine_share").equals(expected.drop("probability", "routine_share"))
+
+
+def test_service_activity_values_in_any_input_order_equal_the_rows_sorted_whole():
+    """Issue 18: service_activity_values orders the service activities before it makes their method
+    rows, so that its last sort has little to do; the rows, their order and their values are those
+    of making the rows from the activities as given and sorting them all."""
+    from scoring.model import _standard_and_domain, service_activity_values
+
+    rng = np.random.default_rng(3)
+    methods = ["frey_osborne_probability", "gpt4_beta", "routine", "human_beta"]
+    dwas = [f"d{i}" for i in range(12)]
+    dwa_values = pl.DataFrame([
+        {"dwa_id": d, "method_id": m, "value": float(rng.uniform()), "coverage": float(rng.uniform(0.2, 1.0))}
+        for d in dwas for m in methods if rng.uniform() < 0.8
+    ])
+    activity_dwa = pl.DataFrame({"activity_id": [f"a{i % 5}" for i in range(15)], "dwa_id": [dwas[i % 12] for i in range(15)]})
+    services = [(f"s{i:03d}", y) for i in range(60) for y in ("2022-2023", "2023-2024")]
+    rows = [(s, y, a) for s, y in services for a in ["a0", "a1", "a2", "a3", "a4", "domain_work"] if rng.uniform() < 0.6]
+    service_activities = pl.DataFrame(rows, schema=["service_key", "fiscal_year", "activity_id"], orient="row")
+    matches = pl.DataFrame([
+        {"service_key": s, "fiscal_year": y, "dwa_id": d, "match_score": float(rng.uniform()), "is_used": bool(rng.uniform() < 0.7)}
+        for s, y in services for d in rng.choice(dwas, 3, replace=False)
+    ])
+    keys = ["service_key", "fiscal_year", "activity_id", "method_id"]
+    columns = [*keys, "value", "coverage"]
+    standard, domain = _standard_and_domain(service_activities, activity_dwa, matches, dwa_values, lambda v, _k: v)
+    expected = pl.concat([standard.select(columns), domain.select(columns)]).sort(keys)
+    assert expected.height > 1000 and expected.filter(pl.col("activity_id") == "domain_work").height > 0
+    for seed in range(3):
+        shuffled = service_activities.sample(fraction=1.0, shuffle=True, seed=seed)
+        got = service_activity_values(shuffled, activity_dwa, matches, dwa_values)
+        assert got.select(keys).equals(expected.select(keys))
+        for column in ("value", "coverage"):
+            assert np.allclose(got[column].to_numpy(), expected[column].to_numpy(), rtol=1e-12, atol=0)
