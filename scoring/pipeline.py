@@ -34,12 +34,12 @@ from scoring.model import (
 )
 from scoring.parameters import Parameters, parameter_set_id, parameters_record
 from scoring.production import (
+    ProgrammeLinks,
     activity_minutes,
     domain_vectors,
     minutes_per_transaction,
     model_volumes,
     production_parameters,
-    programme_ceiling,
     rank_domain_work,
     reported_cost_factor,
     service_activity_units,
@@ -122,8 +122,9 @@ def _cost_per_hour(services: pl.DataFrame, production) -> pl.DataFrame:
 
 # The steps of a scoring whose results depend on nothing but the inputs and the parameters named in
 # their cache keys (see score_figures): the sorted services, the volume model, the units, the text
-# vectors, the ranked and the used matches, the per-DWA method values.
-SHARED_STEPS = frozenset({"services", "volumes", "units", "domain_vectors", "ranked", "matches", "dwa_values"})
+# vectors, the ranked and the used matches, the per-DWA method values, the programme links as arrays.
+SHARED_STEPS = frozenset({"services", "volumes", "units", "domain_vectors", "ranked", "matches", "dwa_values",
+                          "programme_links"})
 # Those steps as the last score() in this process computed them, under the fingerprint of its inputs
 _kept_steps: dict[tuple, dict[tuple, Any]] = {}
 
@@ -341,8 +342,12 @@ def _score(
     dwa_values = memoised(("dwa_values",), lambda: dwa_method_values(inputs.dwa_tasks, inputs.occupation_measures))
     activity_key = [*SERVICE_KEY, "activity_id"]
 
+    # programme_ceiling(hours of the Canadian services, inputs.programme_links, production), with the
+    # links as arrays made once (ProgrammeLinks: the same frame)
+    links = memoised(("programme_links",), lambda: ProgrammeLinks(inputs.programme_links))
+
     def ceiling_of(hours: pl.DataFrame) -> pl.DataFrame:
-        return programme_ceiling(hours.join(ca_services, on=SERVICE_KEY, how="semi"), inputs.programme_links, production)
+        return links.ceiling(hours.join(ca_services, on=SERVICE_KEY, how="semi"), production)
 
     def reported_of(hours: pl.DataFrame) -> pl.DataFrame:
         return reported_cost_factor(hours, uk_reported, production)

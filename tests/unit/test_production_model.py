@@ -266,6 +266,71 @@ def test_an_unmatched_programme_sets_no_ceiling():
     assert out["is_every_programme_ceiling_known"] is False
 
 
+def _same_ceiling(got: pl.DataFrame, expected: pl.DataFrame) -> None:
+    key = ["service_key", "fiscal_year"]
+    got, expected = got.sort(key), expected.sort(key)
+    assert got.schema == expected.schema and got.height == expected.height
+    for column, dtype in expected.schema.items():
+        if dtype == pl.Float64:
+            assert got[column].is_null().equals(expected[column].is_null()), column
+            assert np.allclose(got[column].fill_null(0).to_numpy(), expected[column].fill_null(0).to_numpy(),
+                               rtol=1e-12, atol=0), column
+        else:
+            assert got[column].equals(expected[column]), column
+
+
+def test_programme_links_as_arrays_give_programme_ceilings_frame():
+    """Issue 18: ProgrammeLinks.ceiling is programme_ceiling with the links worked out once: the
+    same rows and values, in every case the function distinguishes."""
+    from scoring.production import ProgrammeLinks
+
+    hpf = PARAMS.ca_hours_per_fte
+    links = _links([
+        ("a", "y", "1", "P", True, 1.0),  # a and b over P's 1 FTE
+        ("b", "y", "1", "P", True, 1.0),
+        ("c", "y", "1", "Q", True, 10.0),  # c in Q (room), Z (zero: left out of k) and R (capped)
+        ("c", "y", "1", "Z", True, 0.0),
+        ("c", "y", "1", "R", True, 1.0),
+        ("d", "y", "1", "Z", True, 0.0),  # only zero programmes: keeps no FTE
+        ("e", "y", None, "X", False, None),  # unmatched: no ceiling, not known
+        ("f", "y", "2", None, True, 3.0),  # a null programme id matches no programme: no ceiling
+        ("g", "y", "2", "S", None, 2.0),  # matched unknown: S sets no ceiling, g's known-ness ignores it
+        ("g", "y", "2", "T", True, 0.5),
+        ("h", "y", "2", "T", False, 0.5),  # not matched, in a capped programme: T's factor still applies
+        ("i", "z", "1", "P", True, 1.0),  # another year: another programme
+        ("j", "y", "1", "P", True, 1.0),  # in P, but no hours: not a row, and no part of P's demand
+        ("k", "y", "2", "U", True, 100.0),  # far under its ceiling: factor 1, capped and known
+        ("l", "y", "2", "V", None, None),  # matched unknown, no FTE: not capped
+    ])
+    services = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "k", "l", "m"]  # m: in no programme
+    years = ["y"] * 8 + ["z", "y", "y", "y"]
+    for scale in (0.1, 1.0, 7.0):
+        hours = pl.DataFrame({"service_key": services, "fiscal_year": years,
+                              "hours": [scale * hpf * (1 + i % 4) for i in range(len(services))]})
+        # two rows for one service: its hours are summed
+        hours = pl.concat([hours, pl.DataFrame({"service_key": ["a"], "fiscal_year": ["y"], "hours": [0.25 * hpf]})])
+        expected = programme_ceiling(hours, links, PARAMS)
+        got = ProgrammeLinks(links).ceiling(hours, PARAMS)
+        _same_ceiling(got, expected)
+    by_service = {r["service_key"]: r for r in got.iter_rows(named=True)}
+    assert by_service["d"]["ceiling_factor"] == 0.0 and by_service["m"]["ceiling_factor"] == 1.0
+    assert by_service["h"]["is_capped_by_programme_fte"] and not by_service["f"]["is_capped_by_programme_fte"]
+    assert by_service["g"]["is_every_programme_ceiling_known"] and not by_service["e"]["is_every_programme_ceiling_known"]
+    assert by_service["m"]["programme_fte_total"] is None and "j" not in by_service
+    # random links: services in one to three programmes of a few, some zero, unmatched or unknown
+    rng = np.random.default_rng(11)
+    rows = []
+    for i in range(300):
+        for programme in rng.choice(12, size=int(rng.integers(1, 4)), replace=False):
+            matched = [True, True, True, False, None][int(rng.integers(0, 5))]
+            fte = None if rng.uniform() < 0.1 else (0.0 if programme == 0 else float(1 + programme))
+            rows.append((f"s{i}", "y", "o", f"p{programme}", matched, fte))
+    links = _links(rows)
+    hours = pl.DataFrame({"service_key": [f"s{i}" for i in range(0, 320, 2)], "fiscal_year": ["y"] * 160,
+                          "hours": rng.uniform(0, 3 * hpf, 160)})
+    _same_ceiling(ProgrammeLinks(links).ceiling(hours, PARAMS), programme_ceiling(hours, links, PARAMS))
+
+
 def test_the_text_match_finds_the_dwa_a_service_names_and_is_deterministic(monkeypatch):
     dwa_tasks = pl.DataFrame({
         "dwa_id": ["d1", "d2", "d3"],
