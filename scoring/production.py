@@ -921,7 +921,7 @@ class ProgrammeLinks:
     last bit or so: tests/unit/test_production_model.py), with the link structure (which service
     is in which programme, the zero and unknown ceilings, each service's k) worked out once instead
     of joined and grouped again by text keys in every scoring (issue 18: 0.15 s -> 0.05 s a scoring
-    at 100x; the sensitivity scores 71 times: 68 s -> 51 s)."""
+    at 100x, where the sensitivity scores 71 times)."""
 
     def __init__(self, links: pl.DataFrame) -> None:
         programme_key = ["fiscal_year", "organisation_id", "programme_id"]
