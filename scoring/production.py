@@ -872,7 +872,10 @@ def programme_ceiling(
     equally in each and no programme is exceeded. A programme reporting zero FTE holds no delivery
     staff: it is left out of k, and a service whose every programme reports zero keeps no FTE (its
     staff are counted in another programme). Unmatched programmes and those without an FTE figure
-    set no ceiling (flagged)."""
+    set no ceiling (flagged).
+
+    The scoring computes it with ProgrammeLinks.ceiling (the links worked out once); this is the
+    reference that path is tested against."""
     fte = hours.group_by(SERVICE_KEY).agg((pl.col("hours").sum() / params.ca_hours_per_fte).alias("fte_bottom_up"))
     programme_key = ["fiscal_year", "organisation_id", "programme_id"]
     service_links = links.select(
@@ -951,14 +954,14 @@ class ProgrammeLinks:
     def ceiling(self, hours: pl.DataFrame, params: ProductionParameters) -> pl.DataFrame:
         per_service = hours.group_by(SERVICE_KEY).agg(
             (pl.col("hours").sum() / params.ca_hours_per_fte).alias("fte_bottom_up")
-        ).join(self.services, on=SERVICE_KEY, how="left")
+        ).join(self.services, on=SERVICE_KEY, how="left")  # _service null: a service in no programme
         n = self.services.height
         fte = np.zeros(n)
-        known = per_service["_service"].is_not_null().to_numpy()
+        linked = per_service["_service"].is_not_null().to_numpy()
         index = per_service["_service"].fill_null(0).to_numpy().astype(np.int64)
-        fte[index[known]] = per_service["fte_bottom_up"].to_numpy()[known]
+        fte[index[linked]] = per_service["fte_bottom_up"].to_numpy()[linked]
         has_hours = np.zeros(n, dtype=bool)
-        has_hours[index[known]] = True
+        has_hours[index[linked]] = True
         # the parts: every link not to a zero programme, of a service with hours, 1/k of its FTE
         part = ~self.zero & has_hours[self.service]
         share = np.zeros(len(self.service))
@@ -981,9 +984,9 @@ class ProgrammeLinks:
         # a service in no programme, 1; in only zero programmes, 0
         ceiling_factor = np.where(self.k == 0, 0.0, np.where(has_part, factor, 1.0))
         return per_service.select(*SERVICE_KEY, "fte_bottom_up").with_columns(
-            pl.Series("ceiling_factor", np.where(known, ceiling_factor[index], 1.0)),
-            pl.Series("is_every_programme_ceiling_known", known & (has_part & ~unknown)[index]),
-            pl.Series("programme_fte_total", np.where(known & has_part[index], total[index], np.nan)).fill_nan(None),
+            pl.Series("ceiling_factor", np.where(linked, ceiling_factor[index], 1.0)),
+            pl.Series("is_every_programme_ceiling_known", linked & (has_part & ~unknown)[index]),
+            pl.Series("programme_fte_total", np.where(linked & has_part[index], total[index], np.nan)).fill_nan(None),
         ).with_columns(
             (pl.col("fte_bottom_up") * pl.col("ceiling_factor")).alias("fte_delivery"),
             (pl.col("ceiling_factor") < 1).alias("is_capped_by_programme_fte"),
