@@ -16,8 +16,8 @@ from functools import cache
 from pathlib import Path
 
 import polars as pl
-import yaml
 
+from ingestion import yaml_files
 from ingestion.errors import ContractViolation
 from ingestion.settings import RAW_CONTRACTS_DIR
 
@@ -65,7 +65,7 @@ class Contract:
 
 
 def _parse(path: Path) -> Contract:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yaml_files.safe_load(path.read_text(encoding="utf-8"))
     columns = []
     for name, spec in raw["columns"].items():
         spec = spec or {}

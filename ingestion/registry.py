@@ -12,8 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
-import yaml
-
+from ingestion import yaml_files
 from ingestion.settings import allowed_hosts_file, sources_dir
 
 
@@ -55,7 +54,7 @@ _REQUIRED = ("dataset_id", "publisher", "title", "licence", "grain", "cadence", 
 
 
 def _parse(path: Path) -> Source:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yaml_files.safe_load(path.read_text(encoding="utf-8"))
     missing = [k for k in _REQUIRED if k not in raw]
     if missing:
         raise ValueError(f"source registry entry {path.name} lacks {', '.join(missing)}")
@@ -94,7 +93,7 @@ def allowed_hosts(path: Path | None = None) -> frozenset[str]:
 
 @lru_cache(maxsize=4)
 def _hosts(path: Path) -> frozenset[str]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = yaml_files.safe_load(path.read_text(encoding="utf-8")) or {}
     hosts = raw.get("hosts") or {}
     if not isinstance(hosts, dict) or not hosts:
         raise ValueError(f"{path} lists no hosts (a mapping host: reason under 'hosts')")

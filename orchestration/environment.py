@@ -41,6 +41,12 @@ def configure() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("DBT_VERSION_CHECK", "false")
+    # dbt writes its own log file (dbt_project/target/<invocation>/dbt.log) at debug level by
+    # default: some 9,700 JSON lines for a 1x build, every statement and connection event. At
+    # info (the level of its console) it writes 1,200 and a build takes about 3 s less of dbt's
+    # 27 s (issue 18). Errors and each node's result are at info; compiled SQL stays in target/.
+    # DBT_LOG_LEVEL_FILE=debug brings the full log back.
+    os.environ.setdefault("DBT_LOG_LEVEL_FILE", "info")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ["ATLAS_WAREHOUSE"] = str(warehouse_path())
     # The Spark target of profiles.yml needs absolute paths (Derby and Spark resolve relative

@@ -19,8 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
-import yaml
 
+from ingestion import yaml_files
 from ingestion.settings import PROJECT_ROOT
 
 SCORING_DOCS = PROJECT_ROOT / "scoring" / "columns.yml"
@@ -117,7 +117,7 @@ def infer_unit(column: str, data_type: str, table_columns: Sequence[str] = ()) -
 def _yaml(path: Path) -> dict:
     if not path.is_file():
         return {}
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return yaml_files.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
 def _columns(spec: Mapping | None) -> tuple[dict[str, str], dict[str, str]]:

@@ -1,7 +1,8 @@
 """The dbt project as Dagster assets: staging, intermediate and marts, with dbt tests as checks.
 
-`dbt build` runs each model and then its tests; an error-severity test failure makes dbt skip the
-models downstream of it and fails this step, so the scoring assets do not run on bad marts.
+`dbt build` runs each model and then its data tests; an error-severity test failure makes dbt skip
+the models downstream of it and fails this step, so the scoring assets do not run on bad marts.
+dbt's unit tests (the models' SQL on fixed rows) run in CI, not in a pipeline run.
 
 Every dbt test is an asset check. A singular test that reads several models names the one it
 checks in its `meta.dagster.ref`. In a subset run dbt also runs, by its eager indirect selection,
@@ -28,6 +29,12 @@ from orchestration.resources import OfflineDbtCliResource
 from quality import expectations
 
 LAYERS = ("staging", "intermediate", "marts", "seeds")
+# dbt's unit tests run the models' SQL on the fixed rows of their fixtures: the same outcome on
+# every run whatever the sources hold, so a run does not repeat them (17 tests, about 12 s of dbt's
+# thread time at 1x; issue 18). dbt Labs recommends running them in development and CI only, with
+# this flag in production builds. `make test` runs them (tests/integration/test_dbt_unit_tests.py),
+# and so does the Spark build (engines/spark.py), which checks the models on the other engine.
+UNIT_TESTS_EXCLUDED = ("--exclude-resource-type", "unit_test")
 
 
 class AtlasTranslator(DagsterDbtTranslator):
@@ -64,9 +71,10 @@ translator = AtlasTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_
 def atlas_dbt_models(
     context: dg.AssetExecutionContext, dbt: OfflineDbtCliResource, warehouse: DuckDBResource
 ):
-    """Build the dbt models and run their tests (dbt build) for the selected assets: one dbt
-    invocation per run; no dbt model reads a table that Python wrote."""
-    invocation = dbt.cli(["build"], context=context)  # the dbt process runs from here
+    """Build the dbt models and run their data tests (dbt build) for the selected assets: one dbt
+    invocation per run; no dbt model reads a table that Python wrote. dbt's unit tests are left
+    out (UNIT_TESTS_EXCLUDED): they check the models' SQL on fixed rows, not the data."""
+    invocation = dbt.cli(["build", *UNIT_TESTS_EXCLUDED], context=context)  # the dbt process runs from here
     if runs_expectation_suites(context.run):
         # imported while this step waits for dbt, not in the first suite's step; started only now,
         # as the import holds Python's lock for much of its 3 s, which would slow the preparation

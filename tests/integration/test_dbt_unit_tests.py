@@ -1,0 +1,60 @@
+"""dbt's unit tests on DuckDB, which a pipeline run leaves out (orchestration/assets/dbt.py).
+
+They check the models' SQL on the fixed rows of their fixtures, so one run per change of the code
+is enough: here, in `make test`, on a copy of the session's build (dbt reads the column types of a
+model's inputs from the warehouse). The Spark build runs them on Spark (test_spark_equality.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from ingestion.settings import DBT_PROJECT_DIR
+from orchestration.assets.dbt import UNIT_TESTS_EXCLUDED
+from orchestration.dbt_project import atlas_dbt_project
+from orchestration.resources import dbt_executable
+from tests.conftest import PROJECT_ROOT
+
+
+def _unit_tests_in_manifest() -> set[str]:
+    manifest = json.loads(atlas_dbt_project.manifest_path.read_text(encoding="utf-8"))
+    return set(manifest.get("unit_tests", {}))
+
+
+def test_every_dbt_unit_test_passes_on_duckdb(built_warehouse: Path, tmp_path: Path) -> None:
+    expected = _unit_tests_in_manifest()
+    assert len(expected) >= 17, f"the manifest names {len(expected)} dbt unit tests"
+    warehouse = tmp_path / "atlas.duckdb"
+    shutil.copyfile(built_warehouse, warehouse)
+    env = dict(os.environ, ATLAS_WAREHOUSE=str(warehouse), ATLAS_DBT_TARGET="duckdb")
+    target = tmp_path / "target"
+    completed = subprocess.run(
+        [str(dbt_executable()), "test", "--select", "test_type:unit",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target", "duckdb", "--target-path", str(target), "--log-path", str(tmp_path / "logs")],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=600, check=False,
+    )
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    outcome = {r["unique_id"]: r["status"] for r in results}
+    failed = {k: v for k, v in outcome.items() if v != "pass"}
+    assert not failed, f"dbt unit tests did not pass: {failed}\n{completed.stdout[-4000:]}"
+    assert set(outcome) == expected, completed.stdout[-4000:]
+    assert completed.returncode == 0, completed.stdout[-4000:]
+
+
+def test_a_pipeline_run_leaves_the_unit_tests_out(built_warehouse: Path) -> None:
+    """The pipeline's dbt invocation (the latest, the session's build or a later run) ran the
+    models and their data tests and no unit test: they run above instead."""
+    assert "unit_test" in UNIT_TESTS_EXCLUDED
+    runs = sorted((DBT_PROJECT_DIR / "target").glob("atlas_dbt_models-*/run_results.json"),
+                  key=lambda p: p.stat().st_mtime)
+    assert runs, "no dbt run of the pipeline in dbt_project/target"
+    results = json.loads(runs[-1].read_text(encoding="utf-8"))["results"]
+    kinds = {r["unique_id"].split(".")[0] for r in results}
+    assert "model" in kinds and "test" in kinds, kinds
+    assert "unit_test" not in kinds, kinds
