@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -48,13 +49,16 @@ def test_every_dbt_unit_test_passes_on_duckdb(built_warehouse: Path, tmp_path: P
 
 
 def test_a_pipeline_run_leaves_the_unit_tests_out(built_warehouse: Path) -> None:
-    """The pipeline's dbt invocation (the latest, the session's build or a later run) ran the
-    models and their data tests and no unit test: they run above instead."""
+    """The session build's dbt invocation ran the models and their data tests and no unit test:
+    they run above instead. Its folder in dbt_project/target is named after the run's id, which
+    the build's summary (run.log beside the warehouse) gives."""
     assert "unit_test" in UNIT_TESTS_EXCLUDED
-    runs = sorted((DBT_PROJECT_DIR / "target").glob("atlas_dbt_models-*/run_results.json"),
-                  key=lambda p: p.stat().st_mtime)
-    assert runs, "no dbt run of the pipeline in dbt_project/target"
-    results = json.loads(runs[-1].read_text(encoding="utf-8"))["results"]
+    summary = (built_warehouse.parent / "run.log").read_text(encoding="utf-8")
+    run_ids = re.findall(r"^run ([0-9a-f-]{36}): succeeded", summary, flags=re.MULTILINE)
+    assert run_ids, f"no succeeded run in the build's run.log:\n{summary[-2000:]}"
+    folders = sorted((DBT_PROJECT_DIR / "target").glob(f"atlas_dbt_models-{run_ids[-1][:7]}-*"))
+    assert len(folders) == 1, f"dbt invocations of run {run_ids[-1]}: {folders}"
+    results = json.loads((folders[0] / "run_results.json").read_text(encoding="utf-8"))["results"]
     kinds = {r["unique_id"].split(".")[0] for r in results}
-    assert "model" in kinds and "test" in kinds, kinds
+    assert {"model", "test", "seed"} <= kinds, kinds
     assert "unit_test" not in kinds, kinds
