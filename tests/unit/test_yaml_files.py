@@ -11,7 +11,7 @@ from ingestion.settings import PROJECT_ROOT
 
 FILES = sorted(
     path for pattern in ("data_contracts/**/*.yml", "ingestion/**/*.yml", "ingestion/**/*.yaml",
-                         "dbt_project/**/*.yml")
+                         "dbt_project/**/*.yml", "scoring/**/*.yml", "reporting/**/*.yml")
     for path in PROJECT_ROOT.glob(pattern)
     if "target" not in path.parts and "logs" not in path.parts
 )
