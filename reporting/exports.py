@@ -17,6 +17,12 @@ Everything is read from the published copy (the file the pointer names when the 
 never from the build warehouse. A version's folder is written beside its final place and renamed
 into it whole, so `latest` never names a half-written folder.
 
+A table whose contents are exactly those of the same table in the `latest` export (an exact
+digest of its rows, recorded in each export's manifest) is not written again: its Parquet and CSV
+are hard links to that export's files (checked against that export's manifest first), so a run
+that changed a few tables writes those and the workbook and charts, not every table (issue 18).
+The table files are read-only: a file shared by two versions' folders must not be edited in place.
+
 A version that publish found identical to the one before it (its manifest says
 identical_to_previous: the same contents in every published table) gets no new files: its entry is
 a relative symlink to the folder of that earlier version, so that runs that changed nothing do not
@@ -26,9 +32,14 @@ grow the disk. Pruning keeps a folder while a kept link names it.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 import os
 import shutil
+import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -50,14 +61,14 @@ from ingestion.versions import (
     swap_pointer,
     to_prune,
 )
-from reporting.charts import calibration_png, matrix_png, organisations_png, tornado_png
+from reporting.chart_set import read_chart_names, write_chart_inputs
 from reporting.dictionary import describe, table_docs
-from reporting.interactive import matrix_html
 from reporting.matrix import matrix_points
 from reporting.workbook import FORMULA_PREFIXES, build_sheets, write_workbook
 from reporting.xlsx import json_text
 
 EXPORTED_SCHEMAS = ("marts", "scoring", "seeds")
+READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH  # a table's files: another version may share them
 LATEST = "latest"
 
 
@@ -78,6 +89,7 @@ class ExportResult:
     pruned: list[str] = field(default_factory=list)
     seconds: float = 0.0
     shared_with: str | None = None  # an identical republish: the version whose folder it links to
+    reused: dict[str, str] = field(default_factory=dict)  # unchanged tables: the export whose files they are
     matrix: list[dict[str, str]] = field(default_factory=list)  # the matrix as a small table (matrix_grid)
 
 
@@ -124,28 +136,156 @@ def export_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, folder
     return rows
 
 
+# The alias under which a table's whole row is hashed (table_digest); a table with a column of this
+# name gets no digest (hash() of the alias would hash that column, not the row).
+_ROW_ALIAS = "_atlas_exported_row"
+
+
+def table_digest(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str | None:
+    """sha256 of a table's exact contents, in any row order: its columns (names and types), its
+    row count and the sum of DuckDB's 64-bit hash() of each whole row, every value as stored.
+    Unlike publishing's content hash it rounds nothing and leaves no column out (run ids and load
+    times included): two tables with the same digest hold the same rows, value for value (DuckDB's
+    hash takes -0.0 and 0.0 as the same number), and export to the same files but for row order.
+    None for a table with a column named like the row's alias."""
+    relation = qualified(schema, table)
+    columns = [(str(r[0]), str(r[1])) for r in con.execute(f"DESCRIBE {relation}").fetchall()]
+    if any(name == _ROW_ALIAS for name, _type in columns):
+        return None
+    count, total = con.execute(
+        f"SELECT count(*), coalesce(sum(hash({_ROW_ALIAS})), 0) FROM {relation} AS {_ROW_ALIAS}"
+    ).fetchone()
+    text = f"exact rows: sum of duckdb hash()\n{json.dumps(columns)}\n{count}\n{total}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def table_files_format() -> str:
+    """A digest of what makes a table's Parquet and CSV besides its contents: the code of this
+    module and of reporting/xlsx.py (export_table, _csv_ready, json_text) and the DuckDB and polars
+    versions. An earlier export's table files are reused only under the same format."""
+    digest = hashlib.sha256(f"duckdb {duckdb.__version__}; polars {pl.__version__}".encode())
+    here = Path(__file__)
+    for module in (here, here.with_name("xlsx.py")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class _Reusable:
+    """An earlier export (`folder`, a publish id under the exports root) whose table files this
+    one may reuse: per table, its exact digest, rows and files (path under the folder -> bytes and
+    sha256), from that export's manifest."""
+
+    folder: str
+    digests: dict[str, str]
+    rows: dict[str, int]
+    files: dict[str, dict[str, Any]]
+
+
+def reusable_export(root: Path) -> _Reusable | None:
+    """The export `latest` names (the folder holding it), when its manifest records its tables'
+    exact digests under the same table_files_format; otherwise None."""
+    current = current_export(root)
+    folder = _folder_of(root, current) if current else None
+    if folder is None:
+        return None
+    try:
+        manifest = json.loads((root / folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("table_files_format") != table_files_format() or not isinstance(manifest.get("table_contents"), dict):
+        return None
+    return _Reusable(folder=folder, digests=dict(manifest["table_contents"]), rows=dict(manifest.get("tables", {})),
+                     files=dict(manifest.get("files", {})))
+
+
+def _table_files(name: str) -> tuple[str, str]:
+    return f"tables/{name}.parquet", f"tables/{name}.csv"
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)  # the same file, read-only already
+    except OSError:  # a file system without hard links
+        shutil.copyfile(source, target)
+        os.chmod(target, READ_ONLY)
+
+
 class _TableExport:
     """`export_table` for each of `tables`, in order, in a thread with its own DuckDB connection
     (a cursor of `con`). `wait` returns the rows per table or raises what the thread raised; `stop`
-    makes it stop after the table it is writing and waits for it."""
+    makes it stop after the table it is writing and waits for it.
+
+    Each table's exact digest (table_digest) is taken first. A table whose digest equals the one an
+    earlier export (`reuse`) recorded gets that export's Parquet and CSV instead of new ones, hard
+    links (copies where the file system has none), after each file's sha256 is checked against
+    that export's manifest; a file that fails the check, or is gone, makes the table be exported
+    anew. `digests`, `reused` (table -> the earlier export) and `sha256` (the checked files) are
+    for the manifest."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, tables: Sequence[tuple[str, str]], folder: Path,
-                 log: Callable[[str], None]) -> None:
+                 log: Callable[[str], None], reuse: _Reusable | None = None, root: Path | None = None) -> None:
         self.rows: dict[str, int] = {}
+        self.digests: dict[str, str] = {}
+        self.reused: dict[str, str] = {}
+        self.sha256: dict[str, str] = {}
         self.error: BaseException | None = None
         self._stopping = threading.Event()
         self._cursor = con.cursor()
-        self._thread = threading.Thread(target=self._run, args=(tables, folder, log), name="export-tables",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(tables, folder, log, reuse, root),
+                                        name="export-tables", daemon=True)
         self._thread.start()
 
-    def _run(self, tables: Sequence[tuple[str, str]], folder: Path, log: Callable[[str], None]) -> None:
+    def _reuse(self, name: str, folder: Path, reuse: _Reusable, root: Path) -> bool:
+        """Link the earlier export's files of `name` into `folder`; False (nothing left behind) when
+        one of them is missing or does not match that export's manifest."""
+        checked: dict[str, str] = {}
+        for path in _table_files(name):
+            entry = reuse.files.get(path)
+            source = root / reuse.folder / path
+            try:
+                if not isinstance(entry, dict) or source.stat().st_size != entry.get("bytes"):
+                    return False
+                digest = sha256_of(source)
+            except OSError:
+                return False
+            if digest != entry.get("sha256"):
+                return False
+            checked[path] = digest
+        try:
+            for path in checked:
+                _link_or_copy(root / reuse.folder / path, folder.parent / path)
+        except OSError:
+            for path in checked:
+                (folder.parent / path).unlink(missing_ok=True)
+            return False
+        self.sha256.update(checked)
+        return True
+
+    def _run(self, tables: Sequence[tuple[str, str]], folder: Path, log: Callable[[str], None],
+             reuse: _Reusable | None, root: Path | None) -> None:
         try:
             for schema, table in tables:
                 if self._stopping.is_set():
                     return
-                self.rows[f"{schema}.{table}"] = export_table(self._cursor, schema, table, folder)
-            log(f"exported {len(tables)} tables as Parquet and CSV")
+                name = f"{schema}.{table}"
+                digest = table_digest(self._cursor, schema, table)
+                if digest is not None:
+                    self.digests[name] = digest
+                if (reuse is not None and root is not None and digest is not None
+                        and reuse.digests.get(name) == digest and name in reuse.rows
+                        and self._reuse(name, folder, reuse, root)):
+                    self.rows[name] = int(reuse.rows[name])
+                    self.reused[name] = reuse.folder
+                else:
+                    self.rows[name] = export_table(self._cursor, schema, table, folder)
+                    for path in _table_files(name):
+                        os.chmod(folder.parent / path, READ_ONLY)
+            written = len(tables) - len(self.reused)
+            log(f"exported {written} tables as Parquet and CSV"
+                + (f"; the files of {len(self.reused)} unchanged tables are export {reuse.folder}'s"
+                   if self.reused and reuse is not None else ""))
         except BaseException as error:  # handed to the caller by wait()
             self.error = error
         finally:
@@ -160,6 +300,51 @@ class _TableExport:
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join()
+
+
+class _ChartDrawing:
+    """reporting.chart_set's charts drawn by a child Python process, started at once; `wait`
+    returns the file names it drew or raises ExportError with the child's error, `stop` ends it.
+
+    The charts (matplotlib, the page's SVG and labels) are Python, which a thread could not run
+    beside the workbook's Python: in a process of their own they take the second core while the
+    workbook is written (issue 18). The child is a new interpreter (`python -m
+    reporting.chart_set`), not a fork of this process (whose DuckDB and polars threads are working
+    on the tables, their locks held) nor a multiprocessing spawn (which reruns the caller's main
+    script). Its inputs are Arrow IPC files and a JSON file in a folder beside `folder`, removed
+    after."""
+
+    def __init__(self, folder: Path, points: pl.DataFrame, calibration: pl.DataFrame | None,
+                 sensitivity: pl.DataFrame | None, **labels: str) -> None:
+        self._inputs = folder.with_name(f".{folder.name}-inputs")
+        self._inputs.mkdir(parents=True)
+        write_chart_inputs(self._inputs, points, calibration, sensitivity, labels)
+        project = str(Path(__file__).resolve().parents[1])
+        path = os.pathsep.join([project, *filter(None, [os.environ.get("PYTHONPATH")])])
+        with (self._inputs / "stderr.txt").open("wb") as errors:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "reporting.chart_set", str(self._inputs), str(folder)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+                env={**os.environ, "PYTHONPATH": path},
+            )
+
+    def wait(self) -> list[str]:
+        code = self._process.wait()
+        try:
+            if code != 0:
+                errors = (self._inputs / "stderr.txt").read_text(encoding="utf-8", errors="replace")
+                raise ExportError(
+                    f"drawing the charts failed (python -m reporting.chart_set exited with code {code}); "
+                    f"no exports were written. Its error output ends:\n{errors[-4000:]}")
+            return read_chart_names(self._inputs)
+        finally:
+            shutil.rmtree(self._inputs, ignore_errors=True)
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.terminate()
+        self._process.wait()
+        shutil.rmtree(self._inputs, ignore_errors=True)
 
 
 class PublishedFrames(Mapping[str, pl.DataFrame]):
@@ -366,10 +551,15 @@ def write_exports(
     charts: bool = True,
     log: Callable[[str], None] = lambda _message: None,
     share: bool = True,
+    reuse_tables: bool = True,
 ) -> ExportResult:
     """Export the published version `published` (the pointer or a versioned file) into
     root/<publish_id>/, swap root/latest to it and prune old folders. With `share`, a version
     identical to the one before it gets a link to that version's folder instead (see `shareable`).
+
+    With `reuse_tables`, a table whose exact contents equal those the `latest` export recorded
+    gets that export's Parquet and CSV (hard links, checked against its manifest's sha256) instead
+    of files written again (see `_TableExport`); without it, every table is written.
 
     `manifest_path` is the dbt manifest (column descriptions of marts and seeds); `lineage` maps a
     schema.table to the source datasets upstream of it (for the dictionary's source column)."""
@@ -381,7 +571,7 @@ def write_exports(
     root.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(database), read_only=True) as con:
         return _write(con, database, root, started, manifest_path=manifest_path, lineage=lineage,
-                      keep=keep, charts=charts, log=log, share=share)
+                      keep=keep, charts=charts, log=log, share=share, reuse_tables=reuse_tables)
 
 
 def _write(
@@ -396,6 +586,7 @@ def _write(
     charts: bool,
     log: Callable[[str], None],
     share: bool,
+    reuse_tables: bool,
 ) -> ExportResult:
     """write_exports with the published file open (read-only) as `con`."""
     publication = con.execute(
@@ -431,10 +622,21 @@ def _write(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    # The tables are written by DuckDB and polars, which release the GIL, in a thread of their own
-    # while this one makes the workbook and the charts (Python): on a second core, not after them.
-    exporting = _TableExport(con, tables, staging / "tables", log)
+    # The tables are written by DuckDB and polars, which release the GIL, in a thread of their own,
+    # and the charts by a process of their own, while this thread makes the workbook (Python).
+    reuse = reusable_export(root) if reuse_tables else None
+    exporting = _TableExport(con, tables, staging / "tables", log, reuse, root)
+    drawing: _ChartDrawing | None = None
     try:
+        summary = frames.get("scoring.fct_service_automation_summary")
+        if charts and summary is not None and summary.height:
+            drawing = _ChartDrawing(
+                staging / "charts",
+                matrix_points(summary, frames.get("seeds.archetypes"),
+                              frames.get("scoring.fct_service_evidence_posterior")),
+                frames.get("scoring.fct_unit_cost_calibration"), frames.get("scoring.fct_sensitivity"),
+                publish_id=publish_id, published_at=published_at, run_id=run_id,
+            )
         load_log = lineage_from_load_log(con)
         docs = table_docs(manifest_path)
         dictionary = describe(columns, docs, kind="table", lineage=lineage)
@@ -456,33 +658,11 @@ def _write(
         result.workbook = final / workbook.name
         log(f"wrote the workbook ({len(result.sheets)} sheets)")
 
-        summary = frames.get("scoring.fct_service_automation_summary")
-        if charts and summary is not None and summary.height:
-            points = matrix_points(summary, frames.get("seeds.archetypes"),
-                                   frames.get("scoring.fct_service_evidence_posterior"))
-            title = f"Public Service Automation Atlas: probability x value, published {publish_id}"
-            folder = staging / "charts"
-            org = organisations_png(points, folder / "value_by_organisation.png",
-                                    title=f"Value of automating by organisation, published {publish_id}")
-            matrix_png(points, folder / "matrix.png", title=title)
-            matrix_html(points, folder / "matrix.html", title="Probability x value matrix",
-                        subtitle=f"Published version {publish_id} ({published_at[:19]} UTC, run "
-                                 f"{run_id[:8]}); {points.height:,} services.",
-                        organisations_png=org)
-            names = ["matrix.png", "matrix.html", "value_by_organisation.png"]
-            calibration = frames.get("scoring.fct_unit_cost_calibration")
-            if calibration is not None and calibration.height:
-                calibration_png(calibration, folder / "calibration.png",
-                                title=f"Unit-cost calibration (A207), published {publish_id}")
-                names.append("calibration.png")
-            sensitivity = frames.get("scoring.fct_sensitivity")
-            if sensitivity is not None and sensitivity.height:
-                tornado_png(sensitivity, folder / "sensitivity.png",
-                            title=f"One-at-a-time sensitivity of the headline figures, published {publish_id}")
-                names.append("sensitivity.png")
-            result.charts = {n: final / "charts" / n for n in names}
+        if drawing is not None:
+            result.charts = {n: final / "charts" / n for n in drawing.wait()}
             log("drew the matrix, value-by-organisation, calibration and sensitivity charts")
         result.tables = exporting.wait()
+        result.reused = dict(exporting.reused)
         files = sorted(p for p in staging.rglob("*") if p.is_file())
         (staging / "manifest.json").write_text(json.dumps({
             "publish_id": publish_id,
@@ -493,8 +673,12 @@ def _write(
             "tables": result.tables,
             "sheets": result.sheets,
             "undocumented_columns": result.undocumented,
-            "files": {str(p.relative_to(staging)): {"bytes": p.stat().st_size, "sha256": sha256_of(p)}
-                      for p in files},
+            "table_files_format": table_files_format(),
+            "table_contents": exporting.digests,
+            "reused_tables": result.reused,
+            "files": {str(p.relative_to(staging)): {
+                "bytes": p.stat().st_size,
+                "sha256": exporting.sha256.get(str(p.relative_to(staging))) or sha256_of(p)} for p in files},
         }, indent=2) + "\n", encoding="utf-8")
         # replace a previous export of the same version whole (or the link it was)
         previous = None
@@ -508,6 +692,8 @@ def _write(
             shutil.rmtree(previous, ignore_errors=True)
     except BaseException:
         exporting.stop()
+        if drawing is not None:
+            drawing.stop()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     swap_pointer(root / LATEST, publish_id)

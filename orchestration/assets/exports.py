@@ -128,6 +128,10 @@ def build_exports_asset(lineage: dict[str, list[str]]) -> dg.AssetsDefinition:
         if result.shared_with:
             # an identical republish: its exports are the earlier version's folder (a link)
             metadata["shared_with"] = result.shared_with
+        if result.reused:
+            # unchanged tables: their files are those of the export before (hard links)
+            metadata["tables_reused"] = len(result.reused)
+            metadata["tables_reused_from"] = sorted(set(result.reused.values()))[0]
         if result.matrix:
             # a table, which the UI shows as it is (the PNG below sits behind "Show Markdown")
             metadata = {"matrix": _matrix_table(result.matrix), **metadata}

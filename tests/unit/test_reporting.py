@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,17 +17,21 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
+import reporting.exports as exports
 from ingestion.fetch import sha256_of
-from publishing.publish import rollback
+from publishing.publish import content_hash, rollback
+from reporting.chart_set import draw_charts
 from reporting.charts import draw_matrix, organisation_label, organisations_png
 from reporting.dictionary import DICTIONARY_SCHEMA, describe, infer_unit, table_docs
 from reporting.exports import (
+    ExportError,
     _csv_ready,
     current_export,
     export_table,
     follow_published,
     prune,
     read,
+    table_digest,
     write_exports,
 )
 from reporting.interactive import label_size, matrix_html, page_points
@@ -732,3 +737,171 @@ def test_a_table_is_exported_in_batches_with_the_same_bytes_as_in_one_piece(tmp_
         assert (tmp_path / f"scoring.{table}.csv").read_bytes() == expected.read_bytes()
         assert pl.read_parquet(tmp_path / f"scoring.{table}.parquet").equals(whole)
     assert "'=SUM(A1)" in (tmp_path / "scoring.t.csv").read_text(encoding="utf-8")
+
+
+# --- exports by difference, and the charts' own process (issue 18) ------------------------------
+# The tables whose exact contents the latest export already holds get its files (hard links)
+# instead of new ones, and the result is the export written whole; the charts drawn by a process
+# of their own are those drawn in process.
+
+AGAIN = "20260102T120000Z-abcdef13"
+CHANGED = "scoring.fct_sensitivity"
+
+
+def _republish(published: Path, publish_id: str, change: str | None) -> None:
+    """A second published version: the first's file with `change` (SQL) applied, the pointer on it."""
+    directory = published.parent
+    second = directory / f"atlas-{publish_id}.duckdb"
+    second.write_bytes((directory / f"atlas-{PUBLISH_ID}.duckdb").read_bytes())
+    with duckdb.connect(str(second)) as con:
+        con.execute("UPDATE meta.publication SET publish_id = ?", [publish_id])
+        if change:
+            con.execute(change)
+    published.unlink()
+    os.symlink(second.name, published)
+
+
+def _tables(folder: Path) -> dict[str, Path]:
+    return {p.name: p for p in sorted((folder / "tables").iterdir())}
+
+
+def test_unchanged_tables_get_the_latest_exports_files_and_the_export_is_the_one_written_whole(published, tmp_path):
+    root = tmp_path / "exports"
+    first = write_exports(published, root=root, manifest_path=None, charts=False)
+    assert first.reused == {}  # nothing to reuse yet
+    # the next version changes one value of one table, in its 14th significant digit: the content
+    # hash of publish forgives that (last-bit noise), the exact digest does not
+    _republish(published, AGAIN, f"UPDATE {CHANGED} SET figure_central = figure_central * (1 + 1e-13) "
+                                 "WHERE assumption_id = 'A040'")
+    second = write_exports(published, root=root, manifest_path=None, charts=False)
+    assert second.reused == {t: PUBLISH_ID for t in first.tables if t != CHANGED}
+    assert second.tables == first.tables
+    new, old = _tables(root / AGAIN), _tables(root / PUBLISH_ID)
+    for name, path in new.items():
+        linked = path.stat().st_ino == old[name].stat().st_ino
+        assert linked == (not name.startswith(CHANGED + ".")), name
+        assert not path.stat().st_mode & 0o222  # read-only: another version's folder shares it
+    # the same version written whole, every table exported
+    whole = write_exports(published, root=tmp_path / "whole", manifest_path=None, charts=False, reuse_tables=False)
+    assert whole.reused == {}
+    reference = _tables(tmp_path / "whole" / AGAIN)
+    assert sorted(reference) == sorted(new)
+    for name, path in new.items():
+        if name.endswith(".csv"):
+            assert path.read_bytes() == reference[name].read_bytes(), name
+        else:
+            assert pl.read_parquet(path).equals(pl.read_parquet(reference[name])), name
+    assert pl.read_csv(new[f"{CHANGED}.csv"])["figure_central"].to_list() != pl.read_csv(
+        old[f"{CHANGED}.csv"])["figure_central"].to_list()
+    # the manifest: which tables were reused, every table's digest, and sha256 true of every file
+    manifest = json.loads((root / AGAIN / "manifest.json").read_text())
+    assert manifest["reused_tables"] == second.reused
+    assert manifest["table_contents"] == json.loads((tmp_path / "whole" / AGAIN / "manifest.json").read_text())[
+        "table_contents"]
+    for relative, entry in manifest["files"].items():
+        path = root / AGAIN / relative
+        assert entry == {"bytes": path.stat().st_size, "sha256": sha256_of(path)}, relative
+
+
+def test_a_reused_file_that_no_longer_matches_its_manifest_is_written_again(published, tmp_path):
+    root = tmp_path / "exports"
+    write_exports(published, root=root, manifest_path=None, charts=False)
+    tables = root / PUBLISH_ID / "tables"
+    grown = tables / "marts.dim_service.csv"
+    grown.chmod(0o644)
+    grown.write_bytes(grown.read_bytes() + b"\n")  # another size
+    same_size = tables / "seeds.archetypes.parquet"
+    same_size.chmod(0o644)
+    data = bytearray(same_size.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # the same size, another sha256
+    same_size.write_bytes(bytes(data))
+    _republish(published, AGAIN, None)
+    second = write_exports(published, root=root, manifest_path=None, charts=False, share=False)
+    assert "marts.dim_service" not in second.reused and "seeds.archetypes" not in second.reused
+    assert "scoring.fct_service_automation_summary" in second.reused
+    again = root / AGAIN / "tables"
+    assert pl.read_parquet(again / "seeds.archetypes.parquet").height == 3
+    assert pl.read_csv(again / "marts.dim_service.csv").height == 12
+    assert (again / "marts.dim_service.csv").stat().st_ino != grown.stat().st_ino
+
+
+def test_no_table_is_reused_across_a_change_of_the_code_or_libraries_that_write_them(published, tmp_path, monkeypatch):
+    root = tmp_path / "exports"
+    write_exports(published, root=root, manifest_path=None, charts=False)
+    _republish(published, AGAIN, None)
+    monkeypatch.setattr(exports, "table_files_format", lambda: "another writer")
+    second = write_exports(published, root=root, manifest_path=None, charts=False, share=False)
+    assert second.reused == {} and len(second.tables) > 10
+
+
+def test_the_exact_digest_sees_what_the_content_hash_forgives_and_ignores_row_order(tmp_path):
+    con = duckdb.connect()
+    con.execute("CREATE TABLE a AS SELECT * FROM (VALUES (1, 0.1::DOUBLE, 'r1'), (2, 0.2::DOUBLE, 'r1')) t(k, x, run_id)")
+    con.execute("CREATE TABLE reordered AS SELECT * FROM a ORDER BY k DESC")
+    con.execute("CREATE TABLE last_bit AS SELECT k, CASE WHEN k = 1 THEN nextafter(x, 1.0) ELSE x END AS x, run_id FROM a")
+    con.execute("CREATE TABLE other_run AS SELECT k, x, 'r2' AS run_id FROM a")
+    con.execute("CREATE TABLE wider AS SELECT k::BIGINT AS k, x, run_id FROM a")
+    con.execute("CREATE TABLE doubled AS SELECT * FROM a UNION ALL SELECT * FROM a WHERE k = 1")
+    digest = {t: table_digest(con, "main", t) for t in ("a", "reordered", "last_bit", "other_run", "wider", "doubled")}
+    assert digest["reordered"] == digest["a"]
+    assert len({digest[t] for t in ("a", "last_bit", "other_run", "wider", "doubled")}) == 5
+    # publish's content hash takes the last-bit change and another run id as the same contents
+    assert content_hash(con, "last_bit") == content_hash(con, "a") == content_hash(con, "other_run")
+    con.execute("CREATE TABLE odd AS SELECT 1 AS _atlas_exported_row")
+    assert table_digest(con, "main", "odd") is None  # a column named like the row's alias: no digest
+
+
+def _points(published: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    with duckdb.connect(str(published), read_only=True) as con:
+        frames = {t: con.sql(f"SELECT * FROM {t}").pl() for t in (
+            "scoring.fct_service_automation_summary", "seeds.archetypes", "scoring.fct_unit_cost_calibration",
+            "scoring.fct_sensitivity")}
+    points = matrix_points(frames["scoring.fct_service_automation_summary"], frames["seeds.archetypes"])
+    return points, frames["scoring.fct_unit_cost_calibration"], frames["scoring.fct_sensitivity"]
+
+
+LABELS = {"publish_id": PUBLISH_ID, "published_at": "2026-01-01 12:00:00", "run_id": "abcdef12-run"}
+
+
+def test_the_charts_drawn_by_their_own_process_are_those_drawn_in_process(published, tmp_path):
+    points, calibration, sensitivity = _points(published)
+    names = draw_charts(tmp_path / "here", points, calibration, sensitivity, **LABELS)
+    drawing = exports._ChartDrawing(tmp_path / "staging" / "charts", points, calibration, sensitivity, **LABELS)
+    assert drawing.wait() == names
+    assert sorted(names) == sorted(p.name for p in (tmp_path / "staging" / "charts").iterdir())
+    for name in names:
+        assert (tmp_path / "staging" / "charts" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name
+    assert sorted(p.name for p in (tmp_path / "staging").iterdir()) == ["charts"]  # its inputs are gone
+
+
+def test_a_failure_of_the_chart_process_is_an_export_error_with_its_traceback(tmp_path):
+    drawing = exports._ChartDrawing(tmp_path / "staging" / "charts", pl.DataFrame({"service_key": ["x"]}),
+                                    None, None, **LABELS)
+    with pytest.raises(ExportError, match=r"reporting\.chart_set exited with code 1(.|\n)*Traceback"):
+        drawing.wait()
+    assert list((tmp_path / "staging").iterdir()) == []
+    killed = exports._ChartDrawing(tmp_path / "staging2" / "charts", pl.DataFrame({"service_key": ["x"]}),
+                                   None, None, **LABELS)
+    os.kill(killed._process.pid, signal.SIGKILL)
+    with pytest.raises(ExportError, match="exited with code -9"):
+        killed.wait()
+
+
+def test_a_failed_workbook_stops_the_chart_process_and_leaves_nothing(published, tmp_path, monkeypatch):
+    started: list[exports._ChartDrawing] = []
+
+    class Recorded(exports._ChartDrawing):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    def broken(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(exports, "_ChartDrawing", Recorded)
+    monkeypatch.setattr(exports, "write_workbook", broken)
+    root = tmp_path / "exports"
+    with pytest.raises(OSError, match="disk full"):
+        write_exports(published, root=root, manifest_path=None)
+    assert len(started) == 1 and started[0]._process.poll() is not None
+    assert list(root.iterdir()) == []
