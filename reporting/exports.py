@@ -61,6 +61,7 @@ from ingestion.versions import (
     swap_pointer,
     to_prune,
 )
+from publishing.publish import exact_digest
 from reporting.chart_set import read_chart_names, write_chart_inputs
 from reporting.dictionary import describe, table_docs
 from reporting.matrix import matrix_points
@@ -136,29 +137,6 @@ def export_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, folder
     return rows
 
 
-# The alias under which a table's whole row is hashed (table_digest); a table with a column of this
-# name gets no digest (hash() of the alias would hash that column, not the row).
-_ROW_ALIAS = "_atlas_exported_row"
-
-
-def table_digest(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str | None:
-    """sha256 of a table's exact contents, in any row order: its columns (names and types), its
-    row count and the sum of DuckDB's 64-bit hash() of each whole row, every value as stored.
-    Unlike publishing's content hash it rounds nothing and leaves no column out (run ids and load
-    times included): two tables with the same digest hold the same rows, value for value (DuckDB's
-    hash takes -0.0 and 0.0 as the same number), and export to the same files but for row order.
-    None for a table with a column named like the row's alias."""
-    relation = qualified(schema, table)
-    columns = [(str(r[0]), str(r[1])) for r in con.execute(f"DESCRIBE {relation}").fetchall()]
-    if any(name == _ROW_ALIAS for name, _type in columns):
-        return None
-    count, total = con.execute(
-        f"SELECT count(*), coalesce(sum(hash({_ROW_ALIAS})), 0) FROM {relation} AS {_ROW_ALIAS}"
-    ).fetchone()
-    text = f"exact rows: sum of duckdb hash()\n{json.dumps(columns)}\n{count}\n{total}"
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 @functools.cache
 def table_files_format() -> str:
     """A digest of what makes a table's Parquet and CSV besides its contents: the code of this
@@ -217,7 +195,7 @@ class _TableExport:
     (a cursor of `con`). `wait` returns the rows per table or raises what the thread raised; `stop`
     makes it stop after the table it is writing and waits for it.
 
-    Each table's exact digest (table_digest) is taken first. A table whose digest equals the one an
+    Each table's exact digest (publishing.publish.exact_digest) is taken first. A table whose digest equals the one an
     earlier export (`reuse`) recorded gets that export's Parquet and CSV instead of new ones, hard
     links (copies where the file system has none), after each file's sha256 is checked against
     that export's manifest; a file that fails the check, or is gone, makes the table be exported
@@ -270,7 +248,7 @@ class _TableExport:
                 if self._stopping.is_set():
                     return
                 name = f"{schema}.{table}"
-                digest = table_digest(self._cursor, schema, table)
+                digest = exact_digest(self._cursor, qualified(schema, table))
                 if digest is not None:
                     self.digests[name] = digest
                 if (reuse is not None and root is not None and digest is not None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from publishing.publish import content_hash
+from publishing.publish import content_hash, exact_digest
 
 ROWS = [("a", 1, 0.25, True), ("b", 2, 1 / 3, False), ("c", None, 2.5e-7, None), ("d", 4, -0.0, True)]
 
@@ -127,3 +127,20 @@ def test_a_column_named_like_the_rows_alias_is_hashed_with_its_row():
     con.execute("CREATE TABLE a AS SELECT * FROM (VALUES (1, 'x'), (2, 'y')) v(t, k)")
     con.execute("CREATE TABLE b AS SELECT * FROM (VALUES (1, 'x'), (2, 'z')) v(t, k)")
     assert content_hash(con, "a") != content_hash(con, "b")
+
+
+def test_the_exact_digest_sees_what_the_content_hash_forgives_and_ignores_row_order():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE a AS SELECT * FROM (VALUES (1, 0.1::DOUBLE, 'r1'), (2, 0.2::DOUBLE, 'r1')) t(k, x, run_id)")
+    con.execute("CREATE TABLE reordered AS SELECT * FROM a ORDER BY k DESC")
+    con.execute("CREATE TABLE last_bit AS SELECT k, CASE WHEN k = 1 THEN nextafter(x, 1.0) ELSE x END AS x, run_id FROM a")
+    con.execute("CREATE TABLE other_run AS SELECT k, x, 'r2' AS run_id FROM a")
+    con.execute("CREATE TABLE wider AS SELECT k::BIGINT AS k, x, run_id FROM a")
+    con.execute("CREATE TABLE doubled AS SELECT * FROM a UNION ALL SELECT * FROM a WHERE k = 1")
+    digest = {t: exact_digest(con, t) for t in ("a", "reordered", "last_bit", "other_run", "wider", "doubled")}
+    assert digest["reordered"] == digest["a"]
+    assert len({digest[t] for t in ("a", "last_bit", "other_run", "wider", "doubled")}) == 5
+    # the content hash takes the last-bit change and another run id as the same contents
+    assert content_hash(con, "last_bit") == content_hash(con, "a") == content_hash(con, "other_run")
+    con.execute("CREATE TABLE odd AS SELECT 1 AS _atlas_exact_row")
+    assert exact_digest(con, "odd") is None  # a column named like the row's alias: no digest

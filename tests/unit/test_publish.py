@@ -121,7 +121,9 @@ def test_last_bit_float_noise_is_not_a_change_of_contents(build, tmp_path):
     build.execute("UPDATE scoring.score SET value = value * (1 + 4e-16) WHERE id = 42")
     second = pub.publish(build, run_id="run-2", directory=published(tmp_path))
     assert second["identical_to_previous"] is True, second["changed_tables"]
-    assert first["tables"]["scoring.score"] == second["tables"]["scoring.score"]
+    before, after = first["tables"]["scoring.score"], second["tables"]["scoring.score"]
+    assert {k: v for k, v in before.items() if k != "exact_sha256"} == {k: v for k, v in after.items() if k != "exact_sha256"}
+    assert before["exact_sha256"] != after["exact_sha256"]  # the exact digest sees the last bit
 
 
 def test_a_changed_value_makes_a_new_version_that_names_the_table(build, tmp_path):
@@ -204,8 +206,8 @@ def test_a_failed_publish_leaves_the_pointer_and_no_partial_file(build, tmp_path
             raise duckdb.IOException("disk full")
         return real_hash(con, relation)
 
-    real_hash = pub.content_hash
-    monkeypatch.setattr(pub, "content_hash", broken_hash)
+    real_hash = pub.exact_digest  # read for every table, changed or not
+    monkeypatch.setattr(pub, "exact_digest", broken_hash)
     with pytest.raises(duckdb.IOException):
         pub.publish(build, run_id="run-2", directory=directory)
 
@@ -244,3 +246,41 @@ def test_readers_are_sent_to_the_published_copy_once_there_is_one(build, tmp_pat
     assert pub.reader_database() == tmp_path / "atlas.duckdb"
     pub.publish(build, run_id="run-1")
     assert pub.reader_database() == tmp_path / "published" / "atlas.duckdb"
+
+
+def test_a_table_whose_exact_contents_did_not_change_keeps_its_content_hash_without_hashing_it_again(
+        build, tmp_path, monkeypatch):
+    first = pub.publish(build, run_id="run-1", directory=published(tmp_path))
+    assert all(t["exact_sha256"] for t in first["tables"].values())
+    build.execute("UPDATE scoring.score SET value = value + 1 WHERE id = 7")
+    hashed: list[str] = []
+    real = pub.content_hash
+
+    def counted(con, relation):
+        hashed.append(relation)
+        return real(con, relation)
+
+    monkeypatch.setattr(pub, "content_hash", counted)
+    second = pub.publish(build, run_id="run-2", directory=published(tmp_path))
+    # only the changed table is hashed again (the load log's rows are those of the first publish)
+    assert len(hashed) == 1 and "score" in hashed[0], hashed
+    assert second["changed_tables"] == ["scoring.score"]
+    # and the hashes kept are those a fresh hash gives: publish the same build without a previous
+    monkeypatch.setattr(pub, "content_hash", real)
+    fresh = pub.publish(build, run_id="run-3", directory=tmp_path / "fresh")
+    for name, table in second["tables"].items():
+        assert (table["rows"], table["content_sha256"]) == (fresh["tables"][name]["rows"],
+                                                           fresh["tables"][name]["content_sha256"]), name
+
+
+def test_content_hashes_recorded_under_another_duckdb_or_scheme_are_computed_again(build, tmp_path, monkeypatch):
+    first = pub.publish(build, run_id="run-1", directory=published(tmp_path))
+    assert pub.known_content_hash(first, "marts.fct_thing", first["tables"]["marts.fct_thing"]["exact_sha256"]) == (
+        100, first["tables"]["marts.fct_thing"]["content_sha256"])
+    other = {**first, "content_hash_version": first["content_hash_version"].replace("duckdb", "duckdb 0.0.1, not")}
+    assert pub.known_content_hash(other, "marts.fct_thing", first["tables"]["marts.fct_thing"]["exact_sha256"]) is None
+    assert pub.known_content_hash(first, "marts.fct_thing", "another digest") is None
+    assert pub.known_content_hash(first, "marts.absent", first["tables"]["marts.fct_thing"]["exact_sha256"]) is None
+    assert pub.known_content_hash(None, "marts.fct_thing", first["tables"]["marts.fct_thing"]["exact_sha256"]) is None
+    monkeypatch.setattr(pub, "FLOAT_SIGNIFICANT_DIGITS", 6)  # another rounding: another version of the hash
+    assert pub.content_hash_version() != first["content_hash_version"]

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 
 import reporting.exports as exports
 from ingestion.fetch import sha256_of
-from publishing.publish import content_hash, rollback
+from publishing.publish import rollback
 from reporting.chart_set import draw_charts
 from reporting.charts import draw_matrix, organisation_label, organisations_png
 from reporting.dictionary import DICTIONARY_SCHEMA, describe, infer_unit, table_docs
@@ -31,7 +31,6 @@ from reporting.exports import (
     follow_published,
     prune,
     read,
-    table_digest,
     write_exports,
 )
 from reporting.interactive import label_size, matrix_html, page_points
@@ -832,23 +831,6 @@ def test_no_table_is_reused_across_a_change_of_the_code_or_libraries_that_write_
     monkeypatch.setattr(exports, "table_files_format", lambda: "another writer")
     second = write_exports(published, root=root, manifest_path=None, charts=False, share=False)
     assert second.reused == {} and len(second.tables) > 10
-
-
-def test_the_exact_digest_sees_what_the_content_hash_forgives_and_ignores_row_order(tmp_path):
-    con = duckdb.connect()
-    con.execute("CREATE TABLE a AS SELECT * FROM (VALUES (1, 0.1::DOUBLE, 'r1'), (2, 0.2::DOUBLE, 'r1')) t(k, x, run_id)")
-    con.execute("CREATE TABLE reordered AS SELECT * FROM a ORDER BY k DESC")
-    con.execute("CREATE TABLE last_bit AS SELECT k, CASE WHEN k = 1 THEN nextafter(x, 1.0) ELSE x END AS x, run_id FROM a")
-    con.execute("CREATE TABLE other_run AS SELECT k, x, 'r2' AS run_id FROM a")
-    con.execute("CREATE TABLE wider AS SELECT k::BIGINT AS k, x, run_id FROM a")
-    con.execute("CREATE TABLE doubled AS SELECT * FROM a UNION ALL SELECT * FROM a WHERE k = 1")
-    digest = {t: table_digest(con, "main", t) for t in ("a", "reordered", "last_bit", "other_run", "wider", "doubled")}
-    assert digest["reordered"] == digest["a"]
-    assert len({digest[t] for t in ("a", "last_bit", "other_run", "wider", "doubled")}) == 5
-    # publish's content hash takes the last-bit change and another run id as the same contents
-    assert content_hash(con, "last_bit") == content_hash(con, "a") == content_hash(con, "other_run")
-    con.execute("CREATE TABLE odd AS SELECT 1 AS _atlas_exported_row")
-    assert table_digest(con, "main", "odd") is None  # a column named like the row's alias: no digest
 
 
 def _points(published: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
