@@ -175,3 +175,25 @@ def test_the_run_logs_monte_carlo_progress_and_prints_a_summary(built_warehouse)
     assert re.search(r"^exports \S+ -> .*exports", log, re.M)
     assert re.search(r"^  workbook: .*\.xlsx$", log, re.M)
     assert re.search(r"^data docs: .*index\.html$", log, re.M)
+
+
+def test_exporting_the_real_build_again_reuses_every_table_and_gives_the_files_of_a_full_export(
+        published, publish_id, tmp_path):
+    """Exports by difference on the real data (issue 18): the manifest's exact digests are those
+    publish recorded, a second export of the same version links every table's files, and those
+    files are the ones an export that writes every table makes."""
+    from reporting.exports import write_exports
+
+    root, whole = tmp_path / "exports", tmp_path / "whole"
+    first = write_exports(published, root=root, manifest_path=None, charts=False, share=False)
+    version = json.loads(Path(os.path.realpath(published)).with_suffix(".json").read_text(encoding="utf-8"))
+    digests = json.loads((root / publish_id / "manifest.json").read_text(encoding="utf-8"))["table_contents"]
+    assert digests == {name: table["exact_sha256"] for name, table in version["tables"].items() if name in digests}
+    assert sorted(digests) == sorted(first.tables)
+    second = write_exports(published, root=root, manifest_path=None, charts=False, share=False)
+    assert second.reused == {name: publish_id for name in first.tables}
+    write_exports(published, root=whole, manifest_path=None, charts=False, share=False, reuse_tables=False)
+    for name in first.tables:
+        linked, written = root / publish_id / "tables", whole / publish_id / "tables"
+        assert (linked / f"{name}.csv").read_bytes() == (written / f"{name}.csv").read_bytes(), name
+        assert pl.read_parquet(linked / f"{name}.parquet").equals(pl.read_parquet(written / f"{name}.parquet")), name
