@@ -9,8 +9,9 @@ cases. Most of the assumptions it varies change only numbers on the way there: t
 headline probabilities, which depend only on the units (A206), the domain matches (A210, A211) and
 the headline methods (A214, A055).
 
-`service_activity_rows` keeps that part as arrays aligned on the service activity rows, once per
-units, matches and headline methods. `service_figures` then computes one scoring's sums with numpy
+`service_activity_rows` keeps that part as arrays aligned on the service activity rows, in two parts:
+the units' layout once per A206, the activities' and domain work's headlines once per matches and
+headline methods (a row's headline is looked up from its activity's). `service_figures` then computes one scoring's sums with numpy
 gathers and bincounts, where the row path of scoring.pipeline (service_hours, the programme
 ceiling, the reported cost factor, service_headline and the service totals) joins and groups a
 million rows at 100x the services some twenty times. The ceiling and the reported cost factor are
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from scoring.model import service_activity_headlines
+from scoring.model import activity_and_domain_headlines
 from scoring.parameters import Parameters
 from scoring.production import DOMAIN_ACTIVITY, SERVICE_KEY, ProductionParameters, service_hours
 
@@ -119,18 +120,36 @@ def _indexed(index: pl.DataFrame, frame: pl.DataFrame, keys: list[str] = SERVICE
     return frame.join(index, on=keys, how="left", maintain_order="left")
 
 
-def service_activity_rows(
-    services: pl.DataFrame,
-    units: pl.DataFrame,
-    matches: pl.DataFrame,
-    activity_dwa: pl.DataFrame,
-    dwa_values: pl.DataFrame,
-    params: Parameters,
-) -> ServiceActivityRows:
-    """The arrays of `units` (service_activity_units' rows) and `matches` (the ranked domain
-    matches with is_used) over `services` (every service: SERVICE_KEY, each once), with each row's
-    headline probability and routine share as service_activity_headlines gives them (a row's do
-    not depend on which other rows exist)."""
+@dataclass(frozen=True)
+class UnitLayout:
+    """The part of ServiceActivityRows that the units alone decide (A206): which service activities
+    exist, their services, activities and units (the fields of the same names)."""
+
+    services: pl.DataFrame
+    index: pl.DataFrame
+    volume_basis: pl.DataFrame
+    with_rows: np.ndarray
+    service: np.ndarray
+    activity: np.ndarray
+    activity_ids: tuple[str, ...]
+    units: np.ndarray
+
+
+@dataclass(frozen=True)
+class Headlines:
+    """The part of ServiceActivityRows that the matches and the headline methods decide (A210,
+    A211, A214, A055): each standard activity's headline probability and routine share (one row
+    per activity_id: a standard activity's profile is the same in every service), each service's
+    domain work's (one row per service with used matches) and the services with used matches."""
+
+    activity: pl.DataFrame  # activity_id, probability, routine_share
+    domain: pl.DataFrame  # SERVICE_KEY, probability, routine_share
+    used: pl.DataFrame  # SERVICE_KEY of the services with used matches, each once
+
+
+def unit_layout(services: pl.DataFrame, units: pl.DataFrame) -> UnitLayout:
+    """`units` (service_activity_units' rows) as arrays over `services` (every service: SERVICE_KEY,
+    each once), in the units' row order."""
     keys = [*SERVICE_KEY, "activity_id"]
     if units.filter(pl.col("activity_id") == DOMAIN_ACTIVITY).height:
         raise ValueError(f"service activity units: {DOMAIN_ACTIVITY} comes from the domain matches, not from the units")
@@ -142,41 +161,83 @@ def service_activity_rows(
     duplicated = bases.filter(pl.col("_s").is_duplicated())
     if duplicated.height:
         raise ValueError(f"service activity units: more than one volume_basis for the service {duplicated.row(0)[:2]}")
-    used = matches.filter(pl.col("is_used")).select(SERVICE_KEY).unique()
-    flagged = bases.select(*SERVICE_KEY, "_s").join(used, on=SERVICE_KEY, how="inner")
-    has_domain = np.zeros(services.height, dtype=bool)
-    has_domain[flagged["_s"].to_numpy()] = True
-    domain_rows = flagged.select(*SERVICE_KEY, pl.lit(DOMAIN_ACTIVITY).alias("activity_id"))
-    heads = service_activity_headlines(
-        pl.concat([units.select(keys), domain_rows], how="vertical_relaxed"), activity_dwa, matches, dwa_values, params
-    ).select(*keys, "probability", "routine_share")
     activity_ids = tuple(sorted(units["activity_id"].unique().to_list()))
     activity_index = pl.DataFrame({"activity_id": list(activity_ids)}).with_row_index("_a")
-    rows = (
-        _indexed(index, units.select(*keys, "units"))
-        .join(activity_index, on="activity_id", how="left", maintain_order="left")
-        .join(heads, on=keys, how="left", maintain_order="left")
-    )
-    domain = _indexed(index, heads.filter(pl.col("activity_id") == DOMAIN_ACTIVITY))
-    domain_probability = np.full(services.height, np.nan)
-    domain_routine = np.full(services.height, np.nan)
-    domain_probability[domain["_s"].to_numpy()] = _floats(domain["probability"])
-    domain_routine[domain["_s"].to_numpy()] = _floats(domain["routine_share"])
-    return ServiceActivityRows(
+    rows = _indexed(index, units.select(*keys, "units")).join(
+        activity_index, on="activity_id", how="left", maintain_order="left")
+    return UnitLayout(
         services=services.select(SERVICE_KEY),
         index=index,
-        volume_basis=bases.select(*SERVICE_KEY, "volume_basis"),
+        volume_basis=bases.select(*SERVICE_KEY, "volume_basis", "_s"),
         with_rows=bases["_s"].cast(pl.Int64).to_numpy(),
         service=rows["_s"].cast(pl.Int64).to_numpy(),
         activity=rows["_a"].cast(pl.Int64).to_numpy(),
         activity_ids=activity_ids,
         units=_floats(rows["units"]),
-        probability=_floats(rows["probability"]),
-        routine=_floats(rows["routine_share"]),
+    )
+
+
+def headlines(
+    matches: pl.DataFrame, activity_dwa: pl.DataFrame, dwa_values: pl.DataFrame, params: Parameters
+) -> Headlines:
+    """The headline probabilities and routine shares of the standard activities and of the
+    services' domain work, as service_activity_headlines gives them on the service activity rows
+    (the same functions, before the join to the rows). `matches`: the ranked domain matches with
+    is_used."""
+    standard, domain = activity_and_domain_headlines(activity_dwa, matches, dwa_values, params)
+    return Headlines(
+        activity=standard.select("activity_id", "probability", "routine_share"),
+        domain=domain.select(*SERVICE_KEY, "probability", "routine_share"),
+        used=matches.filter(pl.col("is_used")).select(SERVICE_KEY).unique(),
+    )
+
+
+def assemble_rows(layout: UnitLayout, heads: Headlines) -> ServiceActivityRows:
+    """ServiceActivityRows from its two parts: a row's headline probability and routine share are
+    its activity's (looked up by the activity's index); a service has a domain_work row where it has
+    activities and used matches, with its domain work's headline."""
+    flagged = layout.volume_basis.join(heads.used, on=SERVICE_KEY, how="inner")
+    has_domain = np.zeros(layout.services.height, dtype=bool)
+    has_domain[flagged["_s"].to_numpy()] = True
+    per_activity = pl.DataFrame({"activity_id": list(layout.activity_ids)}).join(
+        heads.activity, on="activity_id", how="left", maintain_order="left")
+    domain = flagged.select(*SERVICE_KEY, "_s").join(heads.domain, on=SERVICE_KEY, how="inner")
+    domain_probability = np.full(layout.services.height, np.nan)
+    domain_routine = np.full(layout.services.height, np.nan)
+    domain_probability[domain["_s"].to_numpy()] = _floats(domain["probability"])
+    domain_routine[domain["_s"].to_numpy()] = _floats(domain["routine_share"])
+    return ServiceActivityRows(
+        services=layout.services,
+        index=layout.index,
+        volume_basis=layout.volume_basis.select(*SERVICE_KEY, "volume_basis"),
+        with_rows=layout.with_rows,
+        service=layout.service,
+        activity=layout.activity,
+        activity_ids=layout.activity_ids,
+        units=layout.units,
+        probability=_floats(per_activity["probability"])[layout.activity],
+        routine=_floats(per_activity["routine_share"])[layout.activity],
         has_domain=has_domain,
         domain_probability=domain_probability,
         domain_routine=domain_routine,
     )
+
+
+def service_activity_rows(
+    services: pl.DataFrame,
+    units: pl.DataFrame,
+    matches: pl.DataFrame,
+    activity_dwa: pl.DataFrame,
+    dwa_values: pl.DataFrame,
+    params: Parameters,
+) -> ServiceActivityRows:
+    """The arrays of `units` (service_activity_units' rows) and `matches` (the ranked domain
+    matches with is_used) over `services` (every service: SERVICE_KEY, each once), with each row's
+    headline probability and routine share as service_activity_headlines gives them (a row's do
+    not depend on which other rows exist). The scoring keeps the two parts apart (unit_layout,
+    headlines): a change of A206 makes the layout again, one of A210, A211 or A055 the headlines;
+    neither joins the headlines to a million rows at 100x as service_activity_headlines does."""
+    return assemble_rows(unit_layout(services, units), headlines(matches, activity_dwa, dwa_values, params))
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,33 @@ def activity_headline(values: pl.DataFrame, keys: list[str], params: Parameters)
     return head.join(routine, on=keys, how="full", coalesce=True).sort(keys)
 
 
+def _profiles(
+    activity_dwa: pl.DataFrame,
+    domain_matches: pl.DataFrame,
+    dwa_values: pl.DataFrame,
+    per_profile: Callable[[pl.DataFrame, list[str]], pl.DataFrame],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`per_profile(method values, profile keys)` of each standard activity's profile (its DWAs in
+    equal weights, A200: the same in every service; keyed by activity_id) and of each service's
+    domain work (its used matches weighted by score, A210; keyed by SERVICE_KEY)."""
+    per_activity = per_profile(profile_method_values(
+        activity_dwa.select("activity_id", "dwa_id", pl.lit(1.0).alias("weight")), dwa_values, ["activity_id"]
+    ), ["activity_id"])
+    domain_profiles = domain_matches.filter(pl.col("is_used")).select(
+        *SERVICE_KEY, "dwa_id", pl.col("match_score").alias("weight")
+    )
+    return per_activity, per_profile(profile_method_values(domain_profiles, dwa_values, SERVICE_KEY), SERVICE_KEY)
+
+
+def activity_and_domain_headlines(
+    activity_dwa: pl.DataFrame, domain_matches: pl.DataFrame, dwa_values: pl.DataFrame, params: Parameters
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """activity_headline of each standard activity (one row per activity_id) and of each service's
+    domain work (one row per service with used matches): service_activity_headlines' figures before
+    they are joined to the service activity rows."""
+    return _profiles(activity_dwa, domain_matches, dwa_values, lambda values, keys: activity_headline(values, keys, params))
+
+
 def _standard_and_domain(
     service_activities: pl.DataFrame,
     activity_dwa: pl.DataFrame,
@@ -170,24 +197,15 @@ def _standard_and_domain(
     carry: Sequence[str] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The service activity rows of standard activities and of domain_work, each with
-    `per_profile(method values, profile keys)` of its profile: a standard activity's profile is its
-    DWAs in equal weights (A200), the same in every service, so it is computed once per activity;
-    a service's domain_work profile is its used matches weighted by score (A210). `carry`: columns
-    of `service_activities` kept on their rows."""
+    `per_profile(method values, profile keys)` of its profile (_profiles). `carry`: columns of
+    `service_activities` kept on their rows."""
     keys = [*SERVICE_KEY, "activity_id"]
-    per_activity = per_profile(profile_method_values(
-        activity_dwa.select("activity_id", "dwa_id", pl.lit(1.0).alias("weight")), dwa_values, ["activity_id"]
-    ), ["activity_id"])
+    per_activity, per_service = _profiles(activity_dwa, domain_matches, dwa_values, per_profile)
     standard = service_activities.filter(pl.col("activity_id") != "domain_work").select(*keys, *carry).join(
         per_activity, on="activity_id", how="inner"
     )
-    domain_profiles = domain_matches.filter(pl.col("is_used")).select(
-        *SERVICE_KEY, "dwa_id", pl.col("match_score").alias("weight")
-    )
-    domain = per_profile(profile_method_values(domain_profiles, dwa_values, SERVICE_KEY), SERVICE_KEY).with_columns(
-        pl.lit("domain_work").alias("activity_id")
-    ).join(service_activities.filter(pl.col("activity_id") == "domain_work").select(*keys, *carry), on=keys,
-           how="inner")
+    domain = per_service.with_columns(pl.lit("domain_work").alias("activity_id")).join(
+        service_activities.filter(pl.col("activity_id") == "domain_work").select(*keys, *carry), on=keys, how="inner")
     return standard, domain
 
 

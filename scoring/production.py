@@ -224,18 +224,24 @@ def model_volumes(services: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, float
 # --------------------------------------------------------------------------------------------
 
 
-def service_activity_units(
-    services: pl.DataFrame,
-    type_rules: pl.DataFrame,
-    modelled: pl.DataFrame,
-    params: ProductionParameters,
-) -> pl.DataFrame:
-    """Units of each activity a service performs in a year: one row per service, fiscal year and
-    activity, with where the units come from (units_source) and whether the volume behind them is
-    reported or modelled (volume_basis).
+@dataclass(frozen=True)
+class UnitParts:
+    """service_activity_units' rows before the split of unspecified channels (A206) and before an
+    activity fed twice is summed: what no parameter changes, computed once per scoring's inputs.
+    `before` and `after` are the rows that come before and after the split's in the sum (the order
+    of the parts is kept, so the sums are those of one concatenation); `unspecified` the services
+    whose applications have no channel, with `_unspecified` (their count) and `_split` (whether A206
+    applies: Canadian online applications; otherwise all of it is mail)."""
 
-    `services`: dim_service joined to fct_service_process_input. `type_rules`:
-    seeds.service_type_activity. `modelled`: model_volumes' output."""
+    before: pl.DataFrame
+    unspecified: pl.DataFrame
+    after: pl.DataFrame
+
+
+def unit_parts(services: pl.DataFrame, type_rules: pl.DataFrame, modelled: pl.DataFrame) -> UnitParts:
+    """The parameter-free rows of service_activity_units (see UnitParts). `services`: dim_service
+    joined to fct_service_process_input. `type_rules`: seeds.service_type_activity. `modelled`:
+    model_volumes' output."""
     base = services.join(modelled, on=SERVICE_KEY, how="left").with_columns(
         has_recorded_volume(services).alias("_recorded")
     ).with_columns(
@@ -247,12 +253,13 @@ def service_activity_units(
         .alias("_applications"),
         pl.when(pl.col("_recorded")).then(pl.lit("reported")).otherwise(pl.lit("modelled")).alias("volume_basis"),
     )
-    parts: list[pl.DataFrame] = []
+    before: list[pl.DataFrame] = []
+    after: list[pl.DataFrame] = []
     keep = [*SERVICE_KEY, "volume_basis"]
 
     # intake from the channel counts the publisher reports
     for column, activity in INTAKE_CHANNELS.items():
-        parts.append(
+        before.append(
             base.filter(pl.col(column).fill_null(0) > 0).select(
                 *keep, pl.lit(activity).alias("activity_id"),
                 pl.col(column).cast(pl.Float64).alias("units"),
@@ -260,32 +267,24 @@ def service_activity_units(
             )
         )
     # applications whose channel is not given (Canada: total above the channels, or a modelled
-    # volume; UK: transactions not completed digitally): A206
-    unspecified = base.with_columns(
-        pl.when(pl.col("volume_basis") == "modelled")
-        .then(pl.col("_applications"))
-        .otherwise(pl.col("applications_unspecified").cast(pl.Float64))
-        .alias("_unspecified"),
-        pl.when((pl.col("country_code") == "CA") & pl.col("is_online_application").fill_null(False))
-        .then(pl.lit(params.unspecified_online_share))
-        .otherwise(0.0)
-        .alias("_online_share"),
-    ).filter(pl.col("_unspecified").fill_null(0) > 0)
+    # volume; UK: transactions not completed digitally): split by A206 in units_from_parts
     source = (
         pl.when(pl.col("volume_basis") == "modelled").then(pl.lit("modelled applications (A208), channel split A206"))
         .when(pl.col("country_code") == "UK").then(pl.lit("transactions not completed digitally, handled as paper (A206)"))
         .otherwise(pl.lit("applications_total above the channels, split A206"))
     )
-    parts.append(unspecified.filter(pl.col("_online_share") > 0).select(
-        *keep, pl.lit("intake_online").alias("activity_id"),
-        (pl.col("_unspecified") * pl.col("_online_share")).alias("units"), source.alias("units_source"),
-    ))
-    parts.append(unspecified.filter(pl.col("_online_share") < 1).select(
-        *keep, pl.lit("intake_mail").alias("activity_id"),
-        (pl.col("_unspecified") * (1 - pl.col("_online_share"))).alias("units"), source.alias("units_source"),
-    ))
+    unspecified = base.with_columns(
+        pl.when(pl.col("volume_basis") == "modelled")
+        .then(pl.col("_applications"))
+        .otherwise(pl.col("applications_unspecified").cast(pl.Float64))
+        .alias("_unspecified"),
+    ).filter(pl.col("_unspecified").fill_null(0) > 0).select(
+        *keep, "_unspecified",
+        ((pl.col("country_code") == "CA") & pl.col("is_online_application").fill_null(False)).alias("_split"),
+        source.alias("units_source"),
+    )
     for column, activity in ENQUIRY_CHANNELS.items():
-        parts.append(
+        after.append(
             base.filter(pl.col(column).fill_null(0) > 0).select(
                 *keep, pl.lit(activity).alias("activity_id"),
                 pl.col(column).cast(pl.Float64).alias("units"),
@@ -311,36 +310,83 @@ def service_activity_units(
         .select(*keep, "activity_id", "units",
                 pl.concat_str(pl.lit("service type "), pl.col("_types"), pl.lit(" x applications (A201)")).alias("units_source"))
     )
-    parts.append(by_type)
+    after.append(by_type)
     typed_services = by_type.select(SERVICE_KEY).unique()
     with_apps = base.filter(pl.col("_applications").is_not_null())
     # no mapped type: a labelled fallback of record keeping per application
-    parts.append(
+    after.append(
         with_apps.join(typed_services, on=SERVICE_KEY, how="anti").select(
             *keep, pl.lit(FALLBACK_ACTIVITY).alias("activity_id"), pl.col("_applications").alias("units"),
             pl.lit("no service type mapped: record keeping per application (fallback, A201)").alias("units_source"),
         )
     )
-    have = pl.concat([by_type.select(*SERVICE_KEY, "activity_id")])
+    have = by_type.select(*SERVICE_KEY, "activity_id")
     for flag_expr, activity, why in (
         (pl.col("uses_sin").fill_null(False) | pl.col("uses_business_number").fill_null(False),
          IDENTITY_ACTIVITY, "uses the SIN or a business number: identity check per application (A201)"),
         (pl.col("has_service_fee").fill_null(False), PAYMENT_ACTIVITY,
          "charges a fee: payment per application (A201)"),
     ):
-        extra = with_apps.filter(flag_expr).select(
+        after.append(with_apps.filter(flag_expr).select(
             *keep, pl.lit(activity).alias("activity_id"), pl.col("_applications").alias("units"),
             pl.lit(why).alias("units_source"),
-        ).join(have, on=[*SERVICE_KEY, "activity_id"], how="anti")
-        parts.append(extra)
-    # an activity fed twice (online intake reported and from the unspecified split) sums its units
-    return (
-        pl.concat(parts, how="vertical_relaxed")
-        .filter(pl.col("units") > 0)
-        .group_by([*keep, "activity_id"])
-        .agg(pl.col("units").sum(), pl.col("units_source").sort().str.join("; "))
-        .sort([*SERVICE_KEY, "activity_id"])
+        ).join(have, on=[*SERVICE_KEY, "activity_id"], how="anti"))
+    return UnitParts(
+        before=pl.concat(before, how="vertical_relaxed"),
+        unspecified=unspecified,
+        after=pl.concat(after, how="vertical_relaxed"),
     )
+
+
+def units_from_parts(parts: UnitParts, params: ProductionParameters, *, group_all: bool = False) -> pl.DataFrame:
+    """service_activity_units' rows from its parameter-free parts and the online share of the
+    unspecified channels (A206). An activity fed twice (online intake reported and from the split)
+    sums its units and joins its sources; only those keys are grouped (a million rows at 100x, a
+    few of them fed twice: grouping all of them took most of the time), the others are kept as
+    they are. `group_all=True` groups every row (the path this replaced, the tests' reference)."""
+    keep = [*SERVICE_KEY, "volume_basis"]
+    share = pl.when(pl.col("_split")).then(pl.lit(params.unspecified_online_share)).otherwise(0.0)
+    split = parts.unspecified.with_columns(share.alias("_online_share"))
+    rows = pl.concat([
+        parts.before,
+        split.filter(pl.col("_online_share") > 0).select(
+            *keep, pl.lit("intake_online").alias("activity_id"),
+            (pl.col("_unspecified") * pl.col("_online_share")).alias("units"), "units_source",
+        ),
+        split.filter(pl.col("_online_share") < 1).select(
+            *keep, pl.lit("intake_mail").alias("activity_id"),
+            (pl.col("_unspecified") * (1 - pl.col("_online_share"))).alias("units"), "units_source",
+        ),
+        parts.after,
+    ], how="vertical_relaxed").filter(pl.col("units") > 0)
+    key = [*keep, "activity_id"]
+
+    def grouped(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.group_by(key).agg(pl.col("units").sum(), pl.col("units_source").sort().str.join("; "))
+
+    if group_all:
+        out = grouped(rows)
+    else:
+        twice = pl.struct(key).is_duplicated()
+        out = pl.concat([rows.filter(~twice), grouped(rows.filter(twice))], how="vertical_relaxed")
+    return out.sort([*SERVICE_KEY, "activity_id"])
+
+
+def service_activity_units(
+    services: pl.DataFrame,
+    type_rules: pl.DataFrame,
+    modelled: pl.DataFrame,
+    params: ProductionParameters,
+) -> pl.DataFrame:
+    """Units of each activity a service performs in a year: one row per service, fiscal year and
+    activity, with where the units come from (units_source) and whether the volume behind them is
+    reported or modelled (volume_basis).
+
+    `services`: dim_service joined to fct_service_process_input. `type_rules`:
+    seeds.service_type_activity. `modelled`: model_volumes' output. The same as
+    units_from_parts(unit_parts(...), params), which the scoring memoises apart (A206 reaches only
+    the split)."""
+    return units_from_parts(unit_parts(services, type_rules, modelled), params)
 
 
 # --------------------------------------------------------------------------------------------

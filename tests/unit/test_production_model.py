@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -21,6 +22,8 @@ from scoring.production import (
     service_activity_units,
     service_hours,
     service_occupation_mix,
+    unit_parts,
+    units_from_parts,
 )
 
 MINUTES = {
@@ -111,6 +114,37 @@ def test_unreported_channels_split_online_only_where_the_application_stage_is_on
     assert units[("CA-2", "intake_mail")] == 5
     assert ("CA-3", "intake_online") not in units
     assert units[("CA-3", "intake_mail")] == 20
+
+
+@pytest.mark.parametrize("online_share", [0.0, 0.3, 0.5, 1.0])
+def test_the_units_grouped_only_where_an_activity_is_fed_twice_are_those_of_grouping_every_row(online_share):
+    services = _services([
+        # intake_online fed twice (reported and from the split), intake_mail twice at a share under 1
+        dict(service_key="CA-2", fiscal_year="y", country_code="CA", native_service_types="RES",
+             applications_total=30, applications_online=10, applications_mail=4, applications_unspecified=16,
+             is_online_application=True, has_service_fee=True, uses_sin=True, phone_enquiries=3),
+        dict(service_key="CA-3", fiscal_year="y", country_code="CA", native_service_types="GNC,RES",
+             applications_total=20, applications_unspecified=20, is_online_application=False, website_visits=9),
+        dict(service_key="UK-a", fiscal_year="y", country_code="UK", native_service_types="Providing/reporting information",
+             applications_total=100, applications_online=60, applications_unspecified=40),
+        dict(service_key="UK-b", fiscal_year="y", country_code="UK", native_service_types=None),
+    ])
+    modelled = services.select("service_key", "fiscal_year").with_columns(
+        pl.lit(50.0).alias("volume_modelled"), pl.lit(5.0).alias("volume_modelled_low"),
+        pl.lit(500.0).alias("volume_modelled_high"),
+    )
+    params = dataclasses.replace(PARAMS, unspecified_online_share=online_share)
+    parts = unit_parts(services, TYPE_RULES, modelled)
+    fast = units_from_parts(parts, params)
+    assert fast.equals(units_from_parts(parts, params, group_all=True))
+    assert fast.equals(service_activity_units(services, TYPE_RULES, modelled, params))
+    twice = fast.filter(pl.col("units_source").str.contains("; "))
+    # the case the fast path exists for is reached: sums of two sources, in the sources' order
+    expected = {("CA-2", "intake_online")} if online_share > 0 else set()
+    expected |= {("CA-2", "intake_mail")} if online_share < 1 else set()
+    assert set(zip(twice["service_key"], twice["activity_id"], strict=True)) == expected
+    online = fast.filter((pl.col("service_key") == "CA-2") & (pl.col("activity_id") == "intake_online"))
+    assert online["units"].item() == pytest.approx(10 + 16 * online_share)
 
 
 def test_a_uk_service_splits_digital_and_assisted_transactions_and_a_silent_one_gets_a_modelled_volume():
