@@ -17,6 +17,7 @@ from scoring.model import (
     already_digital_share,
     dwa_method_values,
     matrix,
+    methods_frame,
     profile_method_values,
     rollup,
     rollup_by_activity,
@@ -455,3 +456,39 @@ def test_service_activity_values_in_any_input_order_equal_the_rows_sorted_whole(
         assert got.select(keys).equals(expected.select(keys))
         for column in ("value", "coverage"):
             assert np.allclose(got[column].to_numpy(), expected[column].to_numpy(), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_method_sums_by_bincount_equal_those_of_joining_every_method_value_to_its_hours(seed):
+    """Issue 18: service_method_probability adds its sums with numpy over runs of service
+    activities; the rows, coverage, counts, probabilities and percentiles are those of joining each
+    method value to its hours and grouping in polars (joined=True), to the last bits."""
+    rng = np.random.default_rng(seed)
+    methods = ["frey_osborne_probability", "gpt4_beta", "routine", "ilo_genai_2025", "human_beta"]  # routine: not a method
+    services = [(f"s{i:03d}", y, "UK" if i % 3 else "CA") for i in range(80) for y in ("2022-2023", "2023-2024")]
+    activities = ["a0", "a1", "a2", "a3", "domain_work"]
+    hours = pl.DataFrame(
+        [(s, y, c, a, None if rng.uniform() < 0.05 else float(rng.choice([0.0, rng.uniform(0, 500)])))
+         for s, y, c in services for a in activities if rng.uniform() < 0.7],
+        schema={"service_key": pl.String, "fiscal_year": pl.String, "country_code": pl.String,
+                "activity_id": pl.String, "hours": pl.Float64}, orient="row",
+    )
+    known = {tuple(r) for r in hours.select("service_key", "fiscal_year", "activity_id").iter_rows()}
+    extra = [(f"x{i}", "2022-2023", "a1") for i in range(3)]  # values of service activities without hours
+    values = pl.DataFrame(
+        [(s, y, a, m, float(rng.uniform()), None if rng.uniform() < 0.03 else float(rng.uniform(0.0, 1.0)))
+         for s, y, a in sorted(known | set(extra)) for m in methods if rng.uniform() < 0.6],
+        schema={"service_key": pl.String, "fiscal_year": pl.String, "activity_id": pl.String,
+                "method_id": pl.String, "value": pl.Float64, "coverage": pl.Float64}, orient="row",
+    )
+    expected = service_method_probability(hours, values, P, joined=True)
+    got = service_method_probability(hours, values, P)
+    assert got.columns == expected.columns and got.height == expected.height == 160 * methods_frame().height
+    assert got.drop("probability", "coverage", "percentile_in_country").equals(
+        expected.drop("probability", "coverage", "percentile_in_country"))
+    for column in ("probability", "coverage", "percentile_in_country"):
+        pairs = list(zip(got[column].to_list(), expected[column].to_list(), strict=True))
+        assert all((a is None and b is None) or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15) for a, b in pairs), column
+    # the cases the comparison is built to reach
+    assert expected["probability"].null_count() > 0 and expected["probability"].drop_nulls().len() > 300
+    assert (expected["activities_covered"] == 0).sum() > 0 and (expected["activities_covered"] > 1).sum() > 0
