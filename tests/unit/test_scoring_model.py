@@ -492,3 +492,26 @@ def test_the_method_sums_by_bincount_equal_those_of_joining_every_method_value_t
     # the cases the comparison is built to reach
     assert expected["probability"].null_count() > 0 and expected["probability"].drop_nulls().len() > 300
     assert (expected["activities_covered"] == 0).sum() > 0 and (expected["activities_covered"] > 1).sum() > 0
+
+
+def test_probabilities_that_differ_in_the_last_bits_count_once_among_the_distinct_ones():
+    """The diagnostics' count of distinct headline probabilities must not move between two runs
+    whose sums agree to the last bits: values around a 12-digit rounding boundary, a few units in
+    the last place apart, are one value (two at 12 digits)."""
+    from scoring.pipeline import model_diagnostics
+
+    boundary = [0.1234567890125]
+    for _ in range(5):
+        boundary.append(float(np.nextafter(boundary[-1], 1.0)))
+        boundary.insert(0, float(np.nextafter(boundary[0], 0.0)))
+    assert pl.Series(boundary).round_sig_figs(12).n_unique() == 2  # the case is reached
+    probabilities = [*boundary, 0.5, 0.5 + 1e-6]
+    n = len(probabilities)
+    summary = pl.DataFrame({
+        "country_code": ["CA"] * n, "fiscal_year": ["2023-2024"] * n, "headline_probability": probabilities,
+        "archetype_id": ["a"] * n, "quadrant": ["automate_first"] * n, "volume_basis": ["reported"] * n,
+        "value_gross": [1.0] * n,
+    })
+    ceiling = pl.DataFrame({"is_capped_by_programme_fte": [False]})
+    figures = dict(model_diagnostics(summary, {}, ceiling).select("figure_id", "value").iter_rows())
+    assert figures["ca_distinct_headline_probabilities"] == 3
