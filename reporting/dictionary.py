@@ -156,10 +156,19 @@ def unit_overrides() -> dict[str, str]:
 
 
 def _manifest_docs(manifest_path: Path | None) -> dict[str, TableDoc]:
-    """Models and seeds of the dbt manifest, as schema.table -> TableDoc."""
+    """Models and seeds of the dbt manifest, as schema.table -> TableDoc (a new dict each call)."""
     if manifest_path is None or not Path(manifest_path).is_file():
         return {}
-    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    stat = Path(manifest_path).stat()
+    return dict(_read_manifest_docs(str(Path(manifest_path).resolve()), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=4)
+def _read_manifest_docs(path: str, _mtime_ns: int, _size: int) -> dict[str, TableDoc]:
+    """_manifest_docs of the manifest at `path` as it was at that modification time and size: every
+    scoring table's Dagster metadata reads it (a 3 MB JSON, 20-70 ms a parse), and dbt rewrites it
+    on a new parse, which changes the key."""
+    manifest = json.loads(Path(path).read_text(encoding="utf-8"))
     out: dict[str, TableDoc] = {}
     for node in manifest.get("nodes", {}).values():
         kind = node.get("resource_type")

@@ -22,7 +22,13 @@ from ingestion.fetch import sha256_of
 from publishing.publish import rollback
 from reporting.chart_set import draw_charts
 from reporting.charts import draw_matrix, organisation_label, organisations_png
-from reporting.dictionary import DICTIONARY_SCHEMA, describe, infer_unit, table_docs
+from reporting.dictionary import (
+    DICTIONARY_SCHEMA,
+    column_descriptions,
+    describe,
+    infer_unit,
+    table_docs,
+)
 from reporting.exports import (
     ExportError,
     _csv_ready,
@@ -365,6 +371,23 @@ def test_every_scoring_column_of_the_summary_is_documented_in_scoring_columns_ym
     missing = dictionary.filter(pl.col("description") == "")["column_name"].to_list()
     assert missing == []
     assert dictionary["source"].str.contains("source datasets: onet__database").all()
+
+
+def test_a_manifest_is_read_once_until_dbt_writes_it_again(tmp_path):
+    """The manifest's docs are kept between calls (every scoring table's Dagster metadata asks for
+    them), under the file's modification time and size: a manifest written again is read again."""
+    def manifest(description: str) -> dict:
+        return {"nodes": {"model.atlas.m": {
+            "resource_type": "model", "schema": "marts", "name": "m", "description": "a model",
+            "original_file_path": "models/m.sql", "columns": {"x": {"description": description}}}}}
+
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest("first")), encoding="utf-8")
+    assert column_descriptions("marts.m", ["x"], path) == {"x": "first"}
+    table_docs(path)["marts.m"] = None  # a caller's change to its dict does not reach the kept docs
+    assert column_descriptions("marts.m", ["x"], path) == {"x": "first"}
+    path.write_text(json.dumps(manifest("second, longer")), encoding="utf-8")
+    assert column_descriptions("marts.m", ["x"], path) == {"x": "second, longer"}
 
 
 def test_the_probability_cut_comes_from_the_summary_or_from_an_older_versions_parameters():
