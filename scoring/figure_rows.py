@@ -9,12 +9,13 @@ cases. Most of the assumptions it varies change only numbers on the way there: t
 headline probabilities, which depend only on the units (A206), the domain matches (A210, A211) and
 the headline methods (A214, A055).
 
-`service_activity_rows` keeps that part as arrays aligned on the service activity rows, in two parts:
-the units' layout once per A206, the activities' and domain work's headlines once per matches and
-headline methods (a row's headline is looked up from its activity's). `service_figures` then computes one scoring's sums with numpy
-gathers and bincounts, where the row path of scoring.pipeline (service_hours, the programme
-ceiling, the reported cost factor, service_headline and the service totals) joins and groups a
-million rows at 100x the services some twenty times. The ceiling and the reported cost factor are
+`service_activity_rows` keeps that part as arrays aligned on the service activity rows, in two
+parts: the units' layout once per A206, the activities' and domain work's headlines once per
+matches and headline methods (a row's headline is looked up from its activity's).
+`service_figures` then computes one scoring's sums with numpy gathers and bincounts, where the
+row path of scoring.pipeline (service_hours, the programme ceiling, the reported cost factor,
+service_headline and the service totals) joins and groups a million rows at 100x the services
+some twenty times. The ceiling and the reported cost factor are
 the production model's own functions, given one row per service with its hours.
 
 The two paths compute the same sums in another order: figures agree to the last bits (relative
@@ -123,7 +124,8 @@ def _indexed(index: pl.DataFrame, frame: pl.DataFrame, keys: list[str] = SERVICE
 @dataclass(frozen=True)
 class UnitLayout:
     """The part of ServiceActivityRows that the units alone decide (A206): which service activities
-    exist, their services, activities and units (the fields of the same names)."""
+    exist, their services, activities and units (the fields of the same names; volume_basis also
+    keeps each service's position _s, which assemble_rows reads)."""
 
     services: pl.DataFrame
     index: pl.DataFrame

@@ -341,9 +341,9 @@ def unit_parts(services: pl.DataFrame, type_rules: pl.DataFrame, modelled: pl.Da
 def units_from_parts(parts: UnitParts, params: ProductionParameters, *, group_all: bool = False) -> pl.DataFrame:
     """service_activity_units' rows from its parameter-free parts and the online share of the
     unspecified channels (A206). An activity fed twice (online intake reported and from the split)
-    sums its units and joins its sources; only those keys are grouped (a million rows at 100x, a
-    few of them fed twice: grouping all of them took most of the time), the others are kept as
-    they are. `group_all=True` groups every row (the path this replaced, the tests' reference)."""
+    sums its units and joins its sources; only those keys are grouped (of a million rows at 100x
+    few or none are fed twice, and grouping all of them took most of the time), the others are
+    kept as they are. `group_all=True` groups every row (the path this replaced, the tests' reference)."""
     keep = [*SERVICE_KEY, "volume_basis"]
     share = pl.when(pl.col("_split")).then(pl.lit(params.unspecified_online_share)).otherwise(0.0)
     split = parts.unspecified.with_columns(share.alias("_online_share"))
