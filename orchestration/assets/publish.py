@@ -165,7 +165,8 @@ def publishing_definitions(
     assets = list(defs.assets or [])
     specs = _specs(assets)
     keys = {s.key for s in specs}
-    checks = expectation_checks(keys, suites_dir, docs_dir)
+    checks = expectation_checks([a for a in assets if isinstance(a, dg.AssetsDefinition | dg.AssetSpec)],
+                                suites_dir, docs_dir)
     deps = sorted(
         (s.key for s in specs if s.group_name in PUBLISHED_GROUPS),
         key=lambda k: k.to_user_string(),

@@ -170,3 +170,57 @@ def test_a_table_rebuilt_after_its_other_checks_ran_stops_publish_naming_the_rer
     # rebuilding it with its checks lets the next publish through
     assert run(job, instance, 0.6).success
     assert fingerprint(tmp_path / "published") != before
+
+
+@dg.multi_asset(specs=[dg.AssetSpec(["marts", "fct_gadget"], group_name="marts"),
+                       dg.AssetSpec(["marts", "fct_gizmo"], group_name="marts")])
+def gadgets_and_gizmos(warehouse: DuckDBResource):
+    with warehouse.get_connection() as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        for table in ("fct_gadget", "fct_gizmo"):
+            share = STATE["share"] if table == "fct_gizmo" else 0.5
+            con.execute(f"CREATE OR REPLACE TABLE marts.{table} AS SELECT 'w1' AS widget_id, ?::DOUBLE AS online_share",
+                        [share])
+    yield dg.MaterializeResult(asset_key=["marts", "fct_gadget"])
+    yield dg.MaterializeResult(asset_key=["marts", "fct_gizmo"])
+
+
+@dg.asset(key=["scoring", "gadget_report"], group_name="scoring", deps=[dg.AssetKey(["marts", "fct_gadget"])])
+def gadget_report(warehouse: DuckDBResource) -> None:
+    with warehouse.get_connection() as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS scoring")
+        con.execute("CREATE OR REPLACE TABLE scoring.gadget_report AS SELECT count(*) AS n FROM marts.fct_gadget")
+
+
+def test_the_suites_of_one_step_s_tables_run_in_one_step_and_a_failure_stops_what_follows(tmp_path, record_fault):
+    """Issue 18: the checks of the tables one assets definition materialises run in one step. A
+    failed suite fails that step after every suite has its result, and nothing downstream of any
+    of its tables runs (here the report on the table that passed), publish included."""
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    for table in ("fct_gadget", "fct_gizmo"):
+        (suites / f"marts.{table}.json").write_text(json.dumps(dict(SUITE, name=f"marts.{table}")), encoding="utf-8")
+    base = dg.Definitions(
+        assets=[gadgets_and_gizmos, gadget_report, assumptions],
+        resources={"warehouse": DuckDBResource(database=str(tmp_path / "atlas.duckdb"))},
+    )
+    defs = dg.Definitions.merge(
+        base,
+        publishing_definitions(base, suites_dir=suites, docs_dir=tmp_path / "docs",
+                               directory=tmp_path / "published"),
+        dg.Definitions(jobs=[dg.define_asset_job("all", executor_def=dg.in_process_executor)]),
+    )
+    assert [c.node_def.name for c in defs.asset_checks] == ["gadgets_and_gizmos_great_expectations"]
+    job, instance = defs.resolve_job_def("all"), dg.DagsterInstance.ephemeral()
+    good = run(job, instance, 0.5)
+    assert good.success and {"scoring/gadget_report", "published/atlas"} <= materialized(good)
+
+    record_fault("one of two suites in one checks step fails")
+    bad = run(job, instance, 1.7)
+    assert not bad.success
+    results = {e.event_specific_data.asset_key.to_user_string(): e.event_specific_data.passed
+               for e in bad.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert results == {"marts/fct_gadget": True, "marts/fct_gizmo": False}
+    assert {e.step_key for e in bad.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"} == {
+        "gadgets_and_gizmos_great_expectations"}
+    assert not {"scoring/gadget_report", "published/atlas"} & materialized(bad)

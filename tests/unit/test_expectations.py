@@ -198,3 +198,68 @@ def test_a_check_reads_the_columns_it_needs_and_leaves_long_unreferenced_text(tm
     suite = load_suite(write_suite(tmp_path / "b", whole))
     assert columns_to_read(con, suite) == ["widget_id", "online_share", "label", "parameters", "note", "size"]
     assert validate_table(con, suite).passed
+
+
+# Expectations of the kinds the project's suites use, on a frame that breaks some of them.
+MIXED = {
+    "name": "marts.fct_widget",
+    "meta": {"optional": False},
+    "expectations": [
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1, "max_value": 100}},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "widget_id"}},
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "widget_id"}},
+        {"type": "expect_column_values_to_be_between",
+         "kwargs": {"column": "online_share", "min_value": 0, "max_value": 1}, "meta": {"why": "a share"}},
+        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "country", "value_set": ["CA", "UK"]}},
+        {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "widget_id", "regex": "^w[0-9]+$"}},
+        {"type": "expect_column_pair_values_a_to_be_greater_than_b",
+         "kwargs": {"column_A": "high", "column_B": "low", "or_equal": True}},
+        {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["country", "widget_id"]}},
+        {"type": "expect_column_sum_to_be_between", "kwargs": {"column": "online_share", "min_value": 0}},
+        {"type": "expect_column_values_to_not_be_null",
+         "kwargs": {"column": "low", "row_condition": 'country=="CA"', "condition_parser": "pandas"}},
+    ],
+}
+
+
+def mixed(broken: bool) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "widget_id": [f"w{i}" for i in range(12)],
+        "online_share": [i / 12 for i in range(12)],
+        "country": ["CA", "UK"] * 6,
+        "low": [float(i) for i in range(12)],
+        "high": [float(i) + 1 for i in range(12)],
+    })
+    if broken:
+        frame.loc[[3, 7], "online_share"] = [1.5, -0.2]
+        frame.loc[5, "country"] = "FR"
+        frame.loc[[1, 2], "widget_id"] = ["w9", "bad id"]
+        frame.loc[8, "high"] = 0.0
+        frame.loc[4, "low"] = None
+    return frame
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_the_validator_path_reports_what_the_checkpoint_path_reports(tmp_path, broken):
+    """Issue 18: suites run through GX's validator with BASIC results, and a failing suite again
+    with SUMMARY, instead of through a checkpoint with SUMMARY results for all. The report (pass,
+    counts, every failed expectation with its kwargs, counts, observed value and sample rows) is
+    the same, and both write the suite's three data docs pages."""
+    suite = load_suite(write_suite(tmp_path / "suites", MIXED))
+    frame = mixed(broken)
+    fast = validate_frame(frame, suite, tmp_path / "fast")
+    reference = validate_frame(frame, suite, tmp_path / "reference", checkpoint=True)
+    assert fast.passed is reference.passed is (not broken)
+    assert (fast.evaluated, fast.successful) == (reference.evaluated, reference.successful)
+    assert fast.failures == reference.failures
+    if broken:
+        assert {f.expectation for f in fast.failures} == {
+            "expect_column_values_to_be_unique", "expect_column_values_to_be_between",
+            "expect_column_values_to_be_in_set", "expect_column_values_to_match_regex",
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            "expect_compound_columns_to_be_unique", "expect_column_values_to_not_be_null"}
+        assert all(f.sample_rows for f in fast.failures)
+    for folder in ("fast", "reference"):
+        site = tmp_path / folder / "marts.fct_widget"
+        assert (site / "index.html").is_file()
+        assert list((site / "expectations").rglob("*.html")) and list((site / "validations").rglob("*.html"))
