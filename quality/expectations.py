@@ -5,7 +5,9 @@ format: `name`, `expectations` of `{type, kwargs, meta}`, and `meta`). A suite w
 is true is skipped while its table does not exist yet; any other suite fails when its table is
 missing. The suites of a process share one ephemeral GX context with the pandas datasource (GX over
 SQL on DuckDB fails on every metric with duckdb-engine), no network and no analytics, made when
-the first suite runs (GX takes seconds to import); each suite removes what it added to it. Data
+the first suite runs (GX takes seconds to import); each suite removes what it added to it. A
+suite runs through GX's validator, not a checkpoint (`_run_validator`), with BASIC results, and
+again with SUMMARY only when it fails (for the offending rows' sample). Data
 docs pages are rendered with GX's views, their templates compiled once per process
 (quality/gx_views.py). The data docs work offline: every page's CDN stylesheets,
 scripts and fonts point at local copies in <data docs>/_static/ (quality/web_assets.py).
