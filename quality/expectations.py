@@ -189,7 +189,8 @@ def build_gx_suite(suite: Suite) -> Any:
     return gx_suite
 
 
-# Data docs sites name these views (quality/gx_views.py): GX's own, with page templates compiled once.
+# Data docs sites name these views and site builder (quality/gx_views.py): GX's own, with page
+# templates compiled once and static files copied once.
 _VIEWS = "quality.gx_views"
 _DATASOURCE = "atlas"
 _GX_LOCK = threading.Lock()
@@ -246,9 +247,11 @@ def gx_context() -> Any:
 
 
 def _site_config(site: Path) -> dict[str, Any]:
-    """One suite's data docs site in folder `site`, with the compiled-once page views."""
+    """One suite's data docs site in folder `site`, with the compiled-once page views and the site
+    builder that copies GX's static files once (quality/gx_views.py)."""
     page = {"view": {"module_name": _VIEWS, "class_name": "PageView"}}
     return {
+        "module_name": _VIEWS,
         "class_name": "SiteBuilder",
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)},
         "site_index_builder": {
@@ -308,7 +311,12 @@ def _suite_site(context: Any, suite: Suite, docs_dir: Path | None) -> Path | Non
     if docs_dir is None:
         return None
     site = docs_dir / suite.name
-    shutil.rmtree(site, ignore_errors=True)  # this run's pages only
+    if site.is_dir():  # this run's pages only; GX's static files stay (quality.gx_views.SiteBuilder)
+        for child in site.iterdir():
+            if child.is_dir() and child.name != "static":
+                shutil.rmtree(child)
+            elif not child.is_dir():
+                child.unlink()
     _docs_site(context, suite.name, site)
     return site
 

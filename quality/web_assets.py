@@ -347,8 +347,10 @@ def localise_site(site: Path, docs_dir: Path, cache: Path = CACHE_DIR) -> int:
     for path in sorted([*site.rglob("*.html"), *site.rglob("*.css")]):
         text = path.read_text(encoding="utf-8")
         local = localise_text(text, path.parent, static, site, str(path.relative_to(docs_dir)))
-        if local != text:
-            path.write_text(local, encoding="utf-8")
+        if local != text:  # a new file in its place: a hard-linked file's other links keep theirs
+            fresh = path.with_name(f".{path.name}.tmp")
+            fresh.write_text(local, encoding="utf-8")
+            os.replace(fresh, path)
             changed += 1
     return changed
 

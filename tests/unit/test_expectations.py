@@ -263,3 +263,36 @@ def test_the_validator_path_reports_what_the_checkpoint_path_reports(tmp_path, b
         site = tmp_path / folder / "marts.fct_widget"
         assert (site / "index.html").is_file()
         assert list((site / "expectations").rglob("*.html")) and list((site / "validations").rglob("*.html"))
+
+
+def test_gx_static_files_are_linked_once_per_docs_folder_and_localising_does_not_write_through(tmp_path):
+    """Issue 18: GX copied its 4 MB of static files into every suite's site on every build. A site
+    now gets hard links to one copy per data docs folder, once; the style sheet that localising
+    rewrites is replaced in its site, so the shared copy and GX's package keep the original."""
+    import os
+
+    import great_expectations.render.view
+
+    from quality.gx_views import SHARED_STATIC, STATIC_STAMP
+
+    docs = tmp_path / "docs"
+    for name in ("marts.fct_widget", "marts.fct_gadget"):
+        suite = load_suite(write_suite(tmp_path / "suites", dict(SUITE, name=name)))
+        assert validate_frame(widgets(), suite, docs).passed
+    package = Path(great_expectations.render.view.__file__).parent / "static"
+    (shared,) = (docs / SHARED_STATIC).glob("*/static")
+    logo, css = Path("images") / "logo-long.png", Path("styles") / "data_docs_default_styles.css"
+    for name in ("marts.fct_widget", "marts.fct_gadget"):
+        static = docs / name / "static"
+        assert os.path.samefile(static / logo, shared / logo)
+        assert (static / css).read_bytes() != (package / css).read_bytes()  # localised in its site
+        assert (static / STATIC_STAMP).is_file()
+    assert (shared / css).read_bytes() == (package / css).read_bytes()
+
+    # a second run keeps the site's static files and writes only this run's pages
+    site = docs / "marts.fct_widget"
+    before = (site / "static" / logo).stat().st_ino
+    suite = load_suite(write_suite(tmp_path / "suites", dict(SUITE, name="marts.fct_widget")))
+    validate_frame(widgets(), suite, docs)
+    assert (site / "static" / logo).stat().st_ino == before
+    assert len(list((site / "validations").rglob("*.html"))) == 1
