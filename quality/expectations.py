@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -202,16 +203,40 @@ _PRELOAD: threading.Thread | None = None
 
 def _import_great_expectations() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    # A failed import is raised where the module is used (gx_context), not in this thread.
+    # A failed import or warm-up is raised where the module is used (gx_context), not in this thread.
     with contextlib.suppress(Exception):
         import great_expectations  # noqa: F401
+
+        _warm_up()
+
+
+_WARM_UP = "atlas.warm_up"
+
+
+def _warm_up() -> None:
+    """A one-row suite with its data docs, in a temporary folder, then removed from the context:
+    the context made, GX's validator and renderers imported and the page templates compiled before
+    the first real suite, which paid about 0.1 s for them (issue 18)."""
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory(prefix="atlas-gx-") as tmp:
+        path = Path(tmp) / f"{_WARM_UP}.json"
+        path.write_text(json.dumps({"name": _WARM_UP, "expectations": [
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}}]}), encoding="utf-8")
+        validate_frame(pd.DataFrame({"x": [1]}), load_suite(path), Path(tmp) / "docs")
+    with _GX_LOCK:
+        context = gx_context()
+        with contextlib.suppress(Exception):
+            context.delete_data_docs_site(_WARM_UP)
+        with contextlib.suppress(Exception):
+            context.data_sources.get(_DATASOURCE).delete_asset(_WARM_UP)
 
 
 def preload() -> threading.Thread | None:
     """Start importing Great Expectations in a background thread, once per process, and return
     the thread (None when something else imported it). Importing it takes about 3 s of one core; a run
     starts this while its dbt step waits for the dbt process, so that the first suite does not pay
-    for it (issue 18). The first suite's `import` waits for the thread if it is still importing
+    for it (issue 18); the thread then warms GX up on a one-row suite (`_warm_up`). The first suite's `import` waits for the thread if it is still importing
     (Python's import lock), and a failed import fails there."""
     global _PRELOAD
     if _PRELOAD is None:

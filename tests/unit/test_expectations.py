@@ -296,3 +296,18 @@ def test_gx_static_files_are_linked_once_per_docs_folder_and_localising_does_not
     validate_frame(widgets(), suite, docs)
     assert (site / "static" / logo).stat().st_ino == before
     assert len(list((site / "validations").rglob("*.html"))) == 1
+
+
+def test_the_warm_up_leaves_no_site_or_data_asset_in_the_shared_context(tmp_path):
+    """Issue 18: a run warms GX up on a one-row suite while dbt runs (quality.expectations.preload);
+    the shared context must not keep that suite's data docs site or data asset."""
+    from quality import expectations
+
+    context = expectations.gx_context()
+    sites = set(context.variables.data_docs_sites or {})
+    assets = {a.name for a in context.data_sources.get("atlas").assets}
+    expectations._warm_up()
+    assert set(context.variables.data_docs_sites or {}) == sites
+    assert {a.name for a in context.data_sources.get("atlas").assets} == assets
+    suite = load_suite(write_suite(tmp_path / "suites", SUITE))
+    assert validate_frame(widgets(), suite, tmp_path / "docs").passed
