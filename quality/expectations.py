@@ -324,11 +324,21 @@ def _docs_site(context: Any, name: str, site: Path) -> None:
 
 
 # A suite is validated with GX's BASIC results (each expectation's observed value, unexpected count
-# and percent, a few unexpected values: what the data docs pages show); only a suite that fails is
-# validated again with SUMMARY, whose index list of offending rows gives the sample rows. SUMMARY on
-# every suite cost about 60% more (issue 18), for lists that a passing suite leaves empty.
-PASS_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": SAMPLE_ROWS}
+# and percent: what the data docs pages show); only a suite that fails is validated again with
+# SUMMARY, whose index list of offending rows gives the sample rows. SUMMARY on every suite cost
+# about 60% more (issue 18), for lists that a passing suite leaves empty. A passing expectation has
+# no unexpected values to list unless it allows some (`mostly`), so BASIC asks for none (another 15%)
+# unless the suite has such an expectation.
+PASS_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
+PASS_FORMAT_MOSTLY = {"result_format": "BASIC", "partial_unexpected_count": SAMPLE_ROWS}
 FAILURE_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
+
+
+def pass_format(definition: dict[str, Any]) -> dict[str, Any]:
+    """The result format of a suite's first validation: PASS_FORMAT, or PASS_FORMAT_MOSTLY when an
+    expectation lets some rows fail (`mostly` below 1), whose values the pages then list."""
+    allows = any((e.get("kwargs") or {}).get("mostly", 1) < 1 for e in definition.get("expectations", []))
+    return PASS_FORMAT_MOSTLY if allows else PASS_FORMAT
 
 
 def _suite_site(context: Any, suite: Suite, docs_dir: Path | None) -> Path | None:
@@ -353,7 +363,7 @@ def _run_validator(frame: Any, suite: Suite, docs_dir: Path | None) -> tuple[Any
     A checkpoint's run checks that its validation definition, suite and batch definition are
     stored unchanged ("freshness"), serialises them to identify the run, and validates with one
     result format for all; none of that changes a result. Here the suite is validated with
-    PASS_FORMAT and, only when it fails, again with FAILURE_FORMAT; the result is stored, and the
+    `pass_format` and, only when it fails, again with FAILURE_FORMAT; the result is stored, and the
     pages built, as the checkpoint's data docs action does. The same pass or failure, counts,
     failed expectations and sample rows as `_run_checkpoint` (tests/unit/test_expectations.py)."""
     from great_expectations.core.run_identifier import RunIdentifier
@@ -370,7 +380,8 @@ def _run_validator(frame: Any, suite: Suite, docs_dir: Path | None) -> tuple[Any
         batch = _batch_definition(context, suite.name)
         gx_suite = build_gx_suite(suite)
         parameters = {"dataframe": frame}
-        validator = Validator(batch_definition=batch, batch_parameters=parameters, result_format=PASS_FORMAT)
+        validator = Validator(batch_definition=batch, batch_parameters=parameters,
+                              result_format=pass_format(suite.definition()))
         result = validator.validate_expectation_suite(gx_suite)
         if not result.success:
             validator = Validator(batch_definition=batch, batch_parameters=parameters,

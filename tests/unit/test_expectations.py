@@ -311,3 +311,19 @@ def test_the_warm_up_leaves_no_site_or_data_asset_in_the_shared_context(tmp_path
     assert {a.name for a in context.data_sources.get("atlas").assets} == assets
     suite = load_suite(write_suite(tmp_path / "suites", SUITE))
     assert validate_frame(widgets(), suite, tmp_path / "docs").passed
+
+
+def test_a_passing_expectation_that_allows_some_rows_still_lists_them_in_its_page(tmp_path):
+    """A suite is first validated without unexpected values (a passing expectation has none),
+    except where an expectation allows some (`mostly`): its page must still list them."""
+    from quality.expectations import PASS_FORMAT, PASS_FORMAT_MOSTLY, pass_format
+
+    lenient = dict(SUITE, expectations=[
+        {"type": "expect_column_values_to_be_between",
+         "kwargs": {"column": "online_share", "min_value": 0, "max_value": 1, "mostly": 0.7}}])
+    assert pass_format(SUITE) is PASS_FORMAT and pass_format(lenient) is PASS_FORMAT_MOSTLY
+    report = validate_frame(widgets({(2, "online_share"): 1.7}), load_suite(write_suite(tmp_path / "s", lenient)),
+                            tmp_path / "docs")
+    assert report.passed
+    (page,) = (tmp_path / "docs" / "marts.fct_widget" / "validations").rglob("*.html")
+    assert "1.7" in page.read_text(encoding="utf-8")
