@@ -7,9 +7,9 @@ missing. The suites of a process share one ephemeral GX context with the pandas 
 SQL on DuckDB fails on every metric with duckdb-engine), no network and no analytics, made when
 the first suite runs (GX takes seconds to import); each suite removes what it added to it. A
 suite runs through GX's validator, not a checkpoint (`_run_validator`), with BASIC results, and
-again with SUMMARY only when it fails (for the offending rows' sample). Data
-docs pages are rendered with GX's views, their templates compiled once per process
-(quality/gx_views.py). The data docs work offline: every page's CDN stylesheets,
+again with SUMMARY only when it fails (for the offending rows' sample). Data docs pages are
+rendered with GX's views, their templates compiled once per process, and GX's static files linked
+from one copy (quality/gx_views.py). The data docs work offline: every page's CDN stylesheets,
 scripts and fonts point at local copies in <data docs>/_static/ (quality/web_assets.py).
 
 No Dagster import here: the asset checks in orchestration/assets/expectations.py wrap these.
@@ -237,8 +237,9 @@ def preload() -> threading.Thread | None:
     """Start importing Great Expectations in a background thread, once per process, and return
     the thread (None when something else imported it). Importing it takes about 3 s of one core; a run
     starts this while its dbt step waits for the dbt process, so that the first suite does not pay
-    for it (issue 18); the thread then warms GX up on a one-row suite (`_warm_up`). The first suite's `import` waits for the thread if it is still importing
-    (Python's import lock), and a failed import fails there."""
+    for it (issue 18); the thread then warms GX up on a one-row suite (`_warm_up`). The first
+    suite's `import` waits for the thread if it is still importing (Python's import lock), and a
+    failed import fails there."""
     global _PRELOAD
     if _PRELOAD is None:
         if "great_expectations" in sys.modules:
@@ -338,8 +339,12 @@ FAILURE_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE
 def pass_format(definition: dict[str, Any]) -> dict[str, Any]:
     """The result format of a suite's first validation: PASS_FORMAT, or PASS_FORMAT_MOSTLY when an
     expectation lets some rows fail (`mostly` below 1), whose values the pages then list."""
-    allows = any((e.get("kwargs") or {}).get("mostly", 1) < 1 for e in definition.get("expectations", []))
-    return PASS_FORMAT_MOSTLY if allows else PASS_FORMAT
+    def allows(expectation: dict[str, Any]) -> bool:
+        mostly = (expectation.get("kwargs") or {}).get("mostly")
+        # a suite parameter ({"$PARAMETER": ...}) is known only at run time: assume it allows some
+        return mostly is not None and not (isinstance(mostly, int | float) and mostly >= 1)
+
+    return PASS_FORMAT_MOSTLY if any(allows(e) for e in definition.get("expectations", [])) else PASS_FORMAT
 
 
 def _suite_site(context: Any, suite: Suite, docs_dir: Path | None) -> Path | None:

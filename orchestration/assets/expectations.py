@@ -4,8 +4,8 @@ A suite `data_contracts/expectations/<schema>.<table>.json` becomes the check
 `great_expectations` on the asset `<schema>/<table>` when that asset exists; a failed expectation
 fails the check (severity ERROR, blocking), so nothing downstream of the table runs, `publish`
 included. The checks of the tables one step materialises run together in one step (see
-`expectation_checks`). The check's metadata names each failed expectation and carries a sample of offending
-rows; the data docs are written to ATLAS_DATA_DOCS (default warehouse/data_docs/).
+`expectation_checks`). The check's metadata names each failed expectation and carries a sample of
+offending rows; the data docs are written to ATLAS_DATA_DOCS (default warehouse/data_docs/).
 """
 
 

@@ -322,6 +322,8 @@ def test_a_passing_expectation_that_allows_some_rows_still_lists_them_in_its_pag
         {"type": "expect_column_values_to_be_between",
          "kwargs": {"column": "online_share", "min_value": 0, "max_value": 1, "mostly": 0.7}}])
     assert pass_format(SUITE) is PASS_FORMAT and pass_format(lenient) is PASS_FORMAT_MOSTLY
+    parameter = {"expectations": [{"type": "x", "kwargs": {"mostly": {"$PARAMETER": "share"}}}]}
+    assert pass_format(parameter) is PASS_FORMAT_MOSTLY
     report = validate_frame(widgets({(2, "online_share"): 1.7}), load_suite(write_suite(tmp_path / "s", lenient)),
                             tmp_path / "docs")
     assert report.passed
