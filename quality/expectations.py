@@ -530,8 +530,30 @@ def validate_table(con: Any, suite: Suite, docs_dir: Path | None = None) -> Vali
     quoted = f'"{suite.schema}"."{suite.table}"'  # both match _SUITE_FILE: letters, digits, _
     columns = columns_to_read(con, suite)
     listed = ", ".join(f'"{c}"' for c in columns)
-    frame = con.execute(f"SELECT {listed} FROM {quoted}").df()
-    return validate_frame(frame, suite, docs_dir)
+    return validate_frame(read_frame(con, f"SELECT {listed} FROM {quoted}"), suite, docs_dir)
+
+
+def read_frame(con: Any, query: str) -> Any:
+    """A query's result as the pandas DataFrame DuckDB's `.df()` gives, its text columns converted
+    through Arrow. `.df()` makes a Python string of every text value, which pandas then stores as
+    Arrow-backed text again: the 7 text columns of fct_service_automation at 100x (2.6 million rows)
+    took 4.2 s that way and 0.3 s through Arrow, the same frame (issue 18). The other columns are
+    converted by DuckDB from the same Arrow table, keeping its pandas types (nullable integers and
+    booleans); tests/unit/test_expectations.py compares the two on every type a suite reads."""
+    import pandas as pd
+    import pyarrow as pa
+
+    table = con.sql(query).to_arrow_table()
+    names = table.schema.names
+    # a text column without a value is an object column of None in `.df()`: DuckDB converts it
+    text = [f.name for f in table.schema
+            if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type) or pa.types.is_string_view(f.type))
+            and table.column(f.name).null_count < table.num_rows]
+    if not text:
+        return con.from_arrow(table).df()
+    rest = [name for name in names if name not in text]
+    parts = [table.select(text).to_pandas()] + ([con.from_arrow(table.select(rest)).df()] if rest else [])
+    return pd.concat(parts, axis=1)[names]
 
 
 # Expectations on the table's set of columns need every column; the others name theirs.
