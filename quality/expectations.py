@@ -543,6 +543,8 @@ def read_frame(con: Any, query: str) -> Any:
     import pandas as pd
     import pyarrow as pa
 
+    # a cursor of its own: the caller's connection may hold a result it has not fetched to the end
+    con = con.cursor()
     table = con.sql(query).to_arrow_table()
     names = table.schema.names
     # a text column without a value is an object column of None in `.df()`: DuckDB converts it
