@@ -291,15 +291,21 @@ def _site_config(site: Path) -> dict[str, Any]:
 
 def _forget(context: Any, name: str) -> None:
     """Remove what a suite's run added to the shared context (whatever exists of it): its suite,
-    validation, checkpoint and results. Its data asset and data docs site stay registered: they
-    hold no data (the frame is passed at run time), and adding them again would make GX
-    serialise its whole configuration each time."""
+    validation, checkpoint and results, and the frame GX keeps of its batch. Its data asset and data
+    docs site stay registered: they hold no data (the frame is passed at run time), and adding them
+    again would make GX serialise its whole configuration each time."""
     for delete in (context.checkpoints.delete, context.validation_definitions.delete, context.suites.delete):
         with contextlib.suppress(Exception):
             delete(name)
     store = context.validation_results_store
     for key in store.list_keys():
         store.remove_key(key)
+    # The pandas datasource's execution engine, kept for the process, keeps the data of every batch
+    # it loaded: each suite's whole frame, 2 GB at 100x held through publish and the exports (issue
+    # 18). Suites run one at a time (_GX_LOCK): none needs another's.
+    manager = context.data_sources.get(_DATASOURCE).get_execution_engine().batch_manager
+    manager.batch_data_cache.clear()
+    manager.reset_batch_cache()
 
 
 def _batch_definition(context: Any, name: str) -> Any:

@@ -355,3 +355,20 @@ def test_a_table_read_through_arrow_is_the_frame_duckdb_gives(where):
     got = read_frame(con, query)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert list(got.dtypes) == list(expected.dtypes)
+
+
+def test_no_frame_is_kept_after_its_suite_has_run(tmp_path):
+    """Issue 18: GX's pandas execution engine, shared by the suites of a process, kept the data of
+    every batch it loaded; at 100x that was 2 GB of frames held by the run's process through publish
+    and the exports. Once a suite has run, its frame must be free, pass or fail."""
+    import gc
+    import weakref
+
+    suite = load_suite(write_suite(tmp_path / "suites", SUITE))
+    for changes in (None, {(2, "online_share"): 1.7}):
+        frame = widgets(changes)
+        kept = weakref.ref(frame)
+        validate_frame(frame, suite, tmp_path / "docs")
+        del frame
+        gc.collect()
+        assert kept() is None
