@@ -550,17 +550,20 @@ def read_frame(con: Any, query: str) -> Any:
     import pyarrow as pa
 
     # a cursor of its own: the caller's connection may hold a result it has not fetched to the end
-    con = con.cursor()
-    table = con.sql(query).to_arrow_table()
-    names = table.schema.names
-    # a text column without a value is an object column of None in `.df()`: DuckDB converts it
-    text = [f.name for f in table.schema
-            if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type) or pa.types.is_string_view(f.type))
-            and table.column(f.name).null_count < table.num_rows]
-    if not text:
-        return con.from_arrow(table).df()
-    rest = [name for name in names if name not in text]
-    parts = [table.select(text).to_pandas()] + ([con.from_arrow(table.select(rest)).df()] if rest else [])
+    with con.cursor() as cursor:
+        table = cursor.sql(query).to_arrow_table()
+        names = table.schema.names
+        # a text column without a value is an object column of None in `.df()`: DuckDB converts it
+        text = [f.name for f in table.schema
+                if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+                    or pa.types.is_string_view(f.type))
+                and table.column(f.name).null_count < table.num_rows]
+        if not text:
+            return cursor.from_arrow(table).df()
+        rest = [name for name in names if name not in text]
+        parts = [table.select(text).to_pandas()]
+        if rest:
+            parts.append(cursor.from_arrow(table.select(rest)).df())
     return pd.concat(parts, axis=1)[names]
 
 
