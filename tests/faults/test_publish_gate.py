@@ -47,21 +47,28 @@ def assumptions(warehouse: DuckDBResource) -> None:
         con.execute("CREATE OR REPLACE TABLE seeds.assumptions AS SELECT 'A001' AS assumption_id")
 
 
-@pytest.fixture
-def toy(tmp_path):
-    suites = tmp_path / "suites"
-    suites.mkdir()
-    (suites / "marts.fct_widget.json").write_text(json.dumps(SUITE), encoding="utf-8")
+def toy_definitions(tmp_path: Path, assets: list, suites: list[dict], asset_checks: tuple = ()) -> dg.Definitions:
+    """The toy assets with the real publishing definitions (expectation checks from `suites`,
+    the publish asset) and a job "all", everything under tmp_path."""
+    folder = tmp_path / "suites"
+    folder.mkdir()
+    for suite in suites:
+        (folder / f"{suite['name']}.json").write_text(json.dumps(suite), encoding="utf-8")
     base = dg.Definitions(
-        assets=[fct_widget, assumptions],
+        assets=assets, asset_checks=list(asset_checks),
         resources={"warehouse": DuckDBResource(database=str(tmp_path / "atlas.duckdb"))},
     )
-    defs = dg.Definitions.merge(
+    return dg.Definitions.merge(
         base,
-        publishing_definitions(base, suites_dir=suites, docs_dir=tmp_path / "docs",
+        publishing_definitions(base, suites_dir=folder, docs_dir=tmp_path / "docs",
                                directory=tmp_path / "published"),
         dg.Definitions(jobs=[dg.define_asset_job("all", executor_def=dg.in_process_executor)]),
     )
+
+
+@pytest.fixture
+def toy(tmp_path):
+    defs = toy_definitions(tmp_path, [fct_widget, assumptions], [SUITE])
     return defs.resolve_job_def("all"), dg.DagsterInstance.ephemeral(), tmp_path / "published"
 
 
@@ -143,18 +150,7 @@ def test_a_table_rebuilt_after_its_suite_ran_is_validated_again_before_publish(t
 
 
 def test_a_table_rebuilt_after_its_other_checks_ran_stops_publish_naming_the_rerun(tmp_path, record_fault):
-    suites = tmp_path / "suites"
-    suites.mkdir()
-    base = dg.Definitions(
-        assets=[fct_widget, assumptions], asset_checks=[widget_has_rows],
-        resources={"warehouse": DuckDBResource(database=str(tmp_path / "atlas.duckdb"))},
-    )
-    defs = dg.Definitions.merge(
-        base,
-        publishing_definitions(base, suites_dir=suites, docs_dir=tmp_path / "docs",
-                               directory=tmp_path / "published"),
-        dg.Definitions(jobs=[dg.define_asset_job("all", executor_def=dg.in_process_executor)]),
-    )
+    defs = toy_definitions(tmp_path, [fct_widget, assumptions], [], asset_checks=(widget_has_rows,))
     job, instance = defs.resolve_job_def("all"), dg.DagsterInstance.ephemeral()
     assert run(job, instance, 0.5).success
     before = fingerprint(tmp_path / "published")
@@ -196,20 +192,8 @@ def test_the_suites_of_one_step_s_tables_run_in_one_step_and_a_failure_stops_wha
     """Issue 18: the checks of the tables one assets definition materialises run in one step. A
     failed suite fails that step after every suite has its result, and nothing downstream of any
     of its tables runs (here the report on the table that passed), publish included."""
-    suites = tmp_path / "suites"
-    suites.mkdir()
-    for table in ("fct_gadget", "fct_gizmo"):
-        (suites / f"marts.{table}.json").write_text(json.dumps(dict(SUITE, name=f"marts.{table}")), encoding="utf-8")
-    base = dg.Definitions(
-        assets=[gadgets_and_gizmos, gadget_report, assumptions],
-        resources={"warehouse": DuckDBResource(database=str(tmp_path / "atlas.duckdb"))},
-    )
-    defs = dg.Definitions.merge(
-        base,
-        publishing_definitions(base, suites_dir=suites, docs_dir=tmp_path / "docs",
-                               directory=tmp_path / "published"),
-        dg.Definitions(jobs=[dg.define_asset_job("all", executor_def=dg.in_process_executor)]),
-    )
+    defs = toy_definitions(tmp_path, [gadgets_and_gizmos, gadget_report, assumptions],
+                           [dict(SUITE, name=f"marts.{table}") for table in ("fct_gadget", "fct_gizmo")])
     assert [c.node_def.name for c in defs.asset_checks] == ["gadgets_and_gizmos_great_expectations"]
     job, instance = defs.resolve_job_def("all"), dg.DagsterInstance.ephemeral()
     good = run(job, instance, 0.5)
