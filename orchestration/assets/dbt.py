@@ -25,7 +25,7 @@ from dagster_duckdb import DuckDBResource
 from orchestration.assets.expectations import CHECK_NAME as EXPECTATIONS_CHECK
 from orchestration.dbt_project import atlas_dbt_project
 from orchestration.metadata import relation_metadata
-from orchestration.resources import OfflineDbtCliResource
+from orchestration.resources import OfflineDbtCliResource, released
 from quality import expectations
 
 LAYERS = ("staging", "intermediate", "marts", "seeds")
@@ -74,13 +74,15 @@ def atlas_dbt_models(
     """Build the dbt models and run their data tests (dbt build) for the selected assets: one dbt
     invocation per run; no dbt model reads a table that Python wrote. dbt's unit tests are left
     out (UNIT_TESTS_EXCLUDED): they check the models' SQL on fixed rows, not the data."""
-    invocation = dbt.cli(["build", *UNIT_TESTS_EXCLUDED], context=context)  # the dbt process runs from here
-    if runs_expectation_suites(context.run):
-        # imported while this step waits for dbt, not in the first suite's step; started only now,
-        # as the import holds Python's lock for much of its 3 s, which would slow the preparation
-        # of the dbt command (a cold 1x run: 2 s -> 6 s from the step's start to dbt's)
-        expectations.preload()
-    yield from with_table_metadata(context, invocation.stream(), warehouse)
+    with released(warehouse):  # dbt opens the warehouse from its own process
+        invocation = dbt.cli(["build", *UNIT_TESTS_EXCLUDED], context=context)  # dbt runs from here
+        if runs_expectation_suites(context.run):
+            # imported while this step waits for dbt, not in the first suite's step; started only
+            # now, as the import holds Python's lock for much of its 3 s, which would slow the
+            # preparation of the dbt command (a cold 1x run: 2 s -> 6 s from the step's start to dbt's)
+            expectations.preload()
+        held, failure = hold_events(invocation.stream())
+    yield from with_table_metadata(context, held, failure, warehouse)
 
 
 def runs_expectation_suites(run: dg.DagsterRun) -> bool:
@@ -90,21 +92,27 @@ def runs_expectation_suites(run: dg.DagsterRun) -> bool:
     return selection is None or any(key.name == EXPECTATIONS_CHECK for key in selection)
 
 
-def with_table_metadata(
-    context: dg.AssetExecutionContext, events: Iterable[Any], warehouse: DuckDBResource
-) -> Iterator[Any]:
-    """The dbt events, each model's materialisation with its row count and first rows added.
-
-    The warehouse is read only after the dbt process has exited (DuckDB allows one writer and no
-    reader beside it), so the events are held until dbt is done; if dbt fails, the events it
-    produced are still passed on before the error."""
+def hold_events(events: Iterable[Any]) -> tuple[list[Any], BaseException | None]:
+    """Every event of the dbt invocation, read to its end (dbt has exited then), and the error that
+    ended it if dbt failed."""
     held: list[Any] = []
-    failure: BaseException | None = None
     try:
         for event in events:
             held.append(event)
     except Exception as error:  # dbt failed: report what it did, then fail the step
-        failure = error
+        return held, error
+    return held, None
+
+
+def with_table_metadata(
+    context: dg.AssetExecutionContext, held: list[Any], failure: BaseException | None,
+    warehouse: DuckDBResource,
+) -> Iterator[Any]:
+    """The dbt events, each model's materialisation with its row count and first rows added.
+
+    The warehouse is read only after the dbt process has exited (DuckDB allows one writer and no
+    reader beside it): `held` is every event it produced (`hold_events`); if dbt failed, they are
+    still passed on before its error, `failure`."""
     evaluations, held = tests_outside_the_selection(held)
     for evaluation in evaluations:
         context.log_event(evaluation)
