@@ -15,7 +15,6 @@ import duckdb
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 from packaging import version
-from pydantic import PrivateAttr
 
 from ingestion.settings import warehouse_path
 from orchestration.dbt_project import atlas_dbt_project
@@ -61,8 +60,8 @@ class LockedWarehouse(DuckDBResource):
     when the run ends. dbt writes the warehouse from a process of its own: its step closes the
     idle connection first (`released`)."""
 
-    _held: contextlib.ExitStack | None = PrivateAttr(default=None)
-    _holding: bool = PrivateAttr(default=False)
+    _held: contextlib.ExitStack | None = None  # private attributes (a leading underscore), not config
+    _holding: bool = False
 
     @contextlib.contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[LockedWarehouse]:
