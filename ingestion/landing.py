@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import csv
 import os
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,42 +117,44 @@ def write_table(
     result: LandingResult,
     run_id: str,
 ) -> None:
-    """Replace raw.<table> and log the load in one transaction."""
+    """Replace raw.<table> and log the load in one transaction; the table's Parquet copy beside
+    the warehouse is written by polars in a thread of its own meanwhile (both polars and DuckDB let
+    go of Python's lock: issue 18), and takes its name only once the transaction has committed."""
     _ensure_log(con)
     parquet_dir = raw_parquet_dir(con)
     parquet_tmp = None
     if parquet_dir is not None:
         parquet_dir.mkdir(parents=True, exist_ok=True)
         parquet_tmp = parquet_dir / f".{table.name}.parquet.{os.getpid()}.tmp"
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-parquet") as pool:
+        writing = pool.submit(frame.write_parquet, parquet_tmp) if parquet_tmp is not None else None
+        arrow = frame.to_arrow()  # noqa: F841 - referenced by name in the SQL below
+        con.execute("BEGIN TRANSACTION")
         try:
-            frame.write_parquet(parquet_tmp)
+            con.execute(f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.{quote_identifier(table.name)} AS SELECT * FROM arrow")
+            con.execute(
+                f"INSERT INTO {RAW_SCHEMA}.{LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    table.dataset_id,
+                    table.name,
+                    result.files,
+                    result.sha256,
+                    result.loaded_at,
+                    run_id,
+                    result.rows,
+                    result.flagged_rows,
+                    ";".join(f"{k}={v}" for k, v in sorted(result.flag_counts.items())) or None,
+                ],
+            )
+            if writing is not None:
+                writing.result()  # the Parquet copy's error, if any, before anything is committed
+            con.execute("COMMIT")
         except Exception:
-            parquet_tmp.unlink(missing_ok=True)
+            con.execute("ROLLBACK")
+            if writing is not None:
+                futures_wait([writing])  # the copy is not left half written
+                parquet_tmp.unlink(missing_ok=True)  # type: ignore[union-attr]
             raise
-    arrow = frame.to_arrow()  # noqa: F841 - referenced by name in the SQL below
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.{quote_identifier(table.name)} AS SELECT * FROM arrow")
-        con.execute(
-            f"INSERT INTO {RAW_SCHEMA}.{LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                table.dataset_id,
-                table.name,
-                result.files,
-                result.sha256,
-                result.loaded_at,
-                run_id,
-                result.rows,
-                result.flagged_rows,
-                ";".join(f"{k}={v}" for k, v in sorted(result.flag_counts.items())) or None,
-            ],
-        )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        if parquet_tmp is not None:
-            parquet_tmp.unlink(missing_ok=True)
-        raise
     if parquet_tmp is not None:
         os.replace(parquet_tmp, parquet_tmp.with_name(f"{table.name}.parquet"))
 

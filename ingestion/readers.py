@@ -103,7 +103,7 @@ def read_text(path: Path, ref: SourceRef, *, encoding: str = "utf-8") -> str:
     if not path.is_file():
         raise ref.error(f"file not found: {path}")
     data = path.read_bytes()
-    if not data.strip():
+    if not data or data.isspace():  # only ASCII whitespace, as bytes.strip() removes
         raise ref.error("the file is empty", hint="Re-fetch the file")
     codec = encoding.replace("_", "-").lower()
     try:
@@ -149,7 +149,7 @@ def read_text_table(
     _check_field_counts(lines, ref, separator=separator, quote_char=quote_char)
     try:
         frame = pl.read_csv(
-            "".join(lines).encode("utf-8"),
+            ("".join(lines) if skip_rows else text).encode("utf-8"),  # the same text without a copy
             separator=separator,
             infer_schema=False,
             quote_char=quote_char,

@@ -69,3 +69,32 @@ def test_an_in_memory_warehouse_gets_no_parquet_copy(tmp_path, mirror, monkeypat
     landing.land(con, raw_table(DATASET))
     assert landing.raw_parquet_dir(con) is None
     assert not list(tmp_path.rglob("*.parquet"))
+
+
+def test_a_failed_parquet_copy_leaves_the_previous_load_whole(tmp_path, mirror, built_warehouse,
+                                                              monkeypatch):
+    """The Parquet copy is written while DuckDB loads the table (issue 18): when the copy fails,
+    half written, the table's replacement is rolled back too and no temporary file stays."""
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    try:
+        first = copy_raw_from_build(con, built_warehouse, raw_table(DATASET), parquet=True)
+        parquet = tmp_path / "parquet" / "raw" / f"{DATASET}.parquet"
+        before = parquet.read_bytes()
+
+        def half_written(frame, path, *args, **kwargs):
+            with open(path, "wb") as handle:
+                handle.write(b"PAR1 cut short")
+            raise OSError("No space left on device")
+
+        monkeypatch.setattr(pl.DataFrame, "write_parquet", half_written)
+        with pytest.raises(OSError, match="No space left"):
+            landing.land(con, raw_table(DATASET), run_id="faulty")
+        assert parquet.read_bytes() == before
+        assert [p.name for p in parquet.parent.iterdir()] == [parquet.name]
+        assert con.execute(f"SELECT DISTINCT _run_id FROM raw.{DATASET}").fetchall() == [
+            (first.run_id,)
+        ]
+        assert con.execute(
+            "SELECT count(*) FROM raw._load_log WHERE run_id = 'faulty'").fetchone()[0] == 0
+    finally:
+        con.close()
