@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -128,35 +128,45 @@ def write_table(
         parquet_tmp = parquet_dir / f".{table.name}.parquet.{os.getpid()}.tmp"
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-parquet") as pool:
         writing = pool.submit(frame.write_parquet, parquet_tmp) if parquet_tmp is not None else None
-        arrow = frame.to_arrow()  # noqa: F841 - referenced by name in the SQL below
-        con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.{quote_identifier(table.name)} AS SELECT * FROM arrow")
-            con.execute(
-                f"INSERT INTO {RAW_SCHEMA}.{LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    table.dataset_id,
-                    table.name,
-                    result.files,
-                    result.sha256,
-                    result.loaded_at,
-                    run_id,
-                    result.rows,
-                    result.flagged_rows,
-                    ";".join(f"{k}={v}" for k, v in sorted(result.flag_counts.items())) or None,
-                ],
-            )
-            if writing is not None:
-                writing.result()  # the Parquet copy's error, if any, before anything is committed
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
+            _load_table(con, table, frame, result, run_id, writing)
+        except BaseException:
             if writing is not None:
                 futures_wait([writing])  # the copy is not left half written
                 parquet_tmp.unlink(missing_ok=True)  # type: ignore[union-attr]
             raise
     if parquet_tmp is not None:
         os.replace(parquet_tmp, parquet_tmp.with_name(f"{table.name}.parquet"))
+
+
+def _load_table(con: duckdb.DuckDBPyConnection, table: RawTable, frame: pl.DataFrame,
+                result: LandingResult, run_id: str, writing: Future[None] | None) -> None:
+    """write_table's transaction: the table and its load-log row, committed only once the Parquet
+    copy being `writing` is complete."""
+    arrow = frame.to_arrow()  # noqa: F841 - referenced by name in the SQL below
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.{quote_identifier(table.name)} AS SELECT * FROM arrow")
+        con.execute(
+            f"INSERT INTO {RAW_SCHEMA}.{LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                table.dataset_id,
+                table.name,
+                result.files,
+                result.sha256,
+                result.loaded_at,
+                run_id,
+                result.rows,
+                result.flagged_rows,
+                ";".join(f"{k}={v}" for k, v in sorted(result.flag_counts.items())) or None,
+            ],
+        )
+        if writing is not None:
+            writing.result()  # the Parquet copy's error, if any, before anything is committed
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 def check_change(con: duckdb.DuckDBPyConnection, table: RawTable, frame: pl.DataFrame,
