@@ -387,10 +387,34 @@ def headline_frame(
     routine: pl.DataFrame,
     service_methods: pl.DataFrame | None,
     params: Parameters,
+    *,
+    aligned: bool = False,
 ) -> pl.DataFrame:
     """service_headline's frame from its parts: `services` (SERVICE_KEY, each once), `head`
     (SERVICE_KEY, headline_probability) and `routine` (SERVICE_KEY, routine_share), null or absent
-    where a service has none; `service_methods` as in service_headline."""
+    where a service has none; `service_methods` as in service_headline.
+
+    `aligned`: `head` and `routine` hold one row per row of `services`, in its order (as the
+    sensitivity's array path makes them, scoring.figure_rows.service_figures), and there are no
+    per-method rows: their columns are put beside the services instead of joined to them, the same
+    frame without three joins on the two-part key (issue 18: 4 s of the 100x sensitivity)."""
+    if aligned:
+        if service_methods is not None:
+            raise ValueError("headline_frame(aligned=True) takes no per-method rows")
+        return (
+            services.hstack([head.get_column("headline_probability"), routine.get_column("routine_share")])
+            .with_columns(
+                pl.lit(None, pl.Float64).alias("method_min_probability"),
+                pl.lit(None, pl.Float64).alias("method_max_probability"),
+                pl.lit(0, pl.Int64).alias("methods_used"),
+                pl.lit(None, pl.String).alias("methods_used_ids"),
+                pl.when(pl.col("headline_probability").is_null())
+                .then(pl.lit("no activity with hours that the headline methods cover above A055"))
+                .otherwise(None)
+                .alias("probability_null_reason"),
+            )
+            .sort(SERVICE_KEY)
+        )
     if service_methods is None:
         service_methods = pl.DataFrame(schema={
             **{c: services.schema[c] for c in SERVICE_KEY}, "method_id": pl.String, "enters_headline": pl.Boolean,

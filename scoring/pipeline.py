@@ -378,7 +378,8 @@ def _score(
                         lambda: _service_base(services, modelled, arrays.volume_basis))
         figures = service_figures(arrays, minutes, (front_scale, back_scale), production, ceiling=ceiling_of,
                                   reported=reported_of, costs=costs, decision_activities=decision_activities)
-        headline = headline_frame(arrays.volume_basis.select(SERVICE_KEY), figures.head, figures.routine, None, params)
+        headline = headline_frame(arrays.volume_basis.select(SERVICE_KEY), figures.head, figures.routine, None, params,
+                                  aligned=True)
         frame = _service_frame(base, figures.totals, costs, figures.ceiling, production, aligned=True)
         valued = service_value(frame, headline, params)
         memo[valued_key] = valued

@@ -115,7 +115,13 @@ def _paths(production: ProductionParameters, minutes: pl.DataFrame, scales: tupl
     figures = service_figures(arrays, minutes, scales, production, ceiling=ceiling, reported=reported,
                               costs=SERVICES.join(COSTS, on=SERVICE_KEY, how="left", maintain_order="left"),
                               decision_activities=DECISIONS)
-    array_headline = headline_frame(arrays.volume_basis.select(SERVICE_KEY), figures.head, figures.routine, None, PARAMS)
+    array_headline = headline_frame(arrays.volume_basis.select(SERVICE_KEY), figures.head, figures.routine, None, PARAMS,
+                                    aligned=True)
+    # the columns put beside the services, as the joins they replace give them (issue 18)
+    joined = headline_frame(arrays.volume_basis.select(SERVICE_KEY), figures.head, figures.routine, None, PARAMS)
+    assert array_headline.schema == joined.schema
+    assert array_headline.equals(joined, null_equal=True)
+    assert array_headline["headline_probability"].null_count() and array_headline["methods_used"].eq(0).all()
     row_totals = SERVICES.join(by_rows[1], on=SERVICE_KEY, how="left")
     assert figures.totals.select(SERVICE_KEY).equals(SERVICES)  # in the order of the services
     return (by_rows[0], row_totals, by_rows[2]), (figures.ceiling, figures.totals, array_headline), hours
