@@ -401,6 +401,9 @@ def headline_frame(
     if aligned:
         if service_methods is not None:
             raise ValueError("headline_frame(aligned=True) takes no per-method rows")
+        if not head.height == routine.height == services.height:
+            raise ValueError(f"headline_frame(aligned=True): {services.height} services but {head.height} "
+                             f"headline and {routine.height} routine rows")
         return (
             services.hstack([head.get_column("headline_probability"), routine.get_column("routine_share")])
             .with_columns(
