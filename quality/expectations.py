@@ -394,11 +394,13 @@ def _run_validator(frame: Any, suite: Suite, docs_dir: Path | None) -> tuple[Any
         parameters = {"dataframe": frame}
         validator = Validator(batch_definition=batch, batch_parameters=parameters,
                               result_format=pass_format(suite.definition()))
-        result = validator.validate_expectation_suite(gx_suite)
+        with configurations_kept():
+            result = validator.validate_expectation_suite(gx_suite)
         if not result.success:
             validator = Validator(batch_definition=batch, batch_parameters=parameters,
                                   result_format=FAILURE_FORMAT)
-            result = validator.validate_expectation_suite(gx_suite)
+            with configurations_kept():
+                result = validator.validate_expectation_suite(gx_suite)
         if site is not None:
             run_id = RunIdentifier(run_time=datetime.now(UTC))
             result.meta.update(run_id=run_id, validation_time=run_id.run_time,
@@ -448,6 +450,38 @@ def _run_checkpoint(frame: Any, suite: Suite, docs_dir: Path | None) -> tuple[An
         localise_site(site, docs_dir)
     (result,) = outcome.run_results.values()
     return result, site
+
+
+@contextlib.contextmanager
+def configurations_kept() -> Any:
+    """GX's `Expectation.configuration` kept per expectation object while one suite validates.
+
+    GX 1.x builds an expectation's configuration afresh on every access (a pydantic `dict()` of
+    the expectation, a new ExpectationConfiguration), and its validator reads it once per keyword
+    of each metric it plans: about 15,000 builds for a run's 17 suites, a tenth of the checks' time
+    (issue 18). The objects it reads them from are the ones GX makes for one validation (from the
+    suite's configurations) and does not change while validating, so within one validation the
+    first build serves every later access; the kept builds are dropped, and GX's own property put
+    back, when the block ends, whatever happens in it. One suite validates at a time (_GX_LOCK).
+    `_run_checkpoint` (the reference path) runs without it; tests/unit/test_expectations.py
+    compares the two, and the validator's full results with and without it."""
+    from great_expectations.expectations.expectation import Expectation
+
+    built = Expectation.__dict__["configuration"]
+    kept: dict[int, tuple[Any, Any]] = {}
+
+    def configuration(self: Any) -> Any:
+        entry = kept.get(id(self))
+        if entry is None or entry[0] is not self:  # the object itself is kept: its id is not reused
+            entry = kept[id(self)] = (self, built.fget(self))
+        return entry[1]
+
+    Expectation.configuration = property(configuration, doc=built.__doc__)
+    try:
+        yield
+    finally:
+        Expectation.configuration = built
+        kept.clear()
 
 
 @contextlib.contextmanager

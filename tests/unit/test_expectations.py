@@ -4,6 +4,7 @@ and load their stylesheets, scripts and fonts from the data docs folder, not fro
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -13,10 +14,17 @@ import pandas as pd
 import pytest
 
 from quality.expectations import (
+    _DATASOURCE,
     EXPECTATIONS_DIR,
+    FAILURE_FORMAT,
+    PASS_FORMAT,
+    PASS_FORMAT_MOSTLY,
+    _batch_definition,
     build_gx_suite,
     columns_to_read,
+    configurations_kept,
     discover_suites,
+    gx_context,
     load_suite,
     validate_frame,
     validate_table,
@@ -263,6 +271,55 @@ def test_the_validator_path_reports_what_the_checkpoint_path_reports(tmp_path, b
         site = tmp_path / folder / "marts.fct_widget"
         assert (site / "index.html").is_file()
         assert list((site / "expectations").rglob("*.html")) and list((site / "validations").rglob("*.html"))
+
+
+# MIXED and the other kinds the project's suites use, one of them allowing some rows to fail.
+EVERY_KIND = {**MIXED, "expectations": [
+    *MIXED["expectations"],
+    {"type": "expect_table_columns_to_match_set",
+     "kwargs": {"column_set": ["widget_id", "online_share", "country", "low", "high"], "exact_match": True}},
+    {"type": "expect_column_values_to_be_null",
+     "kwargs": {"column": "low", "row_condition": 'country=="FR"', "condition_parser": "pandas"}},
+    {"type": "expect_table_row_count_to_equal", "kwargs": {"value": 12}},
+    {"type": "expect_column_values_to_be_between",
+     "kwargs": {"column": "high", "min_value": 1, "max_value": 12, "mostly": 0.9}},
+]}
+
+
+@pytest.mark.parametrize("broken", [False, True])
+@pytest.mark.parametrize("result_format", [PASS_FORMAT, PASS_FORMAT_MOSTLY, FAILURE_FORMAT])
+def test_keeping_gx_configurations_for_a_validation_changes_no_result(tmp_path, broken, result_format):
+    """Issue 18: while a suite validates, each expectation object's configuration is built once
+    (`configurations_kept`) instead of on every access. GX's validator gives the same results, to
+    the last field, as without it; GX's own property is back afterwards, also when the block
+    raises."""
+    from great_expectations.expectations.expectation import Expectation
+    from great_expectations.validator.v1_validator import Validator
+
+    built = Expectation.__dict__["configuration"]
+    suite = build_gx_suite(load_suite(write_suite(tmp_path / "suites", EVERY_KIND)))
+    context = gx_context()
+    batch = _batch_definition(context, "atlas.test_kept_configurations")
+    results = []
+    try:
+        for kept in (False, True):
+            validator = Validator(batch_definition=batch, batch_parameters={"dataframe": mixed(broken)},
+                                  result_format=result_format)
+            with configurations_kept() if kept else contextlib.nullcontext():
+                results.append(validator.validate_expectation_suite(suite).to_json_dict())
+            assert Expectation.__dict__["configuration"] is built
+    finally:
+        context.data_sources.get(_DATASOURCE).delete_asset("atlas.test_kept_configurations")
+    for result in results:  # when GX loaded the batch, the one field that differs between two validations
+        assert result["meta"]["batch_markers"].pop("ge_load_time")
+    plain, kept = results
+    assert plain["success"] is (not broken)
+    assert len(plain["results"]) == len(EVERY_KIND["expectations"])
+    assert kept == plain
+    with pytest.raises(RuntimeError), configurations_kept():
+        assert Expectation.__dict__["configuration"] is not built
+        raise RuntimeError("a suite stopped half way")
+    assert Expectation.__dict__["configuration"] is built
 
 
 def test_gx_static_files_are_linked_once_per_docs_folder_and_localising_does_not_write_through(tmp_path):
