@@ -15,8 +15,9 @@ matches and headline methods (a row's headline is looked up from its activity's)
 `service_figures` then computes one scoring's sums with numpy gathers and bincounts, where the
 row path of scoring.pipeline (service_hours, the programme ceiling, the reported cost factor,
 service_headline and the service totals) joins and groups a million rows at 100x the services
-some twenty times. The ceiling and the reported cost factor are
-the production model's own functions, given one row per service with its hours.
+some twenty times. The ceiling and the reported cost factor are the production model's own
+arithmetic on arrays (ProgrammeLinks.ceiling_at; `Factors`), with the services they apply to looked
+up once rather than joined by their two-part text key in every scoring.
 
 The two paths compute the same sums in another order: figures agree to the last bits (relative
 1e-15), not bit for bit. tests/unit/test_figure_rows.py compares them on hand-written rows, and
@@ -34,7 +35,14 @@ import polars as pl
 
 from scoring.model import activity_and_domain_headlines
 from scoring.parameters import Parameters
-from scoring.production import DOMAIN_ACTIVITY, SERVICE_KEY, ProductionParameters, service_hours
+from scoring.production import (
+    DOMAIN_ACTIVITY,
+    SERVICE_KEY,
+    ProductionParameters,
+    ProgrammeLinks,
+    ceiling_frame,
+    service_hours,
+)
 
 # --------------------------------------------------------------------------------------------
 # The row path (score() and the published tables): one polars row per service activity
@@ -248,21 +256,88 @@ class ServiceFigures:
     rows), `totals` (delivery_hours, _hours_bottom_up, _labour_cost, _cost_unknown, _decision: one
     row per service in the order of ServiceActivityRows.services, null where a service has no
     activities), `head` (headline_probability) and `routine` (routine_share): one row per service
-    with activities, null where it has none."""
+    with activities, null where it has none. `ceiling_by_service`: the ceiling's fte_bottom_up and
+    is_capped_by_programme_fte in the order of ServiceActivityRows.services, null where a service is
+    not among the ceiling's (what a left join of `ceiling` to the services gives)."""
 
     ceiling: pl.DataFrame
     totals: pl.DataFrame
     head: pl.DataFrame
     routine: pl.DataFrame
+    ceiling_by_service: pl.DataFrame
 
 
-def _scattered(rows: ServiceActivityRows, frame: pl.DataFrame, column: str, fill: float) -> np.ndarray:
-    """`column` of `frame` (at most one row per service) as a per-service array, `fill` elsewhere."""
-    out = np.full(rows.services.height, fill)
-    if frame.height:
-        placed = _indexed(rows.index, frame.select(*SERVICE_KEY, column)).drop_nulls("_s")
-        out[placed["_s"].to_numpy()] = placed[column].cast(pl.Float64).fill_null(fill).to_numpy()
-    return out
+@dataclass(frozen=True)
+class Factors:
+    """Which services with activities (ServiceActivityRows.volume_basis, in its order) the Canadian
+    programme ceiling (A209) and the UK reported cost (A040) apply to, looked up once by their
+    two-part keys, so that each scoring computes the two factors on arrays: the same numbers as
+    ProgrammeLinks.ceiling and reported_cost_factor given one row per service with its hours
+    (issue 18: those joined and grouped a quarter of a million services by text keys twice a
+    scoring, 71 scorings in the 100x sensitivity). Made by `factors`."""
+
+    links: ProgrammeLinks
+    ceiling: np.ndarray  # per service with activities: the ceiling applies (a Canadian service)
+    programme: np.ndarray  # per such Canadian service: ProgrammeLinks.positions
+    reported: np.ndarray  # per service with activities: it reports a cost per transaction
+    reported_cost: np.ndarray  # per such service: cost_per_transaction_gbp x applications_total
+
+
+def factors(volume_basis: pl.DataFrame, ceiling_services: pl.DataFrame, links: ProgrammeLinks,
+            reported: pl.DataFrame) -> Factors:
+    """Factors of the services of `volume_basis` (SERVICE_KEY): `ceiling_services` are those the
+    programme ceiling applies to (the Canadian services), `reported` the UK services with a reported
+    cost (SERVICE_KEY, applications_total, cost_per_transaction_gbp; each once)."""
+    keys = volume_basis.select(SERVICE_KEY)
+    marked = keys.join(ceiling_services.select(SERVICE_KEY).unique().with_columns(pl.lit(True).alias("_in")),
+                       on=SERVICE_KEY, how="left", maintain_order="left")
+    ceiling = marked["_in"].fill_null(False).to_numpy()
+    costs = keys.join(
+        reported.select(*SERVICE_KEY, (pl.col("cost_per_transaction_gbp") * pl.col("applications_total"))
+                        .alias("_cost"), pl.lit(True).alias("_in")),
+        on=SERVICE_KEY, how="left", maintain_order="left")
+    if costs.height != keys.height:
+        raise ValueError("reported costs: more than one row for a service")
+    has_cost = costs["_in"].fill_null(False).to_numpy()
+    return Factors(
+        links=links, ceiling=ceiling, programme=links.positions(keys.filter(pl.Series(ceiling))),
+        reported=has_cost, reported_cost=_floats(costs["_cost"])[has_cost],
+    )
+
+
+def factor_arrays(rows: ServiceActivityRows, factors: Factors, hours: np.ndarray,
+                  production: ProductionParameters) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """The programme ceiling's rows (the services of `factors.ceiling`, in rows.volume_basis'
+    order) and, per service of rows.services, its ceiling factor and reported cost factor (1 where
+    none applies), for the services' bottom-up `hours` (per service of rows.services). The same
+    numbers as ProgrammeLinks.ceiling and reported_cost_factor given each service with activities
+    as one row with its hours, in the same polars operations: FTE = hours / hours per FTE (the sum
+    of one row is that row), a factor = cost x applications x labour share / (hours x cost an
+    hour), kept where finite (tests/unit/test_figure_rows.py compares them to the bit)."""
+    n = rows.services.height
+    per_service = hours[rows.with_rows]
+    # polars' arithmetic, as in the frames (it divides by a number as it multiplies by its inverse)
+    fte_bottom_up = pl.Series("fte_bottom_up", per_service[factors.ceiling]) / production.ca_hours_per_fte
+    factor, known, programme_total = factors.links.ceiling_at(factors.programme, fte_bottom_up.to_numpy())
+    capped_services = ceiling_frame(rows.volume_basis.filter(pl.Series(factors.ceiling)), fte_bottom_up, factor,
+                                    known, programme_total)
+    ceiling_factor = np.ones(n)
+    ceiling_factor[rows.with_rows[factors.ceiling]] = factor
+    reported = ((pl.Series(factors.reported_cost) * production.uk_labour_share)
+                / (pl.Series(per_service[factors.reported]) * production.uk_cost_per_hour)).to_numpy()
+    finite = np.isfinite(reported)
+    reported_factor = np.ones(n)
+    reported_factor[rows.with_rows[factors.reported][finite]] = reported[finite]
+    return capped_services, ceiling_factor, reported_factor
+
+
+def _at_services(name: str, n: int, where: np.ndarray, values: np.ndarray) -> pl.Series:
+    """A per-service column of n services: `values` at the indices `where`, null elsewhere."""
+    out = np.zeros(n, dtype=values.dtype)
+    out[where] = values
+    missing = np.ones(n, dtype=bool)
+    missing[where] = False
+    return pl.Series(name, out).scatter(np.flatnonzero(missing), None)
 
 
 def _sums(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -292,16 +367,14 @@ def service_figures(
     scales: tuple[float, float],
     production: ProductionParameters,
     *,
-    ceiling: Callable[[pl.DataFrame], pl.DataFrame],
-    reported: Callable[[pl.DataFrame], pl.DataFrame],
+    factors: Factors,
     costs: pl.DataFrame,
     decision_activities: list[str],
 ) -> ServiceFigures:
     """One scoring's per-service sums. `minutes`: activity_minutes' rows (prior_minutes,
-    is_front_office); `scales`: the calibrated front- and back-office scales; `ceiling` and
-    `reported`: the programme ceiling and the reported cost factor of a frame with one row per
-    service (SERVICE_KEY, hours); `costs`: cost_per_hour of every service, in the order of
-    rows.services."""
+    is_front_office); `scales`: the calibrated front- and back-office scales; `factors`: which
+    services the programme ceiling and the reported cost factor apply to (`factors` of
+    rows.volume_basis); `costs`: cost_per_hour of every service, in the order of rows.services."""
     front_scale, back_scale = scales
     n = rows.services.height
     s, a = rows.service, rows.activity
@@ -323,12 +396,9 @@ def service_figures(
     domain = np.where(rows.has_domain & (domain > 0), domain, 0.0)
     hours = np.where(back, hours * (1 - production.domain_share), hours)
     total = _sums(s, hours, n) + domain
-    per_service = rows.volume_basis.select(SERVICE_KEY).with_columns(pl.Series("hours", total[rows.with_rows]))
-
     # the Canadian programme ceiling and the UK reported cost scale a service's hours alike
-    ceiling_frame = ceiling(per_service)
-    ceiling_factor = _scattered(rows, ceiling_frame, "ceiling_factor", 1.0)
-    reported_factor = _scattered(rows, reported(per_service), "reported_factor", 1.0)
+    capped_services, ceiling_factor, reported_factor = factor_arrays(rows, factors, total, production)
+    at_ceiling = rows.with_rows[factors.ceiling]
     capped = hours * ceiling_factor[s] * reported_factor[s]
     capped_domain = domain * ceiling_factor * reported_factor
     cost_per_hour = _floats(costs["cost_per_hour"])
@@ -355,8 +425,13 @@ def service_figures(
     head = _weighted_mean(s, hours, rows.probability, n, domain, rows.domain_probability)
     routine = _weighted_mean(s, hours, rows.routine, n, domain, rows.domain_routine)
     return ServiceFigures(
-        ceiling=ceiling_frame,
+        ceiling=capped_services,
         totals=totals,
         head=keys.with_columns(pl.Series("headline_probability", head[rows.with_rows], nan_to_null=True)),
         routine=keys.with_columns(pl.Series("routine_share", routine[rows.with_rows], nan_to_null=True)),
+        ceiling_by_service=pl.DataFrame([
+            _at_services("fte_bottom_up", n, at_ceiling, capped_services["fte_bottom_up"].to_numpy()),
+            _at_services("is_capped_by_programme_fte", n, at_ceiling,
+                         capped_services["is_capped_by_programme_fte"].to_numpy()),
+        ]),
     )

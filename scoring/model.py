@@ -499,13 +499,25 @@ def already_digital_share(services: pl.DataFrame) -> pl.DataFrame:
     ).drop([c for c in stages if c not in services.columns], strict=False)
 
 
-def service_value(services: pl.DataFrame, headline: pl.DataFrame, params: Parameters) -> pl.DataFrame:
+def service_value(services: pl.DataFrame, headline: pl.DataFrame, params: Parameters, *,
+                  at: pl.Series | None = None) -> pl.DataFrame:
     """Gross and net value of automating each service (currency and price year of its costs).
 
     gross value = labour cost x P; FTE value = FTE x P; hours = delivery hours x P; net = gross x
     (1 - already digital share) (A058), null where that share is unknown (unknown is not zero: the
-    gross value is still published). Nulls carry a reason."""
-    frame = already_digital_share(services).join(headline, on=SERVICE_KEY, how="left")
+    gross value is still published). Nulls carry a reason.
+
+    `at`: for each row of `services`, the index of its row in `headline` (null where it has none),
+    known to the caller (the sensitivity's array path): the headline's columns are gathered beside
+    the services instead of joined by the two-part key, the same frame (issue 18;
+    tests/unit/test_figure_rows.py)."""
+    digital = already_digital_share(services)
+    if at is None:
+        frame = digital.join(headline, on=SERVICE_KEY, how="left")
+    else:
+        if at.len() != digital.height:
+            raise ValueError(f"service_value(at=...): {digital.height} services but {at.len()} positions")
+        frame = digital.hstack(headline.drop(SERVICE_KEY).select(pl.all().gather(at)).get_columns())
     p = pl.col("headline_probability")
     not_digital = 1.0 - pl.col("already_digital_share")
     reason = (

@@ -18,6 +18,7 @@ import polars as pl
 from scoring.figure_rows import (
     assemble_rows,
     capped_hours,
+    factors,
     headlines,
     service_figures,
     service_totals,
@@ -221,6 +222,14 @@ def _service_base(services: pl.DataFrame, modelled: pl.DataFrame, volume_basis: 
         volume_basis.select(*SERVICE_KEY, "volume_basis"), on=SERVICE_KEY, how="left", maintain_order="left")
 
 
+def _positions(n: int, rows: np.ndarray) -> pl.Series:
+    """For each of n services, its row among the services at the ascending indices `rows` (null for
+    the others): service_value's `at` for a frame with one row per such service, in their order."""
+    at = np.full(n, -1, dtype=np.int64)
+    at[rows] = np.arange(len(rows))
+    return pl.Series("_at", at).scatter(np.flatnonzero(at < 0), None)
+
+
 def _service_frame(
     base: pl.DataFrame,
     totals: pl.DataFrame,
@@ -233,19 +242,26 @@ def _service_frame(
     """One row per service: its attributes, modelled volume, hours and labour cost with the reasons
     where they are null. `base`: _service_base's rows; `totals`: per service delivery_hours,
     _hours_bottom_up, _labour_cost, _cost_unknown (any activity without a labour cost) and
-    _decision (a case decision activity with hours); `costs`: _cost_per_hour's rows. `aligned`:
-    totals and costs hold one row per row of `base`, in its order, and are put beside it rather
-    than joined to it."""
+    _decision (a case decision activity with hours); `costs`: _cost_per_hour's rows; `ceiling`:
+    programme_ceiling's rows. `aligned`: totals, costs and the ceiling (its fte_bottom_up and
+    is_capped_by_programme_fte, null where a service has no ceiling: ServiceFigures.
+    ceiling_by_service) hold one row per row of `base`, in its order, and are put beside it rather
+    than joined to it (the same frame: tests/unit/test_figure_rows.py)."""
     per_service = [totals, costs.drop("country_code")]
+    ceiling_columns = ["fte_bottom_up", "is_capped_by_programme_fte"]
     if aligned:
-        frame = base.hstack([column for f in per_service for column in f.drop(SERVICE_KEY).get_columns()])
+        if not totals.height == costs.height == ceiling.height == base.height:
+            raise ValueError(f"_service_frame(aligned=True): {base.height} services but {totals.height} totals, "
+                             f"{costs.height} costs and {ceiling.height} ceiling rows")
+        frame = base.hstack([column for f in per_service for column in f.drop(SERVICE_KEY).get_columns()]
+                            + ceiling.select(ceiling_columns).get_columns())
     else:
         frame = base
         for f in per_service:
             frame = frame.join(f, on=SERVICE_KEY, how="left")
+        frame = frame.join(ceiling.select(*SERVICE_KEY, *ceiling_columns), on=SERVICE_KEY, how="left")
     return (
-        frame.join(ceiling.select(*SERVICE_KEY, "fte_bottom_up", "is_capped_by_programme_fte"), on=SERVICE_KEY,
-                   how="left")
+        frame
         .with_columns(
             pl.col("_decision").fill_null(False).alias("involves_case_decision"),
             pl.col("volume_source").alias("volume_round"),
@@ -376,12 +392,20 @@ def _score(
                           lambda: assemble_rows(layout, heads))
         base = memoised(("service_base", production.unspecified_online_share),
                         lambda: _service_base(services, modelled, arrays.volume_basis))
-        figures = service_figures(arrays, minutes, (front_scale, back_scale), production, ceiling=ceiling_of,
-                                  reported=reported_of, costs=costs, decision_activities=decision_activities)
-        headline = headline_frame(arrays.volume_basis.select(SERVICE_KEY), figures.head, figures.routine, None, params,
-                                  aligned=True)
-        frame = _service_frame(base, figures.totals, costs, figures.ceiling, production, aligned=True)
-        valued = service_value(frame, headline, params)
+        # the services the ceiling and the reported cost apply to, and where each service's headline
+        # row is (null: a service without activities), looked up once by their keys (issue 18)
+        applies = memoised(("factors", production.unspecified_online_share),
+                           lambda: factors(arrays.volume_basis, ca_services, links, uk_reported))
+        at = memoised(("headline_at", production.unspecified_online_share),
+                      lambda: _positions(services.height, arrays.with_rows))
+        figures = service_figures(arrays, minutes, (front_scale, back_scale), production, factors=applies,
+                                  costs=costs, decision_activities=decision_activities)
+        keys = arrays.volume_basis.select(SERVICE_KEY)
+        headline = headline_frame(keys, figures.head, figures.routine, None, params, aligned=True)
+        if not headline.select(SERVICE_KEY).equals(keys):  # `at` reads its rows in the services' order
+            raise ValueError("the headline rows are not in the order of the services with activities")
+        frame = _service_frame(base, figures.totals, costs, figures.ceiling_by_service, production, aligned=True)
+        valued = service_value(frame, headline, params, at=at)
         memo[valued_key] = valued
         return valued, uk_replication(valued, params)
 

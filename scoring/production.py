@@ -1001,11 +1001,26 @@ class ProgrammeLinks:
         per_service = hours.group_by(SERVICE_KEY).agg(
             (pl.col("hours").sum() / params.ca_hours_per_fte).alias("fte_bottom_up")
         ).join(self.services, on=SERVICE_KEY, how="left")  # _service null: a service in no programme
+        position = per_service["_service"].fill_null(-1).to_numpy().astype(np.int64)
+        factor, known, total = self.ceiling_at(position, per_service["fte_bottom_up"].to_numpy())
+        return ceiling_frame(per_service.select(SERVICE_KEY), per_service["fte_bottom_up"], factor, known, total)
+
+    def positions(self, services: pl.DataFrame) -> np.ndarray:
+        """Each row's service (SERVICE_KEY) as its index in `self.services`, -1 for a service in no
+        programme: what `ceiling_at` takes, worked out once for a set of services."""
+        found = services.select(SERVICE_KEY).join(self.services, on=SERVICE_KEY, how="left", maintain_order="left")
+        return found["_service"].fill_null(-1).to_numpy().astype(np.int64)
+
+    def ceiling_at(self, position: np.ndarray, fte_bottom_up: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The ceiling of services given as `position` (`positions`; each service once) with their
+        bottom-up FTE: per service its ceiling_factor, is_every_programme_ceiling_known and
+        programme_fte_total (NaN where unknown). `ceiling` and the sensitivity's array path
+        (scoring.figure_rows.Factors) both compute it here."""
         n = self.services.height
+        linked = position >= 0
+        index = np.where(linked, position, 0)
         fte = np.zeros(n)
-        linked = per_service["_service"].is_not_null().to_numpy()
-        index = per_service["_service"].fill_null(0).to_numpy().astype(np.int64)
-        fte[index[linked]] = per_service["fte_bottom_up"].to_numpy()[linked]
+        fte[index[linked]] = fte_bottom_up[linked]
         has_hours = np.zeros(n, dtype=bool)
         has_hours[index[linked]] = True
         # the parts: every link not to a zero programme, of a service with hours, 1/k of its FTE
@@ -1029,15 +1044,24 @@ class ProgrammeLinks:
         total = np.bincount(self.service[part & self.capped], weights=self.fte[part & self.capped], minlength=n)
         # a service in no programme, 1; in only zero programmes, 0
         ceiling_factor = np.where(self.k == 0, 0.0, np.where(has_part, factor, 1.0))
-        return per_service.select(*SERVICE_KEY, "fte_bottom_up").with_columns(
-            pl.Series("ceiling_factor", np.where(linked, ceiling_factor[index], 1.0)),
-            pl.Series("is_every_programme_ceiling_known", linked & (has_part & ~unknown)[index]),
-            pl.Series("programme_fte_total", np.where(linked & has_part[index], total[index], np.nan)).fill_nan(None),
-        ).with_columns(
-            (pl.col("fte_bottom_up") * pl.col("ceiling_factor")).alias("fte_delivery"),
-            (pl.col("ceiling_factor") < 1).alias("is_capped_by_programme_fte"),
-        ).select(*SERVICE_KEY, "fte_bottom_up", "fte_delivery", "ceiling_factor", "is_capped_by_programme_fte",
-                 "is_every_programme_ceiling_known", "programme_fte_total")
+        return (np.where(linked, ceiling_factor[index], 1.0), linked & (has_part & ~unknown)[index],
+                np.where(linked & has_part[index], total[index], np.nan))
+
+
+def ceiling_frame(services: pl.DataFrame, fte_bottom_up: pl.Series, factor: np.ndarray, known: np.ndarray,
+                  total: np.ndarray) -> pl.DataFrame:
+    """programme_ceiling's frame from ProgrammeLinks.ceiling_at's arrays, one row per service of
+    `services` (SERVICE_KEY) in its order."""
+    return services.select(SERVICE_KEY).with_columns(
+        fte_bottom_up.alias("fte_bottom_up"),
+        pl.Series("ceiling_factor", factor),
+        pl.Series("is_every_programme_ceiling_known", known),
+        pl.Series("programme_fte_total", total).fill_nan(None),
+    ).with_columns(
+        (pl.col("fte_bottom_up") * pl.col("ceiling_factor")).alias("fte_delivery"),
+        (pl.col("ceiling_factor") < 1).alias("is_capped_by_programme_fte"),
+    ).select(*SERVICE_KEY, "fte_bottom_up", "fte_delivery", "ceiling_factor", "is_capped_by_programme_fte",
+             "is_every_programme_ceiling_known", "programme_fte_total")
 
 
 def reported_cost_factor(hours: pl.DataFrame, reported: pl.DataFrame, params: ProductionParameters) -> pl.DataFrame:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import polars as pl
 import pytest
 
 from scoring.figure_rows import (
     capped_hours,
+    factor_arrays,
+    factors,
     service_activity_rows,
     service_figures,
     service_totals,
@@ -23,9 +26,16 @@ from scoring.model import (
     headline_frame,
     service_activity_headlines,
     service_headline,
+    service_value,
 )
 from scoring.parameters import Parameters
-from scoring.production import ProductionParameters, programme_ceiling, reported_cost_factor
+from scoring.pipeline import _positions, _service_frame
+from scoring.production import (
+    ProductionParameters,
+    ProgrammeLinks,
+    programme_ceiling,
+    reported_cost_factor,
+)
 
 KEYS = [*SERVICE_KEY, "activity_id"]
 PARAMS = Parameters()
@@ -93,8 +103,11 @@ COSTS = pl.DataFrame({
 })
 
 
+CA = pl.DataFrame({"service_key": ["ca1", "ca2", "ca3", "ca4"], "fiscal_year": ["2023-2024"] * 4})
+
+
 def _paths(production: ProductionParameters, minutes: pl.DataFrame, scales: tuple[float, float]):
-    ca = pl.DataFrame({"service_key": ["ca1", "ca2", "ca3", "ca4"], "fiscal_year": ["2023-2024"] * 4})
+    ca = CA
 
     def ceiling(hours):
         return programme_ceiling(hours.join(ca, on=SERVICE_KEY, how="semi"), LINKS, production)
@@ -112,7 +125,8 @@ def _paths(production: ProductionParameters, minutes: pl.DataFrame, scales: tupl
     by_rows = (row_ceiling, service_totals(rows, DECISIONS), row_headline)
     # the array path, over every service (uk4 has no activities: its totals are null)
     arrays = service_activity_rows(SERVICES, units, MATCHES, ACTIVITY_DWA, DWA_VALUES, PARAMS)
-    figures = service_figures(arrays, minutes, scales, production, ceiling=ceiling, reported=reported,
+    figures = service_figures(arrays, minutes, scales, production,
+                              factors=factors(arrays.volume_basis, CA, ProgrammeLinks(LINKS), REPORTED),
                               costs=SERVICES.join(COSTS, on=SERVICE_KEY, how="left", maintain_order="left"),
                               decision_activities=DECISIONS)
     array_headline = headline_frame(arrays.volume_basis.select(SERVICE_KEY), figures.head, figures.routine, None, PARAMS,
@@ -124,7 +138,92 @@ def _paths(production: ProductionParameters, minutes: pl.DataFrame, scales: tupl
     assert array_headline["headline_probability"].null_count() and array_headline["methods_used"].eq(0).all()
     row_totals = SERVICES.join(by_rows[1], on=SERVICE_KEY, how="left")
     assert figures.totals.select(SERVICE_KEY).equals(SERVICES)  # in the order of the services
+    _assert_aligned_frames_are_the_joined_ones(arrays, figures, array_headline, production)
     return (by_rows[0], row_totals, by_rows[2]), (figures.ceiling, figures.totals, array_headline), hours
+
+
+# What _service_frame and service_value read of a service besides the scoring's sums, for SERVICES
+# (uk4 without activities); one Canadian service of each stage pattern, one UK service without a
+# digital share
+SERVICE_COLUMNS = pl.DataFrame({
+    "service_key": ["uk2", "ca1", "uk4", "ca3", "uk1", "ca2", "uk3", "ca4"],
+    "fiscal_year": ["2023-2024"] * 8,
+    "country_code": ["UK", "CA", "UK", "CA", "UK", "CA", "UK", "CA"],
+    "volume_source": ["a", "b", None, "c", "d", "e", "f", "g"],
+    "volume_basis": ["reported", "reported", None, "modelled", "reported", "reported", "reported", "reported"],
+    "volume_modelled": [None, None, None, 510.0, None, None, None, None],
+    "volume_modelled_low": [None, None, None, 400.0, None, None, None, None],
+    "volume_modelled_high": [None, None, None, 700.0, None, None, None, None],
+    "cost_per_transaction_gbp": [None, None, None, None, 4.5, None, None, None],
+    "applications_total": [790, None, 10, None, 2000, None, 5000, None],
+    "annual_volume": [790.0, 420000.0, 10.0, 510.0, 2000.0, 90.0, 5000.0, 100.0],
+    "digital_share": [0.5, None, 0.1, None, None, None, 0.9, None],
+    "is_online_application": [None, True, None, False, None, None, None, True],
+    "is_online_decision": [None, False, None, None, None, True, None, False],
+    "is_online_issuance": [None, True, None, False, None, None, None, None],
+    "is_automated_decision_system": [None, True, None, None, None, False, None, None],
+})
+
+
+def _assert_aligned_frames_are_the_joined_ones(arrays, figures, headline, production) -> None:
+    """Issue 18: _service_frame and service_value put the figures' per-service columns beside the
+    services (aligned) in the sensitivity's array path; the frames are those of the joins they
+    replace, to the bit."""
+    costs = SERVICES.join(COSTS, on=SERVICE_KEY, how="left", maintain_order="left").with_columns(
+        pl.lit("CAD").alias("currency"), pl.lit(2024).alias("price_year"), pl.lit(1950.0).alias("hours_per_fte"),
+        pl.col("service_key").str.slice(0, 2).str.to_uppercase().alias("country_code"))
+    aligned = _service_frame(SERVICE_COLUMNS, figures.totals, costs, figures.ceiling_by_service, production,
+                             aligned=True)
+    joined = _service_frame(SERVICE_COLUMNS, figures.totals, costs.sample(fraction=1.0, shuffle=True, seed=3),
+                            figures.ceiling, production)
+    assert aligned.equals(joined, null_equal=True)
+    assert aligned["is_capped_by_programme_fte"].to_list() == [False, True, False, False, False, True, False, False]
+    # the ceiling's FTE, or the delivery hours' (uk4 has none)
+    assert aligned["fte_bottom_up"].is_null().to_list() == [False, False, True, False, False, False, False, False]
+    at = _positions(SERVICES.height, arrays.with_rows)
+    assert at.to_list() == [0, 1, None, 2, 3, 4, 5, 6]  # uk4 has no activities
+    # the headline in the order of the services with activities, as the scoring's are (its services
+    # sorted, which SERVICES are not: score_figures checks the order)
+    headline = arrays.volume_basis.select(SERVICE_KEY).join(headline, on=SERVICE_KEY, how="left",
+                                                            maintain_order="left")
+    gathered = service_value(aligned, headline, PARAMS, at=at)
+    assert gathered.equals(service_value(aligned, headline, PARAMS), null_equal=True)
+    assert gathered["value_gross"].null_count() < gathered.height  # values reached, not only nulls
+    with pytest.raises(ValueError, match="positions"):
+        service_value(aligned, headline, PARAMS, at=at.head(3))
+
+
+@pytest.mark.parametrize("hours", [
+    [30.0, 9000.0, 0.0, 700.0, 400.0, 25.0, 12.0, 8.0],
+    [30.0, 5000.0, 0.0, 0.0, 0.0, 25.0, 1e-9, 3e6],  # uk1 and ca3 without hours: no finite reported factor
+])
+def test_the_factors_on_arrays_are_the_production_models_frames_to_the_bit(hours):
+    """Issue 18: the ceiling and the reported cost factor of the array path (factor_arrays) are
+    ProgrammeLinks.ceiling's and reported_cost_factor's for each service with activities given as
+    one row with its hours: the same rows and factors, bit for bit."""
+    production = ProductionParameters(unit_minutes={})
+    arrays = service_activity_rows(SERVICES, _units(), MATCHES, ACTIVITY_DWA, DWA_VALUES, PARAMS)
+    links = ProgrammeLinks(LINKS)
+    per_service = np.array(hours)
+    got, ceiling_factor, reported_factor = factor_arrays(
+        arrays, factors(arrays.volume_basis, CA, links, REPORTED), per_service, production)
+    frame = arrays.volume_basis.select(SERVICE_KEY).with_columns(pl.Series("hours", per_service[arrays.with_rows]))
+    expected = links.ceiling(frame.join(CA, on=SERVICE_KEY, how="semi"), production)
+    assert got.sort(SERVICE_KEY).equals(expected.sort(SERVICE_KEY), null_equal=True)
+    reported = reported_cost_factor(frame, REPORTED, production)
+    where = {key: i for i, key in enumerate(SERVICES["service_key"])}
+
+    def scattered(rows: pl.DataFrame, column: str) -> np.ndarray:
+        out = np.ones(SERVICES.height)
+        for key, value in zip(rows["service_key"], rows[column], strict=True):
+            out[where[key]] = value
+        return out
+
+    assert np.array_equal(ceiling_factor, scattered(expected, "ceiling_factor"))
+    assert np.array_equal(reported_factor, scattered(reported, "reported_factor"))
+    # the cases reached: ca1 capped, ca2 in a zero-FTE programme, uk1's reported cost where it has hours
+    assert 0 < ceiling_factor[where["ca1"]] < 1 and ceiling_factor[where["ca2"]] == 0
+    assert (reported_factor[where["uk1"]] != 1.0) == (hours[where["uk1"]] > 0)
 
 
 def _assert_same(expected: pl.DataFrame, got: pl.DataFrame) -> None:
