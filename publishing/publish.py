@@ -440,20 +440,32 @@ def publish(
         staging = directory / f".{final.name}.part"
         staging.unlink(missing_ok=True)
         alias = "atlas_publish"
+        reused: list[str] = []
         catalog = con.execute("SELECT current_database()").fetchone()[0]
         tables = tables_to_publish(con)
         for schema, table in tables:
             if not (_SAFE_NAME.match(schema) and _SAFE_NAME.match(table)):
                 raise PublishError(f"refusing to publish {schema}.{table}: unexpected characters")
-        con.execute(f"ATTACH {quote_literal(str(staging))} AS {alias} (STORAGE_VERSION {quote_literal(STORAGE_VERSION)})")
+        try:
+            carried = _carry_over(directory, previous_id, previous, staging)
+            con.execute(f"ATTACH {quote_literal(str(staging))} AS {alias} (STORAGE_VERSION {quote_literal(STORAGE_VERSION)})")
+        except BaseException:
+            staging.unlink(missing_ok=True)
+            raise
         try:
             summary: dict[str, dict[str, Any]] = {}
+            kept = _clear_for(con, alias, tables) if carried else set()
             for schema in sorted({s for s, _ in tables} | {META_SCHEMA}):
-                con.execute(f"CREATE SCHEMA {quote_identifier(alias)}.{quote_identifier(schema)}")
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(alias)}.{quote_identifier(schema)}")
             for schema, table in tables:
                 target = qualified(schema, table, alias)
-                con.execute(f"CREATE TABLE {target} AS {_source_query(schema, table, catalog)}")
-                exact = exact_digest(con, target)
+                exact = exact_digest(con, target) if (schema, table) in kept else None
+                if exact is None or exact != exact_digest(con, qualified(schema, table, catalog)):
+                    con.execute(f"DROP TABLE IF EXISTS {target}")
+                    con.execute(f"CREATE TABLE {target} AS {_source_query(schema, table, catalog)}")
+                    exact = exact_digest(con, target)
+                else:
+                    reused.append(f"{schema}.{table}")
                 known = known_content_hash(previous, f"{schema}.{table}", exact)
                 rows, digest = known if known is not None else content_hash(con, target)
                 summary[f"{schema}.{table}"] = {
@@ -521,6 +533,8 @@ def publish(
             "previous_publish_id": previous_id,
             "identical_to_previous": (not changed) if previous is not None else None,
             "changed_tables": changed,
+            "carried_over_from": previous_id if reused else None,
+            "carried_over_tables": reused,
             "tables": summary,
             "sources": sources,
             "parameters": parameters,
@@ -531,6 +545,62 @@ def publish(
         _history(directory, "publish", publish_id, previous_id)
         manifest["pruned"] = prune(directory, keep)
         return manifest
+
+
+def _carry_over(directory: Path, previous_id: str | None, previous: dict[str, Any] | None, staging: Path) -> bool:
+    """Start the new version's file as a copy of the previous version's, when there is one in this
+    storage format: a table whose exact contents did not change is then kept rather than copied
+    again (publishing by difference, issue 18). The copy must be byte for byte the file the
+    previous manifest records (its sha256, taken while copying). True when `staging` is that copy;
+    False (and nothing left written) when there is none to start from, it cannot be read, or it is
+    not the recorded file: every table is then copied from the build, as in a first publish."""
+    if previous is None or previous_id is None or previous.get("storage_version") != STORAGE_VERSION:
+        return False
+    source = database_file(directory, previous_id)
+    digest = hashlib.sha256()
+    try:  # a new file (writable, whatever the source's mode), checked as it is copied
+        with source.open("rb") as reader, staging.open("wb") as writer:
+            while chunk := reader.read(1 << 22):
+                digest.update(chunk)
+                writer.write(chunk)
+    except OSError as error:
+        logger.warning("publishing every table afresh: cannot copy the previous version %s (%s)", source, error)
+        staging.unlink(missing_ok=True)
+        return False
+    if digest.hexdigest() != previous.get("database_sha256"):
+        logger.warning("publishing every table afresh: the previous version %s is not the file its manifest "
+                       "records (sha256 %s, recorded %s)", source, digest.hexdigest(), previous.get("database_sha256"))
+        staging.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _clear_for(con: duckdb.DuckDBPyConnection, alias: str, tables: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """In the copy of the previous version attached as `alias`: drop its tables that are not to be
+    published now, the meta tables (written anew) and the load log (its rows are chosen anew), and
+    the schemas left empty; return the (schema, table) pairs left, which publish keeps where their
+    exact digest is the build's (compared in the copy itself, so the kept rows are the rows checked)."""
+    wanted = set(tables)
+    present = con.execute(
+        "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_catalog = ?",
+        [alias],
+    ).fetchall()
+    left: set[tuple[str, str]] = set()
+    for schema, table, kind in present:
+        key = (str(schema), str(table))
+        if kind != "BASE TABLE" or key not in wanted or key == LOAD_LOG or schema == META_SCHEMA:
+            what = "VIEW" if kind == "VIEW" else "TABLE"
+            con.execute(f"DROP {what} {qualified(key[0], key[1], alias)}")
+        else:
+            left.add(key)
+    needed = {s for s, _ in tables} | {META_SCHEMA}
+    for (schema,) in con.execute(
+        "SELECT schema_name FROM information_schema.schemata WHERE catalog_name = ? AND schema_name NOT IN "
+        "('main', 'information_schema', 'pg_catalog')", [alias]
+    ).fetchall():
+        if schema not in needed:
+            con.execute(f"DROP SCHEMA {quote_identifier(alias)}.{quote_identifier(schema)} CASCADE")
+    return left
 
 
 def _changed_tables(previous: dict[str, Any] | None, summary: dict[str, dict[str, Any]]) -> list[str]:

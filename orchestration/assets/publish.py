@@ -134,8 +134,11 @@ def build_publish_asset(
                 )
             manifest = publish_version(con, run_id=context.run.run_id, directory=directory)
         target = (directory or published_dir()) / manifest["database"]
+        carried = manifest["carried_over_tables"]
         context.log.info(
-            f"published {manifest['publish_id']} ({len(manifest['tables'])} tables): {target}"
+            f"published {manifest['publish_id']} ({len(manifest['tables'])} tables"
+            + (f", {len(carried)} unchanged ones kept from {manifest['carried_over_from']}" if carried else "")
+            + f"): {target}"
         )
         return dg.MaterializeResult(
             metadata={
@@ -143,6 +146,7 @@ def build_publish_asset(
                 "path": dg.MetadataValue.path(str(target)),
                 "identical_to_previous": str(manifest["identical_to_previous"]),
                 "changed_tables": dg.MetadataValue.json(manifest["changed_tables"]),
+                "carried_over_tables": dg.MetadataValue.json(carried),
                 "tables": dg.MetadataValue.json(
                     {name: t["rows"] for name, t in manifest["tables"].items()}
                 ),

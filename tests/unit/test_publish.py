@@ -284,3 +284,68 @@ def test_content_hashes_recorded_under_another_duckdb_or_scheme_are_computed_aga
     assert pub.known_content_hash(None, "marts.fct_thing", first["tables"]["marts.fct_thing"]["exact_sha256"]) is None
     monkeypatch.setattr(pub, "FLOAT_SIGNIFICANT_DIGITS", 6)  # another rounding: another version of the hash
     assert pub.content_hash_version() != first["content_hash_version"]
+
+
+def _catalogue(path: Path) -> dict[str, object]:
+    """What a published file holds, whatever the row order: its schemas, and per table its columns
+    and exact digest."""
+    with duckdb.connect(str(path), read_only=True) as reader:
+        schemas = sorted(r[0] for r in reader.execute(
+            "SELECT schema_name FROM information_schema.schemata WHERE catalog_name = current_database()").fetchall())
+        tables = reader.execute(
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables "
+            "WHERE table_catalog = current_database() ORDER BY 1, 2").fetchall()
+        digests = {f"{s}.{t}": (kind, pub.table_columns(reader, pub.qualified(s, t)),
+                                pub.exact_digest(reader, pub.qualified(s, t)))
+                   for s, t, kind in tables if s != pub.META_SCHEMA}
+    return {"schemas": schemas, "tables": digests}
+
+
+def test_a_table_that_did_not_change_is_carried_over_and_the_file_holds_what_a_fresh_publish_holds(build, tmp_path):
+    """Issue 18, publishing by difference: the new version starts as a copy of the previous one's
+    file; a table whose exact contents are the build's is kept, any other is copied afresh, one no
+    longer published is dropped. The file then holds the tables, columns and rows a first publish
+    of the same build gives, and its meta tables are the new version's."""
+    directory = published(tmp_path)
+    first = pub.publish(build, run_id="run-1", directory=directory)
+    assert first["carried_over_tables"] == [] and first["carried_over_from"] is None
+    build.execute("UPDATE scoring.score SET value = value + 1 WHERE id = 7")  # changed
+    build.execute("DROP VIEW marts.dim_small")  # no longer published
+    build.execute("CREATE TABLE marts.fct_new AS SELECT 1 AS id")  # new
+    build.execute("CREATE OR REPLACE TABLE marts.fct_thing AS SELECT * FROM marts.fct_thing ORDER BY id DESC")
+    second = pub.publish(build, run_id="run-2", directory=directory)
+    assert second["carried_over_from"] == first["publish_id"]
+    assert second["carried_over_tables"] == ["marts.fct_thing", "seeds.assumptions"]
+    assert second["changed_tables"] == ["marts.dim_small", "marts.fct_new", "scoring.score"]
+
+    fresh = pub.publish(build, run_id="run-2", directory=tmp_path / "fresh")
+    assert fresh["carried_over_tables"] == []
+    carried = _catalogue(directory / second["database"])
+    assert carried == _catalogue(tmp_path / "fresh" / fresh["database"])
+    assert "marts.dim_small" not in carried["tables"] and "marts.fct_new" in carried["tables"]
+    for name, table in second["tables"].items():
+        assert {k: v for k, v in table.items()} == fresh["tables"][name], name
+    with duckdb.connect(str(directory / second["database"]), read_only=True) as reader:
+        assert reader.execute("SELECT publish_id, run_id FROM meta.publication").fetchall() == [
+            (second["publish_id"], "run-2")]
+        assert reader.execute("SELECT value FROM scoring.score WHERE id = 7").fetchone()[0] == 8.0
+        assert reader.execute("SELECT count(*) FROM meta.published_tables").fetchone()[0] == len(second["tables"])
+    # the previous version is untouched
+    assert pub.sha256_file(directory / first["database"]) == first["database_sha256"]
+
+
+def test_a_previous_file_that_is_not_the_one_its_manifest_records_is_not_carried_over(build, tmp_path):
+    """A previous version whose file is not byte for byte the one its manifest records (replaced,
+    damaged) is not started from: every table is copied from the build, as in a first publish."""
+    directory = published(tmp_path)
+    first = pub.publish(build, run_id="run-1", directory=directory)
+    other = pub.publish(build, run_id="run-x", directory=tmp_path / "other")
+    path = directory / first["database"]
+    os.chmod(path, 0o644)
+    path.write_bytes((tmp_path / "other" / other["database"]).read_bytes())  # a valid DuckDB file, not this one
+    os.chmod(path, 0o444)
+    second = pub.publish(build, run_id="run-2", directory=directory)
+    assert second["carried_over_tables"] == [] and second["carried_over_from"] is None
+    with duckdb.connect(str(directory / second["database"]), read_only=True) as reader:
+        assert reader.execute("SELECT run_id FROM meta.publication").fetchone()[0] == "run-2"
+    assert _catalogue(directory / second["database"])["tables"] == _catalogue(tmp_path / "other" / other["database"])["tables"]
