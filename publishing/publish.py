@@ -2,7 +2,8 @@
 
 The pipeline writes the *build* warehouse (ATLAS_WAREHOUSE). Readers never open it: it is locked
 while a run writes, and half-built while a run is under way. Publishing copies the published schemas
-into a new file `published/atlas-<publish_id>.duckdb` (in a storage format DuckDB 1.x can read),
+into a new file `published/atlas-<publish_id>.duckdb` (in a storage format DuckDB 1.x can read;
+starting from a checked copy of the previous version's file, whose unchanged tables it keeps),
 makes it read-only, writes its manifest `atlas-<publish_id>.json`, and only then swaps the pointer
 `published/atlas.duckdb` (a relative symlink, replaced with one atomic rename), so that a reader
 opening the pointer always gets one complete version. The last KEEP_VERSIONS versions stay on disk
