@@ -331,8 +331,9 @@ def factor_arrays(rows: ServiceActivityRows, factors: Factors, hours: np.ndarray
     return capped_services, ceiling_factor, reported_factor
 
 
-def _at_services(name: str, n: int, where: np.ndarray, values: np.ndarray) -> pl.Series:
-    """A per-service column of n services: `values` at the indices `where`, null elsewhere."""
+def at_services(name: str, n: int, where: np.ndarray, values: np.ndarray) -> pl.Series:
+    """A per-service column of n services: `values` at the indices `where`, null elsewhere (with
+    values 0, 1, 2, ...: each service's row among the services at `where`, service_value's `at`)."""
     out = np.zeros(n, dtype=values.dtype)
     out[where] = values
     missing = np.ones(n, dtype=bool)
@@ -430,8 +431,8 @@ def service_figures(
         head=keys.with_columns(pl.Series("headline_probability", head[rows.with_rows], nan_to_null=True)),
         routine=keys.with_columns(pl.Series("routine_share", routine[rows.with_rows], nan_to_null=True)),
         ceiling_by_service=pl.DataFrame([
-            _at_services("fte_bottom_up", n, at_ceiling, capped_services["fte_bottom_up"].to_numpy()),
-            _at_services("is_capped_by_programme_fte", n, at_ceiling,
+            at_services("fte_bottom_up", n, at_ceiling, capped_services["fte_bottom_up"].to_numpy()),
+            at_services("is_capped_by_programme_fte", n, at_ceiling,
                          capped_services["is_capped_by_programme_fte"].to_numpy()),
         ]),
     )

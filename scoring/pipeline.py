@@ -17,6 +17,7 @@ import polars as pl
 
 from scoring.figure_rows import (
     assemble_rows,
+    at_services,
     capped_hours,
     factors,
     headlines,
@@ -222,14 +223,6 @@ def _service_base(services: pl.DataFrame, modelled: pl.DataFrame, volume_basis: 
         volume_basis.select(*SERVICE_KEY, "volume_basis"), on=SERVICE_KEY, how="left", maintain_order="left")
 
 
-def _positions(n: int, rows: np.ndarray) -> pl.Series:
-    """For each of n services, its row among the services at the ascending indices `rows` (null for
-    the others): service_value's `at` for a frame with one row per such service, in their order."""
-    at = np.full(n, -1, dtype=np.int64)
-    at[rows] = np.arange(len(rows))
-    return pl.Series("_at", at).scatter(np.flatnonzero(at < 0), None)
-
-
 def _service_frame(
     base: pl.DataFrame,
     totals: pl.DataFrame,
@@ -397,7 +390,7 @@ def _score(
         applies = memoised(("factors", production.unspecified_online_share),
                            lambda: factors(arrays.volume_basis, ca_services, links, uk_reported))
         at = memoised(("headline_at", production.unspecified_online_share),
-                      lambda: _positions(services.height, arrays.with_rows))
+                      lambda: at_services("_at", services.height, arrays.with_rows, np.arange(len(arrays.with_rows))))
         figures = service_figures(arrays, minutes, (front_scale, back_scale), production, factors=applies,
                                   costs=costs, decision_activities=decision_activities)
         keys = arrays.volume_basis.select(SERVICE_KEY)

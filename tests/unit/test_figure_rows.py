@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from scoring.figure_rows import (
+    at_services,
     capped_hours,
     factor_arrays,
     factors,
@@ -29,7 +30,7 @@ from scoring.model import (
     service_value,
 )
 from scoring.parameters import Parameters
-from scoring.pipeline import _positions, _service_frame
+from scoring.pipeline import _service_frame
 from scoring.production import (
     ProductionParameters,
     ProgrammeLinks,
@@ -180,7 +181,7 @@ def _assert_aligned_frames_are_the_joined_ones(arrays, figures, headline, produc
     assert aligned["is_capped_by_programme_fte"].to_list() == [False, True, False, False, False, True, False, False]
     # the ceiling's FTE, or the delivery hours' (uk4 has none)
     assert aligned["fte_bottom_up"].is_null().to_list() == [False, False, True, False, False, False, False, False]
-    at = _positions(SERVICES.height, arrays.with_rows)
+    at = at_services("_at", SERVICES.height, arrays.with_rows, np.arange(len(arrays.with_rows)))
     assert at.to_list() == [0, 1, None, 2, 3, 4, 5, 6]  # uk4 has no activities
     # the headline in the order of the services with activities, as the scoring's are (its services
     # sorted, which SERVICES are not: score_figures checks the order)
