@@ -48,6 +48,10 @@ PROGRESS_EVERY_SECONDS = 5.0
 TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 logger = logging.getLogger("atlas.fetch")
+# Its INFO records (download progress) reach the handlers that forward or keep them for the run log
+# (orchestration.logs, ingestion.read_ahead) whichever thread logs them; with no handler of its
+# own they go to the root logger, which shows them only if the application asks for INFO.
+logger.setLevel(logging.INFO)
 # Pooch announces downloads and retries on a logger of its own that prints to stderr; the
 # downloader reports the same events on atlas.fetch, which the Dagster run log receives.
 pooch.get_logger().setLevel(logging.WARNING)

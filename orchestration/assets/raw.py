@@ -11,6 +11,11 @@ lands the dataset's other tables, then fails, so everything downstream of the da
 One step per dataset rather than per table, and one check per table rather than per group of
 rules: Dagster stores every step's and every check's events one by one, and that bookkeeping was
 most of the landing stage's time (64 steps, then 320 checks; docs/benchmarks.md).
+
+The run's first landing step starts a read-ahead (ingestion.read_ahead) for every raw table the run
+lands: two worker threads fetch, read and check the next tables (at most six ahead) while the
+steps write the ones already read, each in its own step as before. A table's error, contract
+outcomes and download log are reported by the step that lands it.
 """
 
 
@@ -24,9 +29,10 @@ from ingestion.contracts import CHECKS
 from ingestion.errors import AtlasDataError
 from ingestion.fetch import refreshing
 from ingestion.landing import land
+from ingestion.read_ahead import ReadAhead
 from ingestion.readers import RawTable
 from ingestion.registry import get_source
-from orchestration.logs import forwarded
+from orchestration.logs import forwarded, to_dagster
 from orchestration.metadata import preview_markdown
 
 OWNER = "team:atlas-data-engineering"
@@ -117,38 +123,47 @@ def build_dataset_assets(dataset_id: str, tables: Sequence[RawTable]) -> dg.Asse
         checks = context.selected_asset_check_keys
         failed: list[tuple[RawTable, AtlasDataError]] = []
         selected = [table for table in tables if keys[table.name] in context.selected_asset_keys]
-        # One connection for the step's tables: opening the warehouse costs tens of milliseconds.
-        with forwarded(context.log, "atlas.fetch"), refreshing(refresh), \
-                warehouse.get_connection() as con:
-            for table in selected:
-                checked = dg.AssetCheckKey(keys[table.name], CHECK_NAME) in checks
-                try:
-                    result = land(con, table, run_id=context.run.run_id)
-                    preview = preview_markdown(con, "raw", table.name)
-                except AtlasDataError as error:
-                    outcomes = getattr(error, "outcomes", ())
-                    if outcomes and checked:
-                        yield _check_result(table, outcomes)
-                    context.log.error(f"raw.{table.name}: {error}")
-                    failed.append((table, error))
-                    continue
-                if checked:
-                    yield _check_result(table, result.outcomes)
-                yield dg.MaterializeResult(
-                    asset_key=keys[table.name],
-                    metadata={
-                        "dagster/row_count": result.rows,
-                        "flagged_rows": result.flagged_rows,
-                        "flag_counts": dg.MetadataValue.json(result.flag_counts),
-                        "source_files": result.files,
-                        "source_sha256": result.sha256,
-                        "loaded_at": result.loaded_at.isoformat(),
-                        "preview": dg.MetadataValue.md(preview),
-                        "dagster/column_schema": dg.TableSchema(
-                            columns=[dg.TableColumn(n, t) for n, t in result.columns.items()]
-                        ),
-                    },
-                )
+        reading = _read_ahead(context, refresh)
+        send_log = to_dagster(context.log)
+        try:
+            # One connection for the step's tables: opening the warehouse costs tens of milliseconds.
+            with forwarded(context.log, "atlas.fetch"), refreshing(refresh), \
+                    warehouse.get_connection() as con:
+                for table in selected:
+                    checked = dg.AssetCheckKey(keys[table.name], CHECK_NAME) in checks
+                    try:
+                        prepared = reading.take(table, on_log=send_log)
+                        result = land(con, table, run_id=context.run.run_id, prepared=prepared)
+                        preview = preview_markdown(con, "raw", table.name)
+                    except AtlasDataError as error:
+                        outcomes = getattr(error, "outcomes", ())
+                        if outcomes and checked:
+                            yield _check_result(table, outcomes)
+                        context.log.error(f"raw.{table.name}: {error}")
+                        failed.append((table, error))
+                        continue
+                    if checked:
+                        yield _check_result(table, result.outcomes)
+                    yield dg.MaterializeResult(
+                        asset_key=keys[table.name],
+                        metadata={
+                            "dagster/row_count": result.rows,
+                            "flagged_rows": result.flagged_rows,
+                            "flag_counts": dg.MetadataValue.json(result.flag_counts),
+                            "source_files": result.files,
+                            "source_sha256": result.sha256,
+                            "loaded_at": result.loaded_at.isoformat(),
+                            "preview": dg.MetadataValue.md(preview),
+                            "dagster/column_schema": dg.TableSchema(
+                                columns=[dg.TableColumn(n, t) for n, t in result.columns.items()]
+                            ),
+                        },
+                    )
+        except BaseException:
+            reading.close()  # a fault in this step: the run's later steps read their own tables
+            raise
+        finally:
+            _done_with(reading)
         if failed:
             table, error = failed[0]
             others = [f"raw.{t.name}" for t, _ in failed[1:]]
@@ -159,6 +174,39 @@ def build_dataset_assets(dataset_id: str, tables: Sequence[RawTable]) -> dg.Asse
             ) from error
 
     return _land_dataset
+
+
+# The read-ahead of the run whose landing steps are running (the definitions run every step of a
+# run in one process, one after another: the in-process executor). One at a time: a run's steps
+# land its raw tables in the registry's order, and a new run replaces what an earlier one left.
+_READING: dict[str, ReadAhead] = {}
+
+
+def _read_ahead(context: dg.AssetExecutionContext, refresh: bool) -> ReadAhead:
+    """The run's read-ahead, started by its first landing step for every raw table the run lands
+    (ingestion.read_ahead): the next steps' tables are read while this step writes."""
+    run_id = context.run.run_id
+    reading = _READING.get(run_id)
+    if reading is None:
+        for stale in _READING.values():
+            stale.close()
+        _READING.clear()
+        # The assets the run materialises (its job, subset to the run's selection if it has one).
+        selected = context.job_def.asset_layer.selected_asset_keys
+        run_tables = [t for t in raw_tables() if dg.AssetKey(["raw", t.name]) in selected]
+        reading = _READING[run_id] = ReadAhead(run_tables, refresh=refresh)
+    return reading
+
+
+def _done_with(reading: ReadAhead) -> None:
+    """Close the run's read-ahead once every table it reads has been taken. (One closed by a
+    fault in a step stays, closed, for the run's later steps: they prepare their tables
+    themselves.)"""
+    if reading.tables_left == 0 and not reading.closed:
+        reading.close()
+        for run_id, value in list(_READING.items()):
+            if value is reading:
+                del _READING[run_id]
 
 
 def raw_assets() -> list[dg.AssetsDefinition]:
