@@ -56,8 +56,7 @@ class _Kept(logging.Handler):
 
 
 class ReadAhead:
-    """Prepares `tables` (in this order, but those named in `first` before the others) in
-    `workers` threads, at most `ahead` not yet taken.
+    """Prepares `tables` (in this order) in `workers` threads, at most `ahead` not yet taken.
 
     `refresh` is `fetch.refreshing`'s flag for the workers (a context variable does not follow
     work into a thread by itself). Close it when done (or use it as a context manager): tables not
@@ -65,14 +64,10 @@ class ReadAhead:
     """
 
     def __init__(self, tables: Iterable[RawTable], *, workers: int = 2, ahead: int = 6,
-                 refresh: bool = False, first: Iterable[str] = ()) -> None:
+                 refresh: bool = False) -> None:
         if workers < 1 or ahead < 1:
             raise ValueError(f"workers and ahead must be at least 1, got {workers} and {ahead}")
-        tables = list(tables)
-        early = set(first)
-        # The tables named in `first` start before the others (the rest keep their order).
-        self._upcoming: deque[RawTable] = deque(
-            [t for t in tables if t.name in early] + [t for t in tables if t.name not in early])
+        self._upcoming: deque[RawTable] = deque(tables)
         self._pending: dict[str, Future[Prepared]] = {}
         self._ahead = ahead
         self._refresh = refresh

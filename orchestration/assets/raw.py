@@ -13,9 +13,8 @@ rules: Dagster stores every step's and every check's events one by one, and that
 most of the landing stage's time (64 steps, then 320 checks; docs/benchmarks.md).
 
 The run's first landing step starts a read-ahead (ingestion.read_ahead) for every raw table the run
-lands: two worker threads fetch, read and check the next tables (at most six ahead; the largest
-first, then in the steps' order) while the steps write the ones already read, each in its own step
-as before. A table's error, contract
+lands: two worker threads fetch, read and check the next tables (at most six ahead) while the
+steps write the ones already read, each in its own step as before. A table's error, contract
 outcomes and download log are reported by the step that lands it.
 """
 
@@ -195,21 +194,8 @@ def _read_ahead(context: dg.AssetExecutionContext, refresh: bool) -> ReadAhead:
         # The assets the run materialises (its job, subset to the run's selection if it has one).
         selected = context.job_def.asset_layer.selected_asset_keys
         run_tables = [t for t in raw_tables() if dg.AssetKey(["raw", t.name]) in selected]
-        reading = _READING[run_id] = ReadAhead(run_tables, refresh=refresh,
-                                               first=_largest(run_tables))
+        reading = _READING[run_id] = ReadAhead(run_tables, refresh=refresh)
     return reading
-
-
-def _largest(tables: Sequence[RawTable]) -> list[str]:
-    """The table with the most bytes to read (its files' sizes in the registry), which the
-    read-ahead starts first: its preparation then runs beside the other steps instead of after
-    them (at 100x the Canadian service inventory's 324 MB take a worker some 5 s)."""
-    if not tables:
-        return []
-    def size(table: RawTable) -> int:
-        source = get_source(table.dataset_id)
-        return sum(source.file(f).bytes for f in table.files)
-    return [max(tables, key=size).name]
 
 
 def _done_with(reading: ReadAhead) -> None:

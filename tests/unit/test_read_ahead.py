@@ -205,21 +205,3 @@ def test_a_run_lands_its_tables_through_one_read_ahead_and_closes_it(tmp_path, m
     finally:
         con.close()
     assert landed == {key.path[1] for a in assets for key in a.keys}
-
-
-def test_tables_named_first_start_before_the_others_which_keep_their_order(monkeypatch):
-    started: list[str] = []
-    monkeypatch.setattr(read_ahead, "prepare", lambda t: started.append(t.name))
-    tables = _tables(*(f"t{i}" for i in range(6)))
-    with ReadAhead(tables, workers=1, ahead=2, first=["t4"]) as reading:
-        for table in tables:
-            reading.take(table)
-    assert started == ["t4", "t0", "t1", "t2", "t3", "t5"]
-
-
-def test_the_run_starts_with_the_table_that_has_the_most_bytes_to_read():
-    from orchestration.assets.raw import _largest
-
-    small, large = raw_table("frey_osborne__computerisation"), raw_table("tbs_canada__service_inventory")
-    assert _largest([small, large]) == _largest([large, small]) == [large.name]
-    assert _largest([]) == []
