@@ -350,6 +350,12 @@ def parquet_dir() -> Path:
     return warehouse_path().parent / "parquet"
 
 
+def scoring_steps_dir() -> Path:
+    """The scoring's step store, <warehouse dir>/scoring_steps (scoring.step_store): the text vectors,
+    ranked domain work and leave-one-out fits of earlier runs, reused when their inputs are the same."""
+    return warehouse_path().parent / "scoring_steps"
+
+
 def spark_dir() -> Path:
     """Where the local Spark build keeps its state (ATLAS_SPARK_DIR, default <warehouse dir>/spark):
     the Spark SQL warehouse (warehouse/), the Derby metastore (metastore_db/, derby/), the dbt

@@ -43,6 +43,7 @@ from scoring.model import (
 )
 from scoring.parameters import Parameters, parameter_set_id, parameters_record
 from scoring.production import (
+    LeaveOneOut,
     ProgrammeLinks,
     activity_minutes,
     domain_vectors,
@@ -55,6 +56,7 @@ from scoring.production import (
     unit_parts,
     units_from_parts,
 )
+from scoring.step_store import StepStore
 from scoring.uncertainty import monte_carlo
 
 
@@ -174,15 +176,18 @@ def score(
     *,
     uncertainty: bool = True,
     cache: dict[tuple, Any] | None = None,
+    store: StepStore | None = None,
 ) -> ScoringOutputs:
     """Every score table from the marts and seeds. `progress(done, total)` follows the Monte Carlo.
 
     `uncertainty=False` leaves the Monte Carlo columns null and skips the calibration's
-    leave-one-out fits. `cache`: see score_figures."""
+    leave-one-out fits. `cache`: see score_figures. `store`: the text vectors, the ranked domain
+    work and the leave-one-out fits are loaded from it when an earlier run stored them for the same
+    inputs, and stored in it otherwise (scoring.step_store: the same results to the bit)."""
     # the stack stops the calibration's leave-one-out workers if a step fails before they are read
     with contextlib.ExitStack() as stack:
         outputs = _score(inputs, params, progress, uncertainty=uncertainty, cache=cache, figures_only=False,
-                         stack=stack)
+                         stack=stack, store=store)
     assert isinstance(outputs, ScoringOutputs)
     return outputs
 
@@ -302,6 +307,7 @@ def _score(
     cache: dict[tuple, Any] | None,
     figures_only: bool,
     stack: contextlib.ExitStack,
+    store: StepStore | None = None,
 ) -> ScoringOutputs | tuple[pl.DataFrame, pl.DataFrame]:
     production = production_parameters(inputs.assumptions)
     record = parameters_record(params, inputs.assumptions)
@@ -346,12 +352,17 @@ def _score(
         production,
         leave_one_out=uncertainty,
         background=True,
+        fits=store.leave_one_out if store is not None else LeaveOneOut,
     ))
     front_scale, back_scale = calibrating.scales
     # the text match ranks by A211 only; A210 marks which matches are used
     # (the vectors read no parameter: a change of A211 ranks again without vectorising again)
-    vectors = memoised(("domain_vectors",), lambda: domain_vectors(services, inputs.dwa_tasks))
-    ranked = memoised(("ranked", production.domain_top_k), lambda: rank_domain_work(vectors, production))
+    if store is not None:
+        vectors = memoised(("domain_vectors",), lambda: store.domain_vectors(services, inputs.dwa_tasks))
+        ranked = memoised(("ranked", production.domain_top_k), lambda: store.ranked(vectors, production))
+    else:
+        vectors = memoised(("domain_vectors",), lambda: domain_vectors(services, inputs.dwa_tasks))
+        ranked = memoised(("ranked", production.domain_top_k), lambda: rank_domain_work(vectors, production))
     match_key = ("matches", production.domain_min_score, production.domain_top_k)
     matches = memoised(match_key, lambda: ranked.with_columns(
         (pl.col("match_score") >= production.domain_min_score).alias("is_used")))

@@ -21,6 +21,7 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -522,6 +523,20 @@ def count_terms(counter, texts: list[str]):
     return matrix
 
 
+# The columns domain_vectors reads (scoring.step_store keeps its result under these columns' values).
+DOMAIN_SERVICE_COLUMNS = (*SERVICE_KEY, "service_name", "service_description")
+DOMAIN_DWA_COLUMNS = ("dwa_id", "dwa_title", "task_statement", "task_weight_in_dwa",
+                      "occupation_government_share", "all_occupations_government_share")
+
+
+def domain_inputs(services: pl.DataFrame, dwa_tasks: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What domain_vectors reads of its inputs: the services' keys, names and descriptions (sorted by
+    key) and the DWA task rows' DOMAIN_DWA_COLUMNS (those present: a hand-made frame may lack the
+    government shares), in their order."""
+    return (services.select(DOMAIN_SERVICE_COLUMNS).sort(SERVICE_KEY),
+            dwa_tasks.select([c for c in DOMAIN_DWA_COLUMNS if c in dwa_tasks.columns]))
+
+
 def domain_vectors(services: pl.DataFrame, dwa_tasks: pl.DataFrame) -> DomainVectors:
     """TF-IDF vectors of the services' name and description and of the DWAs public administrations do
     (A218) (scikit-learn; English stop words, unigrams and bigrams, sublinear term frequency, fitted
@@ -534,6 +549,7 @@ def domain_vectors(services: pl.DataFrame, dwa_tasks: pl.DataFrame) -> DomainVec
         TfidfTransformer,
     )
 
+    services, dwa_tasks = domain_inputs(services, dwa_tasks)
     documents = dwa_documents(public_sector_dwas(dwa_tasks))
     stop_words = sorted(ENGLISH_STOP_WORDS | GENERIC_SERVICE_WORDS)
     counter = CountVectorizer(stop_words=stop_words, ngram_range=(1, 2), min_df=1, dtype=np.float64)
@@ -819,9 +835,13 @@ def start_calibration(
     params: ProductionParameters,
     leave_one_out: bool = True,
     background: bool = False,
+    fits: Callable[..., LeaveOneOut] = LeaveOneOut,
 ) -> Calibration:
     """calibrate's fit now, its leave-one-out fits started (in worker processes, with `background`,
-    from LEAVE_ONE_OUT_PARALLEL_FROM services): Calibration.finish() gives calibrate's result."""
+    from LEAVE_ONE_OUT_PARALLEL_FROM services): Calibration.finish() gives calibrate's result.
+    `fits(front, back, target, background=...)` makes the leave-one-out fits (anything with
+    LeaveOneOut's `result()` and `close()`: scoring.step_store.StepStore.leave_one_out gives the
+    minutes an earlier run stored for the same three arrays)."""
     per_minute = params.uk_cost_per_hour / 60.0
     frame = (
         reported.join(per_transaction, on=SERVICE_KEY, how="inner")
@@ -840,8 +860,8 @@ def start_calibration(
     back = frame["back_minutes_per_transaction"].to_numpy()
     target = frame["target_minutes"].to_numpy()
     scales = fit_scales(front, back, target)
-    fits = LeaveOneOut(front, back, target, background=background) if leave_one_out else None
-    return Calibration(frame, front, back, target, scales, params, fits)
+    started = fits(front, back, target, background=background) if leave_one_out else None
+    return Calibration(frame, front, back, target, scales, params, started)
 
 
 def calibrate(

@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from ingestion.settings import scoring_steps_dir
 from orchestration.assets.scoring import table_metadata, write_table
 from orchestration.gate import dbt_checks_on, failed_checks, refusal
 from scoring.io import read_scoring_inputs
@@ -22,6 +23,7 @@ from scoring.pipeline import (
     take_steps,
 )
 from scoring.sensitivity import one_at_a_time
+from scoring.step_store import StepStore
 from scoring.uncertainty import chunk_services
 
 OWNER = "team:atlas-economics"
@@ -142,7 +144,9 @@ def automation_model(context: dg.AssetExecutionContext, config: ScoringConfig, w
             f"in chunks of {min(services, chunk_services(params))} services"
         )
         cache: dict[tuple, object] = {}
-        outputs = score(inputs, params, progress=_monte_carlo_progress(context), cache=cache)
+        # the steps that read neither the parameters nor the automation measures, kept between runs
+        store = StepStore(scoring_steps_dir(), log=context.log.info)
+        outputs = score(inputs, params, progress=_monte_carlo_progress(context), cache=cache, store=store)
         keep_steps(inputs, cache)  # the text vectors and matches, for the sensitivity analysis
         del cache
         problems = invariant_failures(outputs, services)

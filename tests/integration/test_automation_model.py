@@ -141,6 +141,26 @@ def test_the_same_inputs_give_identical_outputs(con):
         assert_frame_equal(frame, second.tables()[name], check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
 
 
+def test_scores_from_the_step_store_are_the_scores_computed_without_it(con, tmp_path):
+    """Issue 18: a run whose text vectors, ranked domain work and leave-one-out fits come from the
+    step store (scoring.step_store, stored by an earlier run on the same inputs) publishes the
+    tables a run without the store computes, on the real data."""
+    from scoring.step_store import StepStore
+
+    inputs = read_scoring_inputs(con)
+    params = from_assumptions(inputs.assumptions).override(monte_carlo_draws=200)
+    plain = score(inputs, params)
+    storing, loading = StepStore(tmp_path), StepStore(tmp_path)
+    stored, loaded = score(inputs, params, store=storing), score(inputs, params, store=loading)
+    assert storing.stored == ["domain_vectors", "ranked", "leave_one_out"] and storing.loaded == []
+    assert sorted(loading.loaded) == sorted(storing.stored) and loading.stored == []
+    for name, frame in plain.tables().items():
+        for other in (stored, loaded):  # the last bit of parallel sums aside, as above
+            assert_frame_equal(frame, other.tables()[name], check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
+    assert loaded.domain_match.equals(plain.domain_match)  # loaded steps are the computed ones, exactly
+    assert loaded.calibration.equals(plain.calibration)
+
+
 def test_the_uk_replication_counts_match_the_transactions_explorer(con, mirror):
     volumes = {}
     with (mirror / "gds__transactions_explorer" / "transaction-volumes.csv").open(encoding="utf-8") as handle:
