@@ -276,19 +276,22 @@ def child(mode: str, draws: int | None, out: Path) -> int:
 
 
 def dbt_breakdown(run_id: str) -> list[dict[str, Any]]:
-    """dbt's own account of each dbt invocation of a run (dagster-dbt leaves its run_results.json
-    in dbt_project/target/<asset>-<run id[:7]>-*/): dbt's elapsed time, and per node type the
-    count and summed execution time (summed over dbt's threads, so it can exceed the elapsed)."""
+    """dbt's own account of each dbt invocation of a run, from its dbt.log (dagster-dbt leaves it in
+    dbt_project/target/<asset>-<run id[:7]>-*/; orchestration.assets.dbt.invocation_results):
+    dbt's elapsed time, and per node type the count and summed execution time (summed over dbt's
+    threads, so it can exceed the elapsed)."""
+    from orchestration.assets.dbt import invocation_results
+
     out = []
-    for path in sorted((ROOT / "dbt_project" / "target").glob(f"*-{run_id[:7]}-*/run_results.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
+    for path in sorted((ROOT / "dbt_project" / "target").glob(f"*-{run_id[:7]}-*/dbt.log")):
+        elapsed, results = invocation_results(path.parent)
         kinds: dict[str, dict[str, float]] = {}
-        for node in data.get("results", []):
+        for node in results:
             kind = kinds.setdefault(node["unique_id"].split(".")[0], {"nodes": 0, "seconds": 0.0})
             kind["nodes"] += 1
-            kind["seconds"] += float(node.get("execution_time") or 0.0)
-        slowest = sorted(data.get("results", []), key=lambda n: -float(n.get("execution_time") or 0))
-        out.append({"invocation": path.parent.name, "dbt_elapsed_s": data.get("elapsed_time"),
+            kind["seconds"] += node["execution_time"]
+        slowest = sorted(results, key=lambda n: -n["execution_time"])
+        out.append({"invocation": path.parent.name, "dbt_elapsed_s": elapsed,
                     "by_type": kinds,
                     "slowest": [{"node": n["unique_id"], "seconds": n["execution_time"]}
                                 for n in slowest[:5]]})

@@ -15,6 +15,7 @@ evaluations of their own checks instead, so the publish gate judges them like an
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -35,6 +36,13 @@ LAYERS = ("staging", "intermediate", "marts", "seeds")
 # this flag in production builds. `make test` runs them (tests/integration/test_dbt_unit_tests.py),
 # and so does the Spark build (engines/spark.py), which checks the models on the other engine.
 UNIT_TESTS_EXCLUDED = ("--exclude-resource-type", "unit_test")
+# dbt writes its manifest.json twice per invocation (after parsing and again at the end) and its
+# run_results.json: about 1 s of every run's dbt step (issue 18). Nothing reads them: Dagster gets
+# each node's result from dbt's event stream, and the definitions use the project's own manifest
+# (dbt_project/target/manifest.json, made by `make` before they load). The invocation's dbt.log
+# (JSON lines, in its folder under dbt_project/target/) still records every node's status and
+# time and dbt's elapsed time: invocation_results reads them.
+NO_JSON_ARTIFACTS = ("--no-write-json",)
 
 
 class AtlasTranslator(DagsterDbtTranslator):
@@ -75,7 +83,7 @@ def atlas_dbt_models(
     invocation per run; no dbt model reads a table that Python wrote. dbt's unit tests are left
     out (UNIT_TESTS_EXCLUDED): they check the models' SQL on fixed rows, not the data."""
     with released(warehouse):  # dbt opens the warehouse from its own process
-        invocation = dbt.cli(["build", *UNIT_TESTS_EXCLUDED], context=context)  # dbt runs from here
+        invocation = dbt.cli(["build", *UNIT_TESTS_EXCLUDED, *NO_JSON_ARTIFACTS], context=context)  # dbt runs from here
         if runs_expectation_suites(context.run):
             # imported while this step waits for dbt, not in the first suite's step; started only
             # now, as the import holds Python's lock for much of its 3 s, which would slow the
@@ -139,6 +147,27 @@ def with_table_metadata(
         yield event
     if failure is not None:
         raise failure
+
+
+def invocation_results(folder: Path) -> tuple[float | None, list[dict[str, Any]]]:
+    """dbt's own account of an invocation from its dbt.log in `folder` (the JSON lines dagster-dbt
+    has dbt write there): its elapsed time in seconds (None if it did not finish running nodes)
+    and one record per node that finished, with its `unique_id`, `resource_type`, `status` and
+    `execution_time` (run_results.json's fields, which the pipeline's dbt step does not write)."""
+    elapsed: float | None = None
+    results: list[dict[str, Any]] = []
+    with (folder / "dbt.log").open(encoding="utf-8") as lines:
+        for line in lines:
+            event = json.loads(line)
+            data, name = event.get("data", {}), event.get("info", {}).get("name")
+            if name == "FinishedRunningStats":
+                elapsed = float(data["execution_time"])
+            node = data.get("node_info") or {}
+            if "execution_time" in data and node.get("unique_id") and node.get("node_status") != "started":
+                results.append({"unique_id": node["unique_id"], "resource_type": node.get("resource_type"),
+                                "status": str(data.get("status", node.get("node_status", ""))).lower(),
+                                "execution_time": float(data["execution_time"])})
+    return elapsed, results
 
 
 @cache
