@@ -532,9 +532,12 @@ DOMAIN_DWA_COLUMNS = ("dwa_id", "dwa_title", "task_statement", "task_weight_in_d
 def domain_inputs(services: pl.DataFrame, dwa_tasks: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """What domain_vectors reads of its inputs: the services' keys, names and descriptions (sorted by
     key) and the DWA task rows' DOMAIN_DWA_COLUMNS (those present: a hand-made frame may lack the
-    government shares), in their order."""
+    government shares), sorted by all of them. Sorted, the vectors do not depend on the order in
+    which the warehouse returns the rows (a rebuilt mart may return them in another), to the bit,
+    and neither does the step store's digest of these frames."""
+    columns = [c for c in DOMAIN_DWA_COLUMNS if c in dwa_tasks.columns]
     return (services.select(DOMAIN_SERVICE_COLUMNS).sort(SERVICE_KEY),
-            dwa_tasks.select([c for c in DOMAIN_DWA_COLUMNS if c in dwa_tasks.columns]))
+            dwa_tasks.select(columns).sort(columns, nulls_last=True))
 
 
 def domain_vectors(services: pl.DataFrame, dwa_tasks: pl.DataFrame) -> DomainVectors:

@@ -75,10 +75,11 @@ def test_a_step_is_computed_again_when_what_it_reads_changes_and_only_then(tmp_p
         store.ranked(store.domain_vectors(services, dwa_tasks), params)
         return store.loaded, store.stored
 
-    # what the vectors do not read: an automation measure, another column, the services' row order
+    # what the vectors do not read: an automation measure, another column, the rows' order
     assert steps(dwa_tasks=DWA_TASKS.with_columns(pl.col("gpt4_beta") * 0.5)) == (["domain_vectors", "ranked"], [])
     assert steps(services=SERVICES.with_columns(pl.col("annual_volume") + 1)) == (["domain_vectors", "ranked"], [])
     assert steps(services=SERVICES.reverse()) == (["domain_vectors", "ranked"], [])
+    assert steps(dwa_tasks=DWA_TASKS.reverse()) == (["domain_vectors", "ranked"], [])  # a rebuilt mart's order
     # what they read: a service's name, a task statement; the ranking reads A211 as well
     renamed = SERVICES.with_columns(pl.col("service_name").str.replace("Food", "Meat"))
     assert steps(services=renamed) == ([], ["domain_vectors", "ranked"])
@@ -179,3 +180,14 @@ def test_a_sparse_array_and_a_sparse_matrix_come_back_as_they_were(tmp_path, kin
     matrix = make(np.array([[0.0, 1.5, 0.0], [2.0, 0.0, 0.25]]))
     step_store._save_matrix(matrix, tmp_path / "m.npz")
     _same_matrix(step_store._load_matrix(tmp_path / "m.npz"), matrix)
+
+
+def test_the_vectors_do_not_depend_on_the_order_of_the_rows_to_the_bit():
+    """A mart rebuilt by dbt may return its rows in another order: the vectors (and so the step
+    store's digest, which covers the same sorted frames) are the same."""
+    shuffled = production.domain_vectors(SERVICES.sample(fraction=1.0, shuffle=True, seed=5),
+                                         DWA_TASKS.sample(fraction=1.0, shuffle=True, seed=9))
+    plain = production.domain_vectors(SERVICES, DWA_TASKS)
+    assert shuffled.documents.equals(plain.documents) and shuffled.services.equals(plain.services)
+    _same_matrix(shuffled.service_matrix, plain.service_matrix)
+    _same_matrix(shuffled.dwa_matrix, plain.dwa_matrix)
