@@ -7,7 +7,6 @@ Monte Carlo (scoring/uncertainty.py) gives their intervals."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -56,7 +55,7 @@ from scoring.production import (
     unit_parts,
     units_from_parts,
 )
-from scoring.step_store import StepStore
+from scoring.step_store import StepStore, frame_digest
 from scoring.uncertainty import monte_carlo
 
 
@@ -145,11 +144,7 @@ _kept_steps: dict[tuple, dict[tuple, Any]] = {}
 def inputs_fingerprint(inputs: ScoringInputs) -> tuple:
     """The inputs' identity: each frame's name, schema and a digest of its row hashes in row order
     (the same rows in another order are other inputs: a step may depend on the order)."""
-    return tuple(
-        (name, tuple((column, str(dtype)) for column, dtype in frame.schema.items()),
-         hashlib.blake2b(frame.hash_rows(seed=0).to_numpy().tobytes()).hexdigest())
-        for name, frame in sorted(inputs.__dict__.items())
-    )
+    return tuple((name, frame_digest(frame).hex()) for name, frame in sorted(inputs.__dict__.items()))
 
 
 def keep_steps(inputs: ScoringInputs, cache: dict[tuple, Any]) -> None:
@@ -357,12 +352,9 @@ def _score(
     front_scale, back_scale = calibrating.scales
     # the text match ranks by A211 only; A210 marks which matches are used
     # (the vectors read no parameter: a change of A211 ranks again without vectorising again)
-    if store is not None:
-        vectors = memoised(("domain_vectors",), lambda: store.domain_vectors(services, inputs.dwa_tasks))
-        ranked = memoised(("ranked", production.domain_top_k), lambda: store.ranked(vectors, production))
-    else:
-        vectors = memoised(("domain_vectors",), lambda: domain_vectors(services, inputs.dwa_tasks))
-        ranked = memoised(("ranked", production.domain_top_k), lambda: rank_domain_work(vectors, production))
+    make_vectors, rank = (store.domain_vectors, store.ranked) if store is not None else (domain_vectors, rank_domain_work)
+    vectors = memoised(("domain_vectors",), lambda: make_vectors(services, inputs.dwa_tasks))
+    ranked = memoised(("ranked", production.domain_top_k), lambda: rank(vectors, production))
     match_key = ("matches", production.domain_min_score, production.domain_top_k)
     matches = memoised(match_key, lambda: ranked.with_columns(
         (pl.col("match_score") >= production.domain_min_score).alias("is_used")))

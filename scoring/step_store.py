@@ -15,8 +15,8 @@ A digest covers the step's name, its inputs' values, the bytes of scoring/produc
 all three steps) and the versions of the libraries that compute them (numpy, scipy, scikit-learn,
 polars), so an edit of that code or an upgrade computes them again. What is loaded is what was
 computed, to the bit: frames as Parquet, sparse matrices and arrays as their raw numpy arrays
-(tests/unit/test_step_store.py scores the real data with and without the store and compares every
-table). An entry is written to a temporary folder and renamed into place when complete; one that
+(tests/unit/test_step_store.py; tests/integration/test_automation_model.py scores the real data
+with and without the store and compares every table). An entry is written to a temporary folder and renamed into place when complete; one that
 cannot be read is removed and computed again; a store that cannot be written is only logged: the
 store never changes a result and never fails a run. The newest `keep` entries of each step stay.
 
@@ -41,7 +41,6 @@ import polars as pl
 from scoring import production
 from scoring.production import DomainVectors, LeaveOneOut, ProductionParameters
 
-STEPS = ("domain_vectors", "ranked", "leave_one_out")
 COMPLETE = "complete.json"
 
 
@@ -165,7 +164,7 @@ class StepStore:
         with `result()` and `close()` (production.start_calibration's `fits`)."""
         digest = self._digest("leave_one_out", _arrays_digest(front, back, target))
         minutes = self._load("leave_one_out", digest, lambda path: np.load(path / "minutes.npy"))
-        if minutes is not None and minutes.shape == front.shape:
+        if minutes is not None:
             return _KnownFits(minutes)
         return _Fits(LeaveOneOut(front, back, target, background=background),
                      lambda m: self._save("leave_one_out", digest, m, lambda a, path: np.save(path / "minutes.npy", a)))
