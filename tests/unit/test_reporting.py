@@ -761,6 +761,48 @@ def test_a_table_is_exported_in_batches_with_the_same_bytes_as_in_one_piece(tmp_
     assert "'=SUM(A1)" in (tmp_path / "scoring.t.csv").read_text(encoding="utf-8")
 
 
+def test_a_plain_table_is_streamed_from_its_parquet_to_the_bytes_of_the_batches(tmp_path, monkeypatch):
+    """Issue 18: a table of plain columns (every type the published tables hold) has its CSV
+    written by polars' streaming engine from the Parquet file just written; the bytes are those the
+    batch path writes from the table: nulls, formula-like text, quotes, line breaks, other
+    scripts, signed zero, not-a-number and infinities, large integers, dates, an empty table."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute("""
+        CREATE TABLE marts.plain AS SELECT
+            i::BIGINT * 1000000007 AS big, i::INTEGER AS small, (i % 3 = 0) AS flag,
+            DATE '2024-04-01' + i::INTEGER AS day,
+            [NULL, '=1+1', '+44 20', '-x', '@me', chr(9) || 'tab', chr(13) || 'cr', 'a "quote"',
+             'two' || chr(10) || 'lines', 'comma, here', 'Ålesund ÅÄÖ 東京', '', 'plain', ' lead'][i % 14 + 1] AS label,
+            [0.1, -0.0, 'nan'::DOUBLE, 'inf'::DOUBLE, '-inf'::DOUBLE, 1e-7, 123456789.125, NULL,
+             1/3, 2.5e300][i % 10 + 1] AS share,
+            CASE WHEN i % 4 = 0 THEN NULL ELSE 'x' || i END AS maybe
+        FROM range(40) r(i)""")
+    con.execute("CREATE TABLE marts.none AS SELECT * FROM marts.plain WHERE false")
+    sinks = []
+    original = pl.LazyFrame.sink_csv
+
+    def spy(self, target, *args, **kwargs):
+        if isinstance(target, Path):  # the streamed path (write_csv sinks to the open file)
+            sinks.append(target)
+        return original(self, target, *args, **kwargs)
+
+    monkeypatch.setattr(pl.LazyFrame, "sink_csv", spy)
+    for table, rows in (("plain", 40), ("none", 0)):
+        streamed, batches = tmp_path / "streamed", tmp_path / "batches"
+        streamed.mkdir(exist_ok=True)
+        batches.mkdir(exist_ok=True)
+        before = len(sinks)
+        assert export_table(con, "marts", table, streamed) == rows
+        assert len(sinks) == before + 1  # the streamed path was taken
+        assert export_table(con, "marts", table, batches, batch_rows=7, streamed=False) == rows
+        assert len(sinks) == before + 1
+        name = f"marts.{table}.csv"
+        assert (streamed / name).read_bytes() == (batches / name).read_bytes(), table
+    text = (tmp_path / "streamed" / "marts.plain.csv").read_text(encoding="utf-8")
+    assert "'=1+1" in text and "'@me" in text and '"a ""quote"""' in text and "東京" in text
+
+
 # --- exports by difference, and the charts' own process (issue 18) ------------------------------
 # The tables whose exact contents the latest export already holds get its files (hard links)
 # instead of new ones, and the result is the export written whole; the charts drawn by a process
