@@ -145,6 +145,14 @@ def _inline_safe(text: str) -> str:
     return text
 
 
+def _inline_safe_expr(column: pl.Expr) -> pl.Expr:
+    """The polars form of _inline_safe."""
+    rich = column.str.starts_with("<r>") & column.str.ends_with("</r>")
+    escaped = (column.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
+               .str.replace_all(">", "&gt;", literal=True))
+    return pl.when(rich).then(pl.lit('<r><t xml:space="preserve">') + escaped + pl.lit("</t></r>")).otherwise(column)
+
+
 def _serial(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """Excel serial day numbers of a date or datetime column (UTC wall time for zoned ones)."""
     if isinstance(dtype, pl.Datetime):
@@ -217,7 +225,7 @@ def _column_cells(chunk: pl.DataFrame, name: str, spec: Column,
         values = chunk.select(_serial(col, dtype)).to_series().to_list()
         default = DATE if dtype == pl.Date else TIMESTAMP
         return NUMBER, values, _formats(_format_codes(chunk, spec, default), formats, height)
-    text = [None if t is None else _inline_safe(t) for t in chunk.select(_text(col)).to_series().to_list()]
+    text = chunk.select(_inline_safe_expr(_text(col))).to_series().to_list()
     if not spec.typed_text:
         return STRING, text, [None] * height
     # typed text: a number where the text is one, else a timestamp where it starts with one, else text
@@ -287,6 +295,33 @@ def _string_cell(sheet: Worksheet, attributes: str, text: str) -> str:
         return f'<c{attributes} t="inlineStr"><is>{text}</is></c>'
     preserve = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
     return f'<c{attributes} t="inlineStr"><is><t{preserve}>{sheet._escape_data(text)}</t></is></c>'
+
+
+# A superset of the texts _TEXT_NEEDS_CARE finds, as a polars (Rust) pattern: any character that
+# needs escaping or marks the text, an _xHHHH_ look-alike, or a first or last character that is
+# not printable ASCII (white space among them). The texts it finds go through _string_cell; the
+# others are written as they are, a column at a time.
+_TEXT_MAY_NEED_CARE = r'["&<>\x00-\x1f\x{fffe}\x{ffff}]|_x[0-9a-fA-F]{4}_|^[^!-~]|[^!-~]$'
+
+
+def _string_cells(sheet: Worksheet, letter: str, numbers: list[str], texts: list[str | None]) -> list[str]:
+    """The XML of a column of string cells without a format (`texts[k]` in row `numbers[k]`; ""
+    where the text is None): _string_cell's, made by polars for every text that needs no care."""
+    frame = pl.DataFrame({"text": texts, "row": numbers}, schema={"text": pl.String, "row": pl.String})
+    text = pl.col("text")
+    careful = text.str.contains(_TEXT_MAY_NEED_CARE) | (text.str.len_chars() > sheet.xls_strmax // 2)
+    made = frame.select(
+        pl.when(text.is_null()).then(pl.lit(""))
+        .when(careful).then(pl.lit(None, pl.String))
+        .otherwise(pl.concat_str(pl.lit(f'<c r="{letter}'), pl.col("row"), pl.lit('" t="inlineStr"><is><t>'), text,
+                                 pl.lit("</t></is></c>")))
+        .alias("xml"),
+        (text.is_not_null() & careful).alias("careful"),
+    )
+    xml = made["xml"].to_list()
+    for k in made["careful"].arg_true().to_list():
+        xml[k] = _string_cell(sheet, f' r="{letter}{numbers[k]}"', texts[k])  # type: ignore[arg-type]
+    return xml
 
 
 def _index_formats(cells: Cells, rows: int) -> dict[Format, str]:
@@ -361,6 +396,8 @@ def _emit_cells(sheet: Worksheet, cells: Cells, first: int, height: int) -> None
             elif kind == BOOLEAN:
                 xml = ["" if v is None else f'<c{r}{styles.get(f, "")} t="b"><v>{1 if v else 0}</v></c>'
                        for v, f, r in shown]
+            elif kind == STRING and all(f is None for f in cell_formats[:last]):
+                xml = _string_cells(sheet, letter, numbers, values[:last])
             else:  # STRING, TYPED
                 xml = ["" if v is None else (
                     _string_cell(sheet, r + styles.get(f, ""), v) if v.__class__ is str

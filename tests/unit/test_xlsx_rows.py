@@ -21,7 +21,10 @@ from reporting.xlsx import (
     SheetSpec,
     _column_cells,
     _Formats,
+    _inline_safe,
+    _inline_safe_expr,
     _string_cell,
+    _string_cells,
     write_xlsx,
 )
 
@@ -30,6 +33,8 @@ TEXTS = [
     "plain", "", " leading", "trailing ", "\u00a0no-break", "tab\tinside", "line\nbreak", "ends with a line\n",
     "a & b < c > d", 'say "hi"', "_x0041_ looks escaped", "bell \x07 and \x1f", "\ufffe\uffff", "<r>rich</r>",
     "=1+1", "+44 20", "-minus", "@at", "\u2028separator", "x" * 40_000, "😀" * 20_000, None,
+    "Québec", "東京", "ends with a no-break\u00a0", "\u3000ideographic", "inner  spaces, and 'quotes'", "a_x00zz_b",
+    "x" * 16_383, "x" * 16_384,
 ]
 
 
@@ -106,6 +111,21 @@ def test_each_text_cell_is_the_xml_xlsxwriter_writes_for_it():
         sheet._write_single_row(row + 1)
         attributes = f' r="A{row + 1}"' + (f' s="{style._get_xf_index()}"' if cell_format else "")
         assert sheet.fh.getvalue() == f'<row r="{row + 1}">{_string_cell(sheet, attributes, text)}</row>', text
+
+
+def test_a_column_of_text_cells_is_the_xml_of_each_cell():
+    """_string_cells (polars for the texts that need no care) against _string_cell, text by text."""
+    sheet = xlsxwriter.Workbook(io.BytesIO(), WORKBOOK_OPTIONS).add_worksheet()
+    texts = [*TEXTS, "\x00\x08\x0b\x1f_x00ff_", "\r\n"]
+    numbers = [str(n) for n in range(2, len(texts) + 2)]
+    expected = ["" if t is None else _string_cell(sheet, f' r="C{n}"', t) for t, n in zip(texts, numbers, strict=True)]
+    assert _string_cells(sheet, "C", numbers, texts) == expected
+
+
+def test_the_polars_form_of_inline_safe_is_the_python_form():
+    texts = [*TEXTS, "<r>a & b > c</r>", "<r>", "<r></r>", "x</r>", "<r>open", "<R>upper</R>"]
+    made = pl.select(_inline_safe_expr(pl.Series("t", texts, dtype=pl.String))).to_series().to_list()
+    assert made == [None if t is None else _inline_safe(t) for t in texts]
 
 
 def _write_one(path: Path, frame: pl.DataFrame, columns: list[Column], fast: bool, row_height: bool) -> None:
