@@ -65,8 +65,8 @@ from publishing.publish import exact_digest
 from reporting.chart_set import read_chart_names, write_chart_inputs
 from reporting.dictionary import describe, table_docs
 from reporting.matrix import matrix_points
-from reporting.workbook import FORMULA_PREFIXES, build_sheets, write_workbook
-from reporting.xlsx import json_text
+from reporting.workbook import build_sheets, write_workbook
+from reporting.xlsx import json_text, neutralise_expr
 
 EXPORTED_SCHEMAS = ("marts", "scoring", "seeds")
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH  # a table's files: another version may share them
@@ -411,11 +411,9 @@ def matrix_grid(con: duckdb.DuckDBPyConnection, table: str = "scoring.fct_servic
 
 def _formula_escapes(schema: pl.Schema) -> list[pl.Expr]:
     """For each text column of `schema`: a leading apostrophe on a cell that a spreadsheet would
-    read as a formula (starting with =, +, -, @, tab or carriage return; OWASP, CSV injection)."""
-    escaped = {"\t": r"\t", "\r": r"\r", "-": r"\-", "^": r"\^", "\\": r"\\", "]": r"\]"}
-    pattern = "^[" + "".join(escaped.get(c, c) for c in FORMULA_PREFIXES) + "]"
-    return [pl.when(pl.col(n).str.contains(pattern)).then(pl.lit("'") + pl.col(n)).otherwise(pl.col(n)).alias(n)
-            for n, t in schema.items() if t == pl.String]
+    read as a formula (starting with =, +, -, @, tab or carriage return; OWASP, CSV injection), as
+    in the workbook (reporting.xlsx.neutralise_expr)."""
+    return [neutralise_expr(pl.col(n)).alias(n) for n, t in schema.items() if t == pl.String]
 
 
 def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
