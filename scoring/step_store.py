@@ -16,9 +16,10 @@ all three steps) and the versions of the libraries that compute them (numpy, sci
 polars), so an edit of that code or an upgrade computes them again. What is loaded is what was
 computed, to the bit: frames as Parquet, sparse matrices and arrays as their raw numpy arrays
 (tests/unit/test_step_store.py; tests/integration/test_automation_model.py scores the real data
-with and without the store and compares every table). An entry is written to a temporary folder and renamed into place when complete; one that
-cannot be read is removed and computed again; a store that cannot be written is only logged: the
-store never changes a result and never fails a run. The newest `keep` entries of each step stay.
+with and without the store and compares every table). An entry is written to a temporary folder
+and renamed into place when complete; one that cannot be read is removed and computed again; a
+store that cannot be written is only logged: the store never changes a result and never fails a
+run. The newest `keep` entries of each step stay.
 
 The store is a folder the pipeline writes itself (ATLAS_WAREHOUSE's folder, `scoring_steps/`):
 deleting it at any time only makes the next run compute the steps.
