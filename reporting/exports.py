@@ -43,6 +43,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,7 +63,8 @@ from ingestion.versions import (
     to_prune,
 )
 from publishing.publish import exact_digest
-from reporting.chart_set import read_chart_names, write_chart_inputs
+from reporting.chart_set import PARTS as CHART_PARTS
+from reporting.chart_set import in_chart_order, read_chart_names, write_chart_inputs
 from reporting.dictionary import describe, table_docs
 from reporting.matrix import matrix_points
 from reporting.workbook import build_sheets, write_workbook
@@ -194,6 +196,23 @@ def reusable_export(root: Path) -> _Reusable | None:
                      files=dict(manifest.get("files", {})))
 
 
+def published_digests(database: Path, publish_id: str) -> dict[str, str]:
+    """Each table's exact digest as the version's publish recorded it (its manifest beside the
+    database file: publishing.publish.exact_digest of the table in that file), so that the exports
+    need not scan every table again (issue 18: 1.7 s at 100x the services). Empty when the manifest
+    cannot be read, is another version's, or was written by another DuckDB (whose hash() may
+    differ); a table without a recorded digest gets its digest taken by the exports."""
+    try:
+        manifest = json.loads(database.with_name(f"atlas-{publish_id}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(manifest, dict) or manifest.get("publish_id") != publish_id \
+            or manifest.get("built_with_duckdb") != duckdb.__version__ or not isinstance(manifest.get("tables"), dict):
+        return {}
+    return {str(name): entry["exact_sha256"] for name, entry in manifest["tables"].items()
+            if isinstance(entry, dict) and isinstance(entry.get("exact_sha256"), str)}
+
+
 def _table_files(name: str) -> tuple[str, str]:
     return f"tables/{name}.parquet", f"tables/{name}.csv"
 
@@ -211,20 +230,25 @@ class _TableExport:
     (a cursor of `con`). `wait` returns the rows per table or raises what the thread raised; `stop`
     makes it stop after the table it is writing and waits for it.
 
-    Each table's exact digest (publishing.publish.exact_digest) is taken first. A table whose digest equals the one an
-    earlier export (`reuse`) recorded gets that export's Parquet and CSV instead of new ones, hard
-    links (copies where the file system has none), after each file's sha256 is checked against
+    Each table's exact digest (publishing.publish.exact_digest) comes first: the one the version's
+    publish recorded (`known`, published_digests), else taken here. A table whose digest equals the
+    one an earlier export (`reuse`) recorded gets that export's Parquet and CSV instead of new ones,
+    hard links (copies where the file system has none), after each file's sha256 is checked against
     that export's manifest; a file that fails the check, or is gone, makes the table be exported
     anew. `digests`, `reused` (table -> the earlier export) and `sha256` (every table file's:
-    checked when reused, taken after writing otherwise) are for the manifest."""
+    checked when reused, taken after writing otherwise) are for the manifest. The files written are
+    hashed by a second thread while this one writes the next table's (hashlib lets go of Python's
+    lock): at 100x the services, 5 s of hashing 5.7 GB that no longer waits for the writing."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, tables: Sequence[tuple[str, str]], folder: Path,
-                 log: Callable[[str], None], reuse: _Reusable | None = None, root: Path | None = None) -> None:
+                 log: Callable[[str], None], reuse: _Reusable | None = None, root: Path | None = None,
+                 known: Mapping[str, str] | None = None) -> None:
         self.rows: dict[str, int] = {}
         self.digests: dict[str, str] = {}
         self.reused: dict[str, str] = {}
         self.sha256: dict[str, str] = {}
         self.error: BaseException | None = None
+        self._known = dict(known or {})
         self._stopping = threading.Event()
         self._cursor = con.cursor()
         self._thread = threading.Thread(target=self._run, args=(tables, folder, log, reuse, root),
@@ -259,12 +283,14 @@ class _TableExport:
 
     def _run(self, tables: Sequence[tuple[str, str]], folder: Path, log: Callable[[str], None],
              reuse: _Reusable | None, root: Path | None) -> None:
+        hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-hash")
+        hashed: list[tuple[str, Future[str]]] = []
         try:
             for schema, table in tables:
                 if self._stopping.is_set():
                     return
                 name = f"{schema}.{table}"
-                digest = exact_digest(self._cursor, qualified(schema, table))
+                digest = self._known.get(name) or exact_digest(self._cursor, qualified(schema, table))
                 if digest is not None:
                     self.digests[name] = digest
                 if (reuse is not None and root is not None and digest is not None
@@ -276,9 +302,11 @@ class _TableExport:
                     self.rows[name] = export_table(self._cursor, schema, table, folder)
                     for path in _table_files(name):
                         os.chmod(folder.parent / path, READ_ONLY)
-                        # hashed here, beside the workbook, while the file is in the page cache
-                        # (5.7 GB at 100 times the services: seconds the manifest would wait for)
-                        self.sha256[path] = sha256_of(folder.parent / path)
+                        # hashed now, beside the workbook and the next table, while the file is in
+                        # the page cache (5.7 GB at 100x: seconds the manifest would wait for)
+                        hashed.append((path, hashing.submit(sha256_of, folder.parent / path)))
+            for path, digest_of_file in hashed:
+                self.sha256[path] = digest_of_file.result()
             written = len(tables) - len(self.reused)
             log(f"exported {written} tables as Parquet and CSV"
                 + (f"; the files of {len(self.reused)} unchanged tables are export {reuse.folder}'s"
@@ -286,6 +314,7 @@ class _TableExport:
         except BaseException as error:  # handed to the caller by wait()
             self.error = error
         finally:
+            hashing.shutdown(wait=True, cancel_futures=True)
             self._cursor.close()
 
     def wait(self) -> dict[str, int]:
@@ -299,16 +328,26 @@ class _TableExport:
         self._thread.join()
 
 
+# The summary rows (services x fiscal years) up to which the charts are drawn by two processes, one
+# per part of reporting.chart_set.PARTS, instead of one. At 1x (2,655 rows) the tables and the
+# workbook were written 3 s into the exports and the charts' one process took 6 s, a core idle
+# meanwhile; at 10x and beyond the tables and the workbook keep both cores busy for as long as the
+# charts take, and a second process would only add its start and imports (issue 18).
+SPLIT_CHARTS_UP_TO = 10_000
+
+
 class _ChartDrawing:
-    """reporting.chart_set's charts drawn by a child Python process, started at once; `wait`
-    returns the file names it drew or raises ExportError with the child's error, `stop` ends it.
+    """reporting.chart_set's charts drawn by child Python processes, started at once: one, or one
+    per part of the charts when `points` has at most SPLIT_CHARTS_UP_TO rows. `wait` returns the
+    file names they drew (in the order of reporting.chart_set.CHARTS) or raises ExportError with
+    the error of the first that failed, `stop` ends them.
 
     The charts (matplotlib, the page's SVG and labels) are Python, which a thread could not run
-    beside the workbook's Python: in a process of their own they take the second core while the
-    workbook is written (issue 18). The child is a new interpreter (`python -m
+    beside the workbook's Python: in processes of their own they take the second core while the
+    workbook is written (issue 18). A child is a new interpreter (`python -m
     reporting.chart_set`), not a fork of this process (whose DuckDB and polars threads are working
     on the tables, their locks held) nor a multiprocessing spawn (which reruns the caller's main
-    script). Its inputs are Arrow IPC files and a JSON file in a folder beside `folder`, removed
+    script). Their inputs are Arrow IPC files and a JSON file in a folder beside `folder`, removed
     after."""
 
     def __init__(self, folder: Path, points: pl.DataFrame, calibration: pl.DataFrame | None,
@@ -318,29 +357,43 @@ class _ChartDrawing:
         write_chart_inputs(self._inputs, points, calibration, sensitivity, labels)
         project = str(Path(__file__).resolve().parents[1])
         path = os.pathsep.join([project, *filter(None, [os.environ.get("PYTHONPATH")])])
-        with (self._inputs / "stderr.txt").open("wb") as errors:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "reporting.chart_set", str(self._inputs), str(folder)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
-                env={**os.environ, "PYTHONPATH": path},
-            )
+        parts: list[str | None] = list(CHART_PARTS) if points.height <= SPLIT_CHARTS_UP_TO else [None]
+        self._processes: list[tuple[str | None, subprocess.Popen]] = []
+        for part in parts:
+            with (self._inputs / self._errors(part)).open("wb") as errors:
+                self._processes.append((part, subprocess.Popen(
+                    [sys.executable, "-m", "reporting.chart_set", str(self._inputs), str(folder),
+                     *([part] if part else [])],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+                    env={**os.environ, "PYTHONPATH": path},
+                )))
+
+    @staticmethod
+    def _errors(part: str | None) -> str:
+        return "stderr.txt" if part is None else f"stderr-{part}.txt"
 
     def wait(self) -> list[str]:
-        code = self._process.wait()
         try:
-            if code != 0:
-                errors = (self._inputs / "stderr.txt").read_text(encoding="utf-8", errors="replace")
-                raise ExportError(
-                    f"drawing the charts failed (python -m reporting.chart_set exited with code {code}); "
-                    f"no exports were written. Its error output ends:\n{errors[-4000:]}")
-            return read_chart_names(self._inputs)
+            names: list[str] = []
+            for part, process in self._processes:
+                code = process.wait()
+                if code != 0:
+                    errors = (self._inputs / self._errors(part)).read_text(encoding="utf-8", errors="replace")
+                    self.stop()
+                    raise ExportError(
+                        f"drawing the charts failed (python -m reporting.chart_set exited with code {code}); "
+                        f"no exports were written. Its error output ends:\n{errors[-4000:]}")
+                names += read_chart_names(self._inputs, part)
+            return in_chart_order(names)
         finally:
             shutil.rmtree(self._inputs, ignore_errors=True)
 
     def stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.terminate()
-        self._process.wait()
+        for _part, process in self._processes:
+            if process.poll() is None:
+                process.terminate()
+        for _part, process in self._processes:
+            process.wait()
         shutil.rmtree(self._inputs, ignore_errors=True)
 
 
@@ -621,9 +674,10 @@ def _write(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     # The tables are written by DuckDB and polars, which release the GIL, in a thread of their own,
-    # and the charts by a process of their own, while this thread makes the workbook (Python).
+    # and the charts by one or two processes of their own, while this thread makes the workbook (Python).
     reuse = reusable_export(root) if reuse_tables else None
-    exporting = _TableExport(con, tables, staging / "tables", log, reuse, root)
+    exporting = _TableExport(con, tables, staging / "tables", log, reuse, root,
+                             known=published_digests(database, publish_id))
     drawing: _ChartDrawing | None = None
     try:
         summary = frames.get("scoring.fct_service_automation_summary")

@@ -69,6 +69,23 @@ def test_each_exported_csv_is_the_one_the_batch_path_writes_from_the_published_t
     assert compared > 30
 
 
+def test_the_digests_publish_recorded_are_those_of_the_published_tables(published, publish_id, exports):
+    """Issue 18: the exports take each table's exact digest from the version's publish manifest
+    instead of scanning the table again; on the real build every recorded digest is the digest of
+    the table in the published file, and the export's manifest records the same."""
+    from ingestion.sql import qualified
+    from publishing.publish import exact_digest
+    from reporting.exports import published_digests, published_tables
+
+    database = Path(os.path.realpath(published))
+    recorded = published_digests(database, publish_id)
+    with duckdb.connect(str(database), read_only=True) as con:
+        computed = {f"{s}.{t}": exact_digest(con, qualified(s, t)) for s, t in published_tables(con)}
+    assert len(computed) > 40 and {n: recorded.get(n) for n in computed} == computed
+    if not exports.is_symlink():  # an identical republish shares the earlier version's folder
+        assert json.loads((exports / "manifest.json").read_text(encoding="utf-8"))["table_contents"] == computed
+
+
 def test_every_published_mart_score_and_seed_table_is_exported_as_parquet_and_csv(published, exports):
     with duckdb.connect(str(published), read_only=True) as con:
         tables = con.execute(

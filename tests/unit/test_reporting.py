@@ -19,8 +19,10 @@ from openpyxl import load_workbook
 
 import reporting.exports as exports
 from ingestion.fetch import sha256_of
-from publishing.publish import rollback
-from reporting.chart_set import draw_charts
+from ingestion.sql import qualified
+from publishing.publish import exact_digest, rollback
+from reporting.chart_set import CHARTS, PARTS, draw_charts
+from reporting.chart_set import main as chart_set_main
 from reporting.charts import draw_matrix, organisation_label, organisations_png
 from reporting.dictionary import (
     DICTIONARY_SCHEMA,
@@ -898,6 +900,47 @@ def test_no_table_is_reused_across_a_change_of_the_code_or_libraries_that_write_
     assert second.reused == {} and len(second.tables) > 10
 
 
+def _publish_manifest(published: Path, **changes) -> dict[str, str]:
+    """Write the version's publish manifest (as publishing.publish does, with what the exports
+    read from it) and return each table's exact digest."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        digests = {f"{schema}.{table}": exact_digest(con, qualified(schema, table))
+                   for schema, table in exports.published_tables(con)}
+    manifest = {"publish_id": PUBLISH_ID, "built_with_duckdb": duckdb.__version__,
+                "tables": {name: {"exact_sha256": digest, "rows": 1} for name, digest in digests.items()}, **changes}
+    path = published.resolve().with_name(f"atlas-{PUBLISH_ID}.json")
+    path.unlink(missing_ok=True)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    return digests
+
+
+@pytest.mark.parametrize("manifest", ["recorded", "another version's", "another duckdb's", "unreadable", "none"])
+def test_the_exports_take_the_digests_publish_recorded_and_take_them_only_from_that_version(
+        published, tmp_path, monkeypatch, manifest):
+    """Issue 18: each table's exact digest comes from the version's publish manifest, when it is
+    that version's and written by this DuckDB; otherwise the exports take it themselves. Either
+    way the export's manifest records the table's exact digest."""
+    changes = {"another version's": {"publish_id": AGAIN}, "another duckdb's": {"built_with_duckdb": "0.0.1"}}
+    digests = _publish_manifest(published, **changes.get(manifest, {}))
+    path = published.resolve().with_name(f"atlas-{PUBLISH_ID}.json")
+    if manifest == "unreadable":
+        path.write_text("{not json", encoding="utf-8")
+    elif manifest == "none":
+        path.unlink()
+    taken: list[str] = []
+
+    def counted(con, relation):
+        taken.append(relation)
+        return exact_digest(con, relation)
+
+    monkeypatch.setattr(exports, "exact_digest", counted)
+    assert exports.published_digests(published.resolve(), PUBLISH_ID) == (digests if manifest == "recorded" else {})
+    root = tmp_path / "exports"
+    write_exports(published, root=root, manifest_path=None, charts=False)
+    assert len(taken) == (0 if manifest == "recorded" else len(digests))
+    assert json.loads((root / PUBLISH_ID / "manifest.json").read_text())["table_contents"] == digests
+
+
 def _points(published: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     with duckdb.connect(str(published), read_only=True) as con:
         frames = {t: con.sql(f"SELECT * FROM {t}").pl() for t in (
@@ -910,10 +953,15 @@ def _points(published: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
 LABELS = {"publish_id": PUBLISH_ID, "published_at": "2026-01-01 12:00:00", "run_id": "abcdef12-run"}
 
 
-def test_the_charts_drawn_by_their_own_process_are_those_drawn_in_process(published, tmp_path):
+@pytest.mark.parametrize("split_up_to", [0, 10**9], ids=["one process", "a process per part"])
+def test_the_charts_drawn_by_their_own_processes_are_those_drawn_in_process(published, tmp_path, monkeypatch,
+                                                                             split_up_to):
     points, calibration, sensitivity = _points(published)
     names = draw_charts(tmp_path / "here", points, calibration, sensitivity, **LABELS)
+    assert names == ["matrix.png", "matrix.html", "value_by_organisation.png", "calibration.png", "sensitivity.png"]
+    monkeypatch.setattr(exports, "SPLIT_CHARTS_UP_TO", split_up_to)
     drawing = exports._ChartDrawing(tmp_path / "staging" / "charts", points, calibration, sensitivity, **LABELS)
+    assert len(drawing._processes) == (1 if split_up_to == 0 else len(PARTS))
     assert drawing.wait() == names
     assert sorted(names) == sorted(p.name for p in (tmp_path / "staging" / "charts").iterdir())
     for name in names:
@@ -929,9 +977,22 @@ def test_a_failure_of_the_chart_process_is_an_export_error_with_its_traceback(tm
     assert list((tmp_path / "staging").iterdir()) == []
     killed = exports._ChartDrawing(tmp_path / "staging2" / "charts", pl.DataFrame({"service_key": ["x"]}),
                                    None, None, **LABELS)
-    os.kill(killed._process.pid, signal.SIGKILL)
+    os.kill(killed._processes[0][1].pid, signal.SIGKILL)
     with pytest.raises(ExportError, match="exited with code -9"):
         killed.wait()
+    assert all(process.poll() is not None for _part, process in killed._processes)
+
+
+def test_each_part_of_the_charts_is_drawn_once(published, tmp_path):
+    points, calibration, sensitivity = _points(published)
+    drawn = [draw_charts(tmp_path / part, points, calibration, sensitivity, part=part, **LABELS) for part in PARTS]
+    assert sorted(sum(drawn, [])) == sorted(CHARTS)
+    for part, names in zip(PARTS, drawn, strict=True):
+        assert sorted(p.name for p in (tmp_path / part).iterdir()) == sorted(names)
+    assert {"matrix.html", "value_by_organisation.png"} <= set(PARTS["page"])  # the page embeds the chart
+    with pytest.raises(ValueError, match="no chart part 'tables'"):
+        draw_charts(tmp_path / "x", points, calibration, sensitivity, part="tables", **LABELS)
+    assert chart_set_main([str(tmp_path), str(tmp_path / "x"), "tables"]) == 2
 
 
 def test_a_failed_workbook_stops_the_chart_process_and_leaves_nothing(published, tmp_path, monkeypatch):
@@ -950,5 +1011,5 @@ def test_a_failed_workbook_stops_the_chart_process_and_leaves_nothing(published,
     root = tmp_path / "exports"
     with pytest.raises(OSError, match="disk full"):
         write_exports(published, root=root, manifest_path=None)
-    assert len(started) == 1 and started[0]._process.poll() is not None
+    assert len(started) == 1 and all(process.poll() is not None for _part, process in started[0]._processes)
     assert list(root.iterdir()) == []
