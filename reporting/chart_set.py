@@ -52,9 +52,9 @@ def draw_charts(folder: Path, points: pl.DataFrame, calibration: pl.DataFrame | 
     wanted = set(CHARTS if part is None else PARTS[part])
     names = []
     if "value_by_organisation.png" in wanted:
-        org = organisations_png(points, folder / "value_by_organisation.png",
-                                title=f"Value of automating by organisation, published {publish_id}")
-        names.append(org.name)
+        organisations_png(points, folder / "value_by_organisation.png",
+                          title=f"Value of automating by organisation, published {publish_id}")
+        names.append("value_by_organisation.png")
     if "matrix.png" in wanted:
         matrix_png(points, folder / "matrix.png",
                    title=f"Public Service Automation Atlas: probability x value, published {publish_id}")

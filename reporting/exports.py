@@ -62,7 +62,7 @@ from ingestion.versions import (
     swap_pointer,
     to_prune,
 )
-from publishing.publish import exact_digest
+from publishing.publish import PublishError, exact_digest, read_manifest
 from reporting.chart_set import PARTS as CHART_PARTS
 from reporting.chart_set import in_chart_order, read_chart_names, write_chart_inputs
 from reporting.dictionary import describe, table_docs
@@ -196,16 +196,21 @@ def reusable_export(root: Path) -> _Reusable | None:
                      files=dict(manifest.get("files", {})))
 
 
+def _publish_manifest(database: Path, publish_id: str) -> Any:
+    """The manifest publish wrote beside the version's database file, or None when it cannot be read."""
+    try:
+        return read_manifest(database.parent, publish_id)
+    except (PublishError, OSError, ValueError):
+        return None
+
+
 def published_digests(database: Path, publish_id: str) -> dict[str, str]:
     """Each table's exact digest as the version's publish recorded it (its manifest beside the
     database file: publishing.publish.exact_digest of the table in that file), so that the exports
     need not scan every table again (issue 18: 1.7 s at 100x the services). Empty when the manifest
     cannot be read, is another version's, or was written by another DuckDB (whose hash() may
     differ); a table without a recorded digest gets its digest taken by the exports."""
-    try:
-        manifest = json.loads(database.with_name(f"atlas-{publish_id}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    manifest = _publish_manifest(database, publish_id)
     if not isinstance(manifest, dict) or manifest.get("publish_id") != publish_id \
             or manifest.get("built_with_duckdb") != duckdb.__version__ or not isinstance(manifest.get("tables"), dict):
         return {}
@@ -545,9 +550,8 @@ def shareable(database: Path, publish_id: str, root: Path) -> str | None:
     """The export folder that `publish_id` can share: when publish found it identical to the
     version before it (its manifest, beside the database file) and that version's exports are on
     disk, the real folder holding them; otherwise None."""
-    try:
-        manifest = json.loads(database.with_name(f"atlas-{publish_id}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    manifest = _publish_manifest(database, publish_id)
+    if not isinstance(manifest, dict):
         return None
     previous = manifest.get("previous_publish_id")
     if manifest.get("identical_to_previous") is not True or not is_publish_id(previous):
