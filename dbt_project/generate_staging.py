@@ -8,11 +8,13 @@ The generated views carry no dbt tests of their key. The landing checks the cont
 null, no duplicate) on every row before it writes the raw table, and refuses to write it
 otherwise (ingestion.contracts, the raw table's `contract` check); a view that selects every row
 of that table unchanged cannot break it. The 150 tests that re-checked it were a quarter of dbt's
-nodes in every run (issue 18, docs/benchmarks.md). The key is named in the model's description. Per publisher the generator writes models/staging/<publisher>/:
-_<publisher>__sources.yml (the publisher's raw tables) and, for each staging model, <model>.sql and
-<model>.yml (description, columns and tests) side by side. Staging models that do more than select
-(renames for house conventions) are written by hand, with their own <model>.yml, and listed in
-HAND_WRITTEN; the generator leaves them alone.
+nodes in every run (issue 18, docs/benchmarks.md). The key is named in the model's description.
+
+Per publisher the generator writes models/staging/<publisher>/: _<publisher>__sources.yml (the
+publisher's raw tables) and, for each staging model, <model>.sql and <model>.yml (description and
+columns) side by side. Staging models that do more than select (renames for house conventions)
+are written by hand, with their own <model>.yml (and tests), and listed in HAND_WRITTEN; the
+generator leaves them alone.
 
     python dbt_project/generate_staging.py          # write the files
     python dbt_project/generate_staging.py --check  # exit 1 if any generated file is stale
