@@ -7,7 +7,9 @@ missing. The suites of a process share one ephemeral GX context with the pandas 
 SQL on DuckDB fails on every metric with duckdb-engine), no network and no analytics, made when
 the first suite runs (GX takes seconds to import); each suite removes what it added to it. A
 suite runs through GX's validator, not a checkpoint (`_run_validator`), with BASIC results, and
-again with SUMMARY only when it fails (for the offending rows' sample). Data docs pages are
+again with SUMMARY only when it fails (for the offending rows' sample); while it validates, GX's
+expectation configurations and row-condition filters are made once each (`configurations_kept`,
+`row_filters_kept`). Data docs pages are
 rendered with GX's views, their templates compiled once per process, and GX's static files linked
 from one copy (quality/gx_views.py). The data docs work offline: every page's CDN stylesheets,
 scripts and fonts point at local copies in <data docs>/_static/ (quality/web_assets.py).
@@ -394,12 +396,12 @@ def _run_validator(frame: Any, suite: Suite, docs_dir: Path | None) -> tuple[Any
         parameters = {"dataframe": frame}
         validator = Validator(batch_definition=batch, batch_parameters=parameters,
                               result_format=pass_format(suite.definition()))
-        with configurations_kept():
+        with configurations_kept(), row_filters_kept():
             result = validator.validate_expectation_suite(gx_suite)
         if not result.success:
             validator = Validator(batch_definition=batch, batch_parameters=parameters,
                                   result_format=FAILURE_FORMAT)
-            with configurations_kept():
+            with configurations_kept(), row_filters_kept():
                 result = validator.validate_expectation_suite(gx_suite)
         if site is not None:
             run_id = RunIdentifier(run_time=datetime.now(UTC))
@@ -481,6 +483,47 @@ def configurations_kept() -> Any:
         yield
     finally:
         Expectation.configuration = built
+        kept.clear()
+
+
+@contextlib.contextmanager
+def row_filters_kept() -> Any:
+    """GX's pandas row-condition filter applied once per frame and condition while one suite
+    validates.
+
+    An expectation with a `row_condition` filters the frame with pandas' `DataFrame.query` for
+    every metric it computes (its null count, its unexpected rows, its row count ...), each time
+    parsing the condition again: 48 queries for the 13 conditioned expectations of a run's suites,
+    about 3 ms each, most of them repeats (issue 18). Within one validation the frame does not
+    change, and GX's metrics only read the records they are given (without a condition every
+    metric is handed the same batch frame), so the first filtered frame serves every later request
+    for the same frame and condition. The kept frames are dropped, and GX's method put back, when
+    the block ends, whatever happens in it. Conditions GX passes as objects other than text or a
+    dict are filtered as before. One suite validates at a time (_GX_LOCK); tests/unit/
+    test_expectations.py compares the validator's full results with and without it."""
+    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
+
+    original = PandasExecutionEngine.__dict__["_apply_row_condition_filter"]
+    kept: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    def apply(self: Any, data: Any, row_condition: Any, domain_kwargs: dict[str, Any]) -> Any:
+        if isinstance(row_condition, str):
+            condition: tuple[Any, ...] = ("text", row_condition, domain_kwargs.get("condition_parser"))
+        elif isinstance(row_condition, dict):
+            condition = ("dict", json.dumps(row_condition, sort_keys=True, default=repr))
+        else:
+            return original(self, data, row_condition, domain_kwargs)
+        key = (id(data), *condition)
+        entry = kept.get(key)
+        if entry is None or entry[0] is not data:  # the frame itself is kept: its id is not reused
+            entry = kept[key] = (data, original(self, data, row_condition, domain_kwargs))
+        return entry[1]
+
+    PandasExecutionEngine._apply_row_condition_filter = apply
+    try:
+        yield
+    finally:
+        PandasExecutionEngine._apply_row_condition_filter = original
         kept.clear()
 
 

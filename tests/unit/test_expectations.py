@@ -26,6 +26,7 @@ from quality.expectations import (
     discover_suites,
     gx_context,
     load_suite,
+    row_filters_kept,
     validate_frame,
     validate_table,
 )
@@ -320,6 +321,100 @@ def test_keeping_gx_configurations_for_a_validation_changes_no_result(tmp_path, 
         assert Expectation.__dict__["configuration"] is not built
         raise RuntimeError("a suite stopped half way")
     assert Expectation.__dict__["configuration"] is built
+
+
+# EVERY_KIND with a second expectation on each of its two row conditions.
+REPEATED_CONDITIONS = {**EVERY_KIND, "expectations": [
+    *EVERY_KIND["expectations"],
+    {"type": "expect_column_values_to_be_between",
+     "kwargs": {"column": "low", "min_value": 0, "max_value": 11, "row_condition": 'country=="CA"',
+                "condition_parser": "pandas"}},
+    {"type": "expect_column_values_to_not_be_null",
+     "kwargs": {"column": "high", "row_condition": 'country=="FR"', "condition_parser": "pandas"}},
+]}
+
+
+@pytest.mark.parametrize("broken", [False, True])
+@pytest.mark.parametrize("result_format", [PASS_FORMAT, PASS_FORMAT_MOSTLY, FAILURE_FORMAT])
+def test_keeping_row_filters_for_a_validation_changes_no_result(tmp_path, monkeypatch, broken, result_format):
+    """Issue 18: while a suite validates, each row condition filters the frame once
+    (`row_filters_kept`) instead of once for every metric of every expectation that names it. GX's
+    validator gives the same results, to the last field, as without it; pandas' query runs once per
+    distinct condition instead of many times; GX's own method is back afterwards, also when the
+    block raises."""
+    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
+    from great_expectations.validator.v1_validator import Validator
+
+    original = PandasExecutionEngine.__dict__["_apply_row_condition_filter"]
+    queries: list[str] = []
+    query = pd.DataFrame.query
+
+    def counted(self, expr, *args, **kwargs):
+        queries.append(expr)
+        return query(self, expr, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "query", counted)
+    suite = build_gx_suite(load_suite(write_suite(tmp_path / "suites", REPEATED_CONDITIONS)))
+    context = gx_context()
+    batch = _batch_definition(context, "atlas.test_kept_row_filters")
+    results, counts = [], []
+    try:
+        for kept in (False, True):
+            queries.clear()
+            validator = Validator(batch_definition=batch, batch_parameters={"dataframe": mixed(broken)},
+                                  result_format=result_format)
+            with row_filters_kept() if kept else contextlib.nullcontext():
+                results.append(validator.validate_expectation_suite(suite).to_json_dict())
+            counts.append(sorted(queries))
+            assert PandasExecutionEngine.__dict__["_apply_row_condition_filter"] is original
+    finally:
+        context.data_sources.get(_DATASOURCE).delete_asset("atlas.test_kept_row_filters")
+    for result in results:  # when GX loaded the batch, the one field that differs between two validations
+        assert result["meta"]["batch_markers"].pop("ge_load_time")
+    plain, kept = results
+    assert plain["success"] is (not broken)
+    assert len(plain["results"]) == len(REPEATED_CONDITIONS["expectations"])
+    assert kept == plain
+    assert counts[1] == ['country=="CA"', 'country=="FR"']
+    assert len(counts[0]) > 2 * len(counts[1])
+    with pytest.raises(RuntimeError), row_filters_kept():
+        assert PandasExecutionEngine.__dict__["_apply_row_condition_filter"] is not original
+        raise RuntimeError("a suite stopped half way")
+    assert PandasExecutionEngine.__dict__["_apply_row_condition_filter"] is original
+
+
+def test_page_views_share_one_jinja_environment_and_render_what_gx_renders(tmp_path):
+    """Issue 18: the data docs page views of a process share one Jinja environment per view class
+    (templates read once), and a page they render is GX's own view's page, but for the time stamps
+    and random element ids that differ between any two renderings."""
+    from great_expectations.render.renderer import ValidationResultsPageRenderer
+    from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
+    from great_expectations.validator.v1_validator import Validator
+
+    from quality.gx_views import IndexPageView, PageView
+
+    suite = build_gx_suite(load_suite(write_suite(tmp_path / "suites", MIXED)))
+    context = gx_context()
+    batch = _batch_definition(context, "atlas.test_shared_views")
+    try:
+        result = Validator(batch_definition=batch, batch_parameters={"dataframe": mixed(True)},
+                           result_format=FAILURE_FORMAT).validate_expectation_suite(suite)
+    finally:
+        context.data_sources.get(_DATASOURCE).delete_asset("atlas.test_shared_views")
+
+    def page(view) -> str:  # rendering changes its document in place: a new document for each view
+        html = view.render(ValidationResultsPageRenderer().render(result))
+        html = re.sub(r"\d{8}T\d{6}\.\d{6}Z", "<time>", html)
+        return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", html)
+
+    first, second = PageView(), PageView()
+    assert first.env is second.env
+    assert IndexPageView().env is IndexPageView().env is not first.env
+    assert not first.env.auto_reload
+    stock = page(DefaultJinjaPageView())
+    assert "expect_column_values_to_be_in_set" in stock or "values must belong to this set" in stock
+    assert page(first) == page(second) == stock
+    assert DefaultJinjaIndexPageView().env is not DefaultJinjaIndexPageView().env  # GX itself unchanged
 
 
 def test_gx_static_files_are_linked_once_per_docs_folder_and_localising_does_not_write_through(tmp_path):
