@@ -287,6 +287,31 @@ EVERY_KIND = {**MIXED, "expectations": [
 ]}
 
 
+def without_and_with(manager, definition: dict, tmp_path: Path, broken: bool, result_format: dict,
+                     after_each) -> list[dict]:
+    """GX's validator's full results for suite `definition` on mixed(broken), without and then
+    with `manager()` around the validation; `after_each()` runs after each. The one field that
+    differs between any two validations (when GX loaded the batch) is removed."""
+    from great_expectations.validator.v1_validator import Validator
+
+    suite = build_gx_suite(load_suite(write_suite(tmp_path / "suites", definition)))
+    context = gx_context()
+    batch = _batch_definition(context, "atlas.test_without_and_with")
+    results = []
+    try:
+        for kept in (False, True):
+            validator = Validator(batch_definition=batch, batch_parameters={"dataframe": mixed(broken)},
+                                  result_format=result_format)
+            with manager() if kept else contextlib.nullcontext():
+                results.append(validator.validate_expectation_suite(suite).to_json_dict())
+            after_each()
+    finally:
+        context.data_sources.get(_DATASOURCE).delete_asset("atlas.test_without_and_with")
+    for result in results:
+        assert result["meta"]["batch_markers"].pop("ge_load_time")
+    return results
+
+
 @pytest.mark.parametrize("broken", [False, True])
 @pytest.mark.parametrize("result_format", [PASS_FORMAT, PASS_FORMAT_MOSTLY, FAILURE_FORMAT])
 def test_keeping_gx_configurations_for_a_validation_changes_no_result(tmp_path, broken, result_format):
@@ -295,25 +320,13 @@ def test_keeping_gx_configurations_for_a_validation_changes_no_result(tmp_path, 
     the last field, as without it; GX's own property is back afterwards, also when the block
     raises."""
     from great_expectations.expectations.expectation import Expectation
-    from great_expectations.validator.v1_validator import Validator
 
     built = Expectation.__dict__["configuration"]
-    suite = build_gx_suite(load_suite(write_suite(tmp_path / "suites", EVERY_KIND)))
-    context = gx_context()
-    batch = _batch_definition(context, "atlas.test_kept_configurations")
-    results = []
-    try:
-        for kept in (False, True):
-            validator = Validator(batch_definition=batch, batch_parameters={"dataframe": mixed(broken)},
-                                  result_format=result_format)
-            with configurations_kept() if kept else contextlib.nullcontext():
-                results.append(validator.validate_expectation_suite(suite).to_json_dict())
-            assert Expectation.__dict__["configuration"] is built
-    finally:
-        context.data_sources.get(_DATASOURCE).delete_asset("atlas.test_kept_configurations")
-    for result in results:  # when GX loaded the batch, the one field that differs between two validations
-        assert result["meta"]["batch_markers"].pop("ge_load_time")
-    plain, kept = results
+
+    def restored() -> None:
+        assert Expectation.__dict__["configuration"] is built
+
+    plain, kept = without_and_with(configurations_kept, EVERY_KIND, tmp_path, broken, result_format, restored)
     assert plain["success"] is (not broken)
     assert len(plain["results"]) == len(EVERY_KIND["expectations"])
     assert kept == plain
@@ -343,35 +356,24 @@ def test_keeping_row_filters_for_a_validation_changes_no_result(tmp_path, monkey
     distinct condition instead of many times; GX's own method is back afterwards, also when the
     block raises."""
     from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
-    from great_expectations.validator.v1_validator import Validator
 
     original = PandasExecutionEngine.__dict__["_apply_row_condition_filter"]
     queries: list[str] = []
+    counts: list[list[str]] = []
     query = pd.DataFrame.query
 
     def counted(self, expr, *args, **kwargs):
         queries.append(expr)
         return query(self, expr, *args, **kwargs)
 
+    def counted_and_restored() -> None:
+        counts.append(sorted(queries))
+        queries.clear()
+        assert PandasExecutionEngine.__dict__["_apply_row_condition_filter"] is original
+
     monkeypatch.setattr(pd.DataFrame, "query", counted)
-    suite = build_gx_suite(load_suite(write_suite(tmp_path / "suites", REPEATED_CONDITIONS)))
-    context = gx_context()
-    batch = _batch_definition(context, "atlas.test_kept_row_filters")
-    results, counts = [], []
-    try:
-        for kept in (False, True):
-            queries.clear()
-            validator = Validator(batch_definition=batch, batch_parameters={"dataframe": mixed(broken)},
-                                  result_format=result_format)
-            with row_filters_kept() if kept else contextlib.nullcontext():
-                results.append(validator.validate_expectation_suite(suite).to_json_dict())
-            counts.append(sorted(queries))
-            assert PandasExecutionEngine.__dict__["_apply_row_condition_filter"] is original
-    finally:
-        context.data_sources.get(_DATASOURCE).delete_asset("atlas.test_kept_row_filters")
-    for result in results:  # when GX loaded the batch, the one field that differs between two validations
-        assert result["meta"]["batch_markers"].pop("ge_load_time")
-    plain, kept = results
+    plain, kept = without_and_with(row_filters_kept, REPEATED_CONDITIONS, tmp_path, broken, result_format,
+                                   counted_and_restored)
     assert plain["success"] is (not broken)
     assert len(plain["results"]) == len(REPEATED_CONDITIONS["expectations"])
     assert kept == plain
