@@ -102,9 +102,9 @@ def paired(warehouse: Path, repeat: int, results: Path | None) -> int:
         "before": (contextlib.nullcontext, own_environment),
     }
     load_at_start = os.getloadavg()[0]
-    expectations.preload()
-    if expectations._PRELOAD is not None:
-        expectations._PRELOAD.join()  # GX imported and warmed up, as during a run's dbt step
+    importing = expectations.preload()
+    if importing is not None:
+        importing.join()  # GX imported and warmed up, as during a run's dbt step
     suites = expectations.discover_suites()
     seconds = dict.fromkeys(variants, 0.0)
     try:
